@@ -1,0 +1,40 @@
+"""naeringsmiljo: spatial econometrics of business milieus and innovation.
+
+Spatial weights that know their unit ids, formula-based spatial regression models (OLS, SLX, SAR,
+SEM, SDM, SDEM, SAC, GNS) estimated by exact maximum likelihood, one results class with
+inference, and direct/indirect/total impacts.
+
+>>> import naeringsmiljo as nm
+>>> data = nm.datasets.columbus()
+>>> w = nm.datasets.columbus_weights("anselin").row_standardize()
+>>> res = nm.SDM.from_formula("CRIME ~ INC + HOVAL", data, w).fit()
+>>> res.impacts().estimates.round(3).loc["INC"].tolist()
+[-1.024, -1.477, -2.501]
+"""
+
+from naeringsmiljo import datasets, exceptions
+from naeringsmiljo.impacts import Impacts
+from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
+from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.weights import SpatialWeights
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GNS",
+    "MODELS",
+    "OLS",
+    "SAC",
+    "SAR",
+    "SDEM",
+    "SDM",
+    "SEM",
+    "SLX",
+    "Impacts",
+    "SpatialModel",
+    "SpatialResults",
+    "SpatialWeights",
+    "datasets",
+    "exceptions",
+    "__version__",
+]

@@ -1,0 +1,23 @@
+"""Option types shared across the package (one place for every ``Literal``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+LogDetMethod = Literal["eigen", "lu", "auto"]
+"""How ln|I - rho W| is evaluated: dense eigenvalues, sparse LU, or chosen by size."""
+
+FitMethod = Literal["ml", "ols"]
+"""Estimation method accepted by ``fit``."""
+
+MissingPolicy = Literal["raise", "drop"]
+"""What to do with NaN or infinite values in the variables of a model."""
+
+IslandPolicy = Literal["raise", "keep", "drop"]
+"""What to do with units that have no neighbours."""
+
+Transform = Literal["o", "r", "b", "d", "s"]
+"""Weights transforms: original, row-standardised, binary, doubly standardised, spectral."""
+
+ImpactsMethod = Literal["exact"]
+"""How impacts are computed."""

@@ -1,0 +1,78 @@
+"""Typed errors raised by naeringsmiljo.
+
+Every error a user can trigger with bad input derives from :class:`NaeringsmiljoError`, so that a
+script can catch the package's own errors without hiding programming mistakes. The subclasses also
+derive from the built-in exception a generic caller would expect (``ValueError``, ``KeyError``).
+"""
+
+from __future__ import annotations
+
+
+class NaeringsmiljoError(Exception):
+    """Base class of every error raised deliberately by the package."""
+
+
+class WeightsError(NaeringsmiljoError, ValueError):
+    """A spatial weights matrix is malformed (shape, ids, negative weights)."""
+
+
+class IdMismatchError(WeightsError):
+    """The ids of the data and of the weights do not match.
+
+    Attributes
+    ----------
+    missing_in_weights : tuple
+        Ids present in the data but absent from the weights.
+    missing_in_data : tuple
+        Ids present in the weights but absent from the data.
+    """
+
+    def __init__(self, message: str, missing_in_weights: tuple = (), missing_in_data: tuple = ()):
+        super().__init__(message)
+        self.missing_in_weights = missing_in_weights
+        self.missing_in_data = missing_in_data
+
+
+class IslandError(WeightsError):
+    """The weights contain units without neighbours and no island policy was chosen."""
+
+    def __init__(self, message: str, islands: tuple = ()):
+        super().__init__(message)
+        self.islands = islands
+
+
+class MissingDataError(NaeringsmiljoError, ValueError):
+    """The data contain NaN or infinite values in variables the model uses."""
+
+    def __init__(self, message: str, rows: tuple = ()):
+        super().__init__(message)
+        self.rows = rows
+
+
+class FormulaError(NaeringsmiljoError, KeyError):
+    """A formula names a column that the data do not have, or cannot be parsed."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class SingularDesignError(NaeringsmiljoError, ValueError):
+    """The design matrix (including spatially lagged regressors) is rank deficient.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        Columns that are linear combinations of the others.
+    """
+
+    def __init__(self, message: str, columns: tuple = ()):
+        super().__init__(message)
+        self.columns = columns
+
+
+class ParameterSpaceError(NaeringsmiljoError, ValueError):
+    """A spatial parameter lies outside the interval where I - rho W is invertible."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped without meeting its convergence criterion."""

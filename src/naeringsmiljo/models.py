@@ -1,0 +1,359 @@
+"""Spatial regression models: one base class, and each model a few declarative lines.
+
+Every model is a restriction of the general nesting spatial model (Elhorst 2014, s. 2.3)
+
+.. math::
+
+    y = \\rho W y + X\\beta + W X\\theta + u, \\qquad u = \\lambda W u + \\varepsilon,
+
+fixed by three class attributes: whether it has ``rho``, whether it has ``lambda``, and whether
+the regressors are lagged by default (``durbin``). Durbin terms belong to the specification, so
+``SAR.from_formula(..., durbin=["x"])`` is a valid SDM with a subset of lags.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo import specification
+from naeringsmiljo._options import FitMethod, IslandPolicy, LogDetMethod, MissingPolicy
+from naeringsmiljo.covariance import (
+    COVARIANCES,
+    MLProblem,
+    covariance_from_information,
+    least_squares_covariance,
+)
+from naeringsmiljo.estimation.ml import (
+    ConcentratedLikelihood,
+    FitRecord,
+    MLEstimate,
+    fit_fixed,
+    fit_least_squares,
+    fit_one_parameter,
+    fit_two_parameters,
+)
+from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.specification import Durbin, Specification
+from naeringsmiljo.weights.logdet import make_logdet
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+
+class SpatialModel:
+    """Base class: builds the specification, dispatches ``fit`` to an estimator.
+
+    Parameters
+    ----------
+    spec : Specification
+        Validated data and weights; build it with :meth:`from_formula` or :meth:`from_arrays`.
+    """
+
+    has_rho: ClassVar[bool] = False
+    has_lambda: ClassVar[bool] = False
+    default_durbin: ClassVar[bool] = False
+    #: ``fit``'s default: ML for models with spatial parameters; for OLS and SLX, least squares
+    #: with the classical ``n - k`` covariance (the same estimates as ML, the usual inference).
+    default_method: ClassVar[FitMethod] = "ml"
+    description: ClassVar[str] = ""
+
+    def __init__(self, spec: Specification) -> None:
+        if not isinstance(spec, Specification):
+            raise TypeError("Build models with from_formula() or from_arrays().")
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @classmethod
+    def from_formula(
+        cls,
+        formula: str,
+        data: pd.DataFrame,
+        w: SpatialWeights,
+        *,
+        durbin: Durbin | None = None,
+        id_column: str | None = None,
+        missing: MissingPolicy = "raise",
+        islands: IslandPolicy = "raise",
+    ) -> SpatialModel:
+        """Specify the model by a Wilkinson formula (formulaic).
+
+        Parameters
+        ----------
+        formula : str
+            For example ``"CRIME ~ INC + HOVAL"``; an intercept is included unless removed.
+        data : pandas.DataFrame
+            Units in rows, identified by the index or by ``id_column``.
+        w : SpatialWeights
+            Weights whose ids are exactly the units of ``data`` (any order; aligned by id).
+        durbin : bool or list of str, optional
+            Regressors that also enter lagged as ``W_<name>``: ``True`` for every non-constant
+            regressor, a list for a subset, ``False`` for none. The model's default otherwise
+            (lagged for SLX, SDM, SDEM, GNS).
+        id_column : str, optional
+            Column of ``data`` with the unit ids (default: the index).
+        missing : {"raise", "drop"}
+            NaN or infinite values raise :class:`~naeringsmiljo.exceptions.MissingDataError`
+            naming the rows, or drop those units from the data and the weights (the transform is
+            re-applied and the dropped ids are recorded in the results).
+        islands : {"raise", "keep", "drop"}
+            Units without neighbours raise :class:`~naeringsmiljo.exceptions.IslandError`, are
+            kept (their spatial lags are zero), or are dropped.
+
+        Examples
+        --------
+        >>> from naeringsmiljo import SAR, datasets
+        >>> data, w = datasets.columbus(), datasets.columbus_weights("anselin")
+        >>> res = SAR.from_formula("CRIME ~ INC + HOVAL", data, w.row_standardize()).fit()
+        >>> round(res.params["rho"], 5)
+        0.43102
+        """
+        spec = specification.from_formula(
+            formula,
+            data,
+            w,
+            durbin=cls.default_durbin if durbin is None else durbin,
+            id_column=id_column,
+            missing=missing,
+            islands=islands,
+        )
+        return cls(spec)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        y: Any,
+        x: Any,
+        w: SpatialWeights,
+        *,
+        ids: Sequence[Hashable] | pd.Index | None = None,
+        durbin: Durbin | None = None,
+        add_intercept: bool = True,
+        missing: MissingPolicy = "raise",
+        islands: IslandPolicy = "raise",
+    ) -> SpatialModel:
+        """Specify the model by arrays or pandas objects (ids from ``ids`` or their index)."""
+        spec = specification.from_arrays(
+            y,
+            x,
+            w,
+            ids=ids,
+            durbin=cls.default_durbin if durbin is None else durbin,
+            add_intercept=add_intercept,
+            missing=missing,
+            islands=islands,
+        )
+        return cls(spec)
+
+    # ------------------------------------------------------------------ estimation
+    @property
+    def param_names(self) -> list[str]:
+        return (
+            list(self.spec.exog_names)
+            + (["rho"] if self.has_rho else [])
+            + (["lambda"] if self.has_lambda else [])
+        )
+
+    def fit(
+        self,
+        *,
+        method: FitMethod | None = None,
+        logdet: LogDetMethod = "auto",
+        cov: str = "information",
+        fixed: Mapping[str, float] | None = None,
+    ) -> SpatialResults:
+        """Estimate the model.
+
+        Parameters
+        ----------
+        method : {"ml", "ols"}, optional
+            Maximum likelihood, the default for models with spatial parameters. ``"ols"``, the
+            default for OLS and SLX, gives the same estimates with the classical covariance
+            (divisor ``n - k``, t distribution); ``"ml"`` gives them the ML covariance (divisor n).
+        logdet : {"auto", "eigen", "lu"}
+            How ``ln|I - rho W|`` is evaluated: dense eigenvalues, sparse LU, or eigenvalues up
+            to 1,000 units and LU above.
+        cov : {"information", "hessian"}
+            Covariance of the ML estimates: the inverse analytic information matrix (default), or
+            the inverse of the numerical Hessian of the log-likelihood.
+        fixed : mapping, optional
+            Spatial parameters held at given values instead of estimated, e.g. ``{"rho": 0.0}``
+            (for likelihood-ratio tests and profiles); they get zero variance.
+
+        Returns
+        -------
+        SpatialResults
+        """
+        fixed = dict(fixed or {})
+        allowed = {"rho"} if self.has_rho else set()
+        allowed |= {"lambda"} if self.has_lambda else set()
+        unknown = set(fixed) - allowed
+        if unknown:
+            raise ValueError(f"{self.name} cannot fix {sorted(unknown)}; its spatial parameters: {sorted(allowed)}.")
+        method = self.default_method if method is None else method
+        if method == "ols":
+            return self._fit_least_squares()
+        if method != "ml":
+            raise ValueError(f"Unknown method {method!r}; use 'ml' or 'ols'.")
+        if cov not in COVARIANCES:
+            raise ValueError(f"Unknown covariance {cov!r}; available: {sorted(COVARIANCES)}.")
+        return self._fit_ml(logdet, cov, fixed)
+
+    def _fit_least_squares(self) -> SpatialResults:
+        if self.has_rho or self.has_lambda:
+            raise ValueError(f"method='ols' is inconsistent for {self.name}; use method='ml'.")
+        spec = self.spec
+        est = fit_least_squares(spec.y, spec.x)
+        cov, s2 = least_squares_covariance(spec.x, est.innovations)
+        names = spec.exog_names
+        return SpatialResults(
+            model=self.name,
+            params=pd.Series(est.beta, index=names, name="estimate"),
+            cov=pd.DataFrame(cov, index=names, columns=names),
+            sigma2=s2,
+            loglik=est.loglik,
+            spec=spec,
+            record=FitRecord(method="ols", message="closed-form least squares"),
+            cov_type="classical OLS, s^2 = e'e/(n-k)",
+            innovations=est.innovations,
+            df_resid=spec.nobs - len(names),
+        )
+
+    def _fit_ml(self, logdet: LogDetMethod, cov: str, fixed: dict[str, float]) -> SpatialResults:
+        spec = self.spec
+        spatial = self.has_rho or self.has_lambda
+        interval = spec.weights.parameter_interval() if spatial else None
+        for name, value in fixed.items():
+            if not interval[0] < value < interval[1]:  # type: ignore[index]
+                raise ParameterSpaceError(
+                    f"{name} = {value} lies outside the interval {interval} where I - {name} W is invertible."
+                )
+        lik = ConcentratedLikelihood(
+            spec.y, spec.x, spec.weights.sparse, make_logdet(spec.weights, logdet) if spatial else None
+        )
+        est = self._estimate(lik, interval, fixed)
+        if not est.record.converged:
+            warnings.warn(f"{self.name}: {est.record.message}", ConvergenceWarning, stacklevel=3)
+        problem = MLProblem(lik, est, self.has_rho, self.has_lambda)
+        information = COVARIANCES[cov]()(problem)
+        free = np.ones(problem.size, dtype=bool)
+        names = self.param_names
+        for name in fixed:
+            free[names.index(name)] = False
+        full = covariance_from_information(information, free)
+        k = len(names)
+        values = np.concatenate(
+            [est.beta]
+            + ([[est.rho]] if self.has_rho else [])
+            + ([[est.lam]] if self.has_lambda else [])
+        )
+        return SpatialResults(
+            model=self.name,
+            params=pd.Series(values, index=names, name="estimate"),
+            cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
+            sigma2=est.sigma2,
+            loglik=est.loglik,
+            spec=spec,
+            record=est.record,
+            cov_type=COVARIANCES[cov].description,
+            innovations=est.innovations,
+            sigma2_se=float(np.sqrt(full[k, k])),
+            fixed=tuple(fixed),
+        )
+
+    def _estimate(
+        self, lik: ConcentratedLikelihood, interval: tuple[float, float] | None, fixed: dict[str, float]
+    ) -> MLEstimate:
+        if interval is None:
+            est = fit_least_squares(lik.y, lik.x)
+            return MLEstimate(est.beta, 0.0, 0.0, est.sigma2, est.loglik, est.innovations, FitRecord(method="ml"))
+        free = [p for p in self.param_names[-2:] if p in ("rho", "lambda") and p not in fixed]
+        if len(free) == 2:
+            return fit_two_parameters(lik, interval)
+        if len(free) == 1:
+            other = fixed.get("lambda" if free[0] == "rho" else "rho", 0.0)
+            return fit_one_parameter(lik, free[0], interval, other=other)
+        return fit_fixed(lik, fixed.get("rho", 0.0), fixed.get("lambda", 0.0), interval)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {self.spec.formula or 'arrays'}, n={self.spec.nobs}>"
+
+
+class OLS(SpatialModel):
+    """Linear regression without spatial terms (the benchmark of every specification search)."""
+
+    default_method = "ols"
+    description = "y = X beta + e"
+
+
+class SLX(SpatialModel):
+    """Spatial lag of X (Halleck Vega & Elhorst 2015): ``y = X beta + W X theta + e``."""
+
+    default_durbin = True
+    default_method = "ols"
+    description = "y = X beta + W X theta + e"
+
+
+class SAR(SpatialModel):
+    """Spatial autoregressive (spatial lag) model (Anselin 1988, ch. 6): ``y = rho W y + X beta + e``."""
+
+    has_rho = True
+    description = "y = rho W y + X beta + e"
+
+
+class SDM(SpatialModel):
+    """Spatial Durbin model (LeSage & Pace 2009, s. 2.2): ``y = rho W y + X beta + W X theta + e``."""
+
+    has_rho = True
+    default_durbin = True
+    description = "y = rho W y + X beta + W X theta + e"
+
+
+class SEM(SpatialModel):
+    """Spatial error model (Anselin 1988, ch. 6): ``y = X beta + u, u = lambda W u + e``."""
+
+    has_lambda = True
+    description = "y = X beta + u, u = lambda W u + e"
+
+
+class SDEM(SpatialModel):
+    """Spatial Durbin error model (LeSage & Pace 2009): ``y = X beta + W X theta + u, u = lambda W u + e``."""
+
+    has_lambda = True
+    default_durbin = True
+    description = "y = X beta + W X theta + u, u = lambda W u + e"
+
+
+class SAC(SpatialModel):
+    """Spatial autoregressive combined model (Kelejian & Prucha 1998; LeSage & Pace 2009 'SAC').
+
+    ``y = rho W y + X beta + u, u = lambda W u + e``.
+    """
+
+    has_rho = True
+    has_lambda = True
+    description = "y = rho W y + X beta + u, u = lambda W u + e"
+
+
+class GNS(SpatialModel):
+    """General nesting spatial model (Elhorst 2014, s. 2.3).
+
+    ``y = rho W y + X beta + W X theta + u, u = lambda W u + e``; weakly identified in practice
+    (Elhorst 2014, s. 2.7), but the nest that every other model restricts.
+    """
+
+    has_rho = True
+    has_lambda = True
+    default_durbin = True
+    description = "y = rho W y + X beta + W X theta + u, u = lambda W u + e"
+
+
+MODELS: dict[str, type[SpatialModel]] = {
+    cls.__name__: cls for cls in (OLS, SLX, SAR, SDM, SEM, SDEM, SAC, GNS)
+}

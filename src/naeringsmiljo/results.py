@@ -1,0 +1,191 @@
+"""The one results class shared by every model and estimator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from naeringsmiljo._options import ImpactsMethod
+from naeringsmiljo.estimation.ml import FitRecord
+from naeringsmiljo.impacts import Impacts, compute_impacts
+from naeringsmiljo.specification import LAG_PREFIX, Specification
+
+SPATIAL_PARAMETERS = ("rho", "lambda")
+
+
+@dataclass(frozen=True)
+class SpatialResults:
+    """Estimates, inference and fit statistics of a fitted model.
+
+    Every pandas object is indexed by parameter name (``Intercept``, the regressors, ``W_<name>``
+    for lagged regressors, ``rho``, ``lambda``) or, for residuals and fitted values, by unit id.
+
+    Attributes
+    ----------
+    model : str
+        Model name (``"SAR"``, ``"SDM"``, ...).
+    params : pandas.Series
+        Point estimates.
+    cov : pandas.DataFrame
+        Covariance of the estimates.
+    sigma2 : float
+        Variance of the innovations (ML: ``e'e/n``; OLS: ``e'e/(n-k)``).
+    loglik : float
+        Gaussian log-likelihood at the estimates, with all constants.
+    spec : Specification
+        The data and weights the model was fitted on.
+    record : FitRecord
+        What the estimator did (method, log-determinant, interval, optimiser, convergence).
+    cov_type : str
+        Name of the covariance estimator.
+    fixed : tuple of str
+        Spatial parameters held at given values instead of estimated (zero variance).
+    df_resid : int or None
+        Residual degrees of freedom when inference uses the t distribution (OLS), else None
+        (asymptotic normal inference).
+    innovations : numpy.ndarray
+        The estimated innovations ``e = (I - lambda W)((I - rho W) y - X beta)``.
+    """
+
+    model: str
+    params: pd.Series
+    cov: pd.DataFrame
+    sigma2: float
+    loglik: float
+    spec: Specification
+    record: FitRecord
+    cov_type: str
+    innovations: np.ndarray
+    df_resid: int | None = None
+    sigma2_se: float | None = None
+    fixed: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # ------------------------------------------------------------------ inference
+    @property
+    def nobs(self) -> int:
+        return self.spec.nobs
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors (square roots of the diagonal of :attr:`cov`)."""
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error")
+
+    @property
+    def tstats(self) -> pd.Series:
+        """Estimates divided by their standard errors (z statistics for ML)."""
+        return (self.params / self.std_errors).rename("tstat")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values, from the t distribution with :attr:`df_resid` or the normal."""
+        t = np.abs(self.tstats.to_numpy())
+        p = 2 * (stats.t.sf(t, self.df_resid) if self.df_resid else stats.norm.sf(t))
+        return pd.Series(p, index=self.params.index, name="pvalue")
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals at ``level`` (columns ``lower``, ``upper``)."""
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie in (0, 1), got {level}.")
+        q = stats.t.ppf(0.5 + level / 2, self.df_resid) if self.df_resid else stats.norm.ppf(0.5 + level / 2)
+        half = q * self.std_errors
+        return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+
+    # ------------------------------------------------------------------ fit statistics
+    @property
+    def n_params(self) -> int:
+        """Number of estimated parameters, counting ``sigma^2`` (R spatialreg's convention)."""
+        return len(self.params) - len(self.fixed) + 1
+
+    @property
+    def aic(self) -> float:
+        """``-2 loglik + 2 p`` with ``p`` counting sigma^2 and the spatial parameters (as R does)."""
+        return -2.0 * self.loglik + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """``-2 loglik + p ln(n)``."""
+        return -2.0 * self.loglik + self.n_params * np.log(self.nobs)
+
+    @property
+    def resid(self) -> pd.Series:
+        """Residuals: the estimated innovations ``e``, indexed by unit id."""
+        return pd.Series(self.innovations, index=self.spec.ids, name="resid")
+
+    @property
+    def fitted(self) -> pd.Series:
+        """Fitted values ``y - e`` (for SAR, ``rho W y + X beta``), indexed by unit id."""
+        return pd.Series(self.spec.y - self.innovations, index=self.spec.ids, name="fitted")
+
+    @cached_property
+    def r2(self) -> float:
+        """``1 - e'e / sum (y - mean y)^2`` with ``e`` the innovations (Elhorst 2014, s. 2.7).
+
+        For OLS this is the usual R-squared; for spatial models it measures how much of the
+        variation the model explains including the spatial terms (spatialreg reports none;
+        Elhorst's Table 2.2 uses this one).
+        """
+        y = self.spec.y
+        dev = y - y.mean()
+        return float(1.0 - (self.innovations @ self.innovations) / (dev @ dev))
+
+    # ------------------------------------------------------------------ derived objects
+    def impacts(self, method: ImpactsMethod = "exact") -> Impacts:
+        """Direct, indirect and total impacts of each regressor (LeSage & Pace 2009, s. 2.7)."""
+        return compute_impacts(
+            self.params, self.spec.regressor_names, LAG_PREFIX, self.spec.weights.sparse, self.model, method
+        )
+
+    def with_covariance(self, cov: pd.DataFrame, cov_type: str) -> SpatialResults:
+        """A new results object with another covariance; the estimates are not refitted."""
+        return replace(self, cov=cov, cov_type=cov_type)
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates, standard errors, t statistics, p-values and confidence bounds."""
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "estimate": self.params,
+                "std_error": self.std_errors,
+                "tstat": self.tstats,
+                "pvalue": self.pvalues,
+                "lower": ci["lower"],
+                "upper": ci["upper"],
+            }
+        )
+
+    def summary(self) -> str:
+        """Text summary: model, formula, weights, sample, estimator, convergence and estimates."""
+        spec, rec = self.spec, self.record
+        lines = [
+            f"{self.model} regression results",
+            "=" * 78,
+            f"Dependent variable:  {spec.y_name}",
+            f"Formula:             {spec.formula or '(arrays)'}",
+            f"Weights:             {spec.weights.describe()}",
+            f"Observations:        {self.nobs}"
+            + (f" ({len(spec.dropped)} dropped: {', '.join(f'{k} {len(v)}' for k, v in spec.drop_reasons.items())})" if len(spec.dropped) else ""),
+            f"Method:              {rec.method}"
+            + (f", log-determinant {rec.logdet}" if rec.logdet else ""),
+        ]
+        if rec.interval is not None:
+            lines.append(f"Parameter interval:  ({rec.interval[0]:.6f}, {rec.interval[1]:.6f})")
+        lines += [
+            f"Optimiser:           {rec.optimizer}",
+            f"Convergence:         {'yes' if rec.converged else 'NO'}: {rec.message}",
+            f"Covariance:          {self.cov_type}",
+            f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}",
+            f"sigma^2:             {self.sigma2:.6g}    R^2: {self.r2:.4f}",
+            "-" * 78,
+            self.to_frame().to_string(float_format="{:.6f}".format),
+            "=" * 78,
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<SpatialResults {self.model}: n={self.nobs}, loglik={self.loglik:.4f}>"

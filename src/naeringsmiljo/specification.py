@@ -1,0 +1,356 @@
+"""From a formula (or arrays), data and weights to a validated, aligned model specification.
+
+Everything a model needs before estimation happens here, once, for every model: the formula is
+expanded by formulaic, the weights are aligned to the data **by id**, missing values and islands
+are handled by explicit policy, Durbin (WX) terms are added, and the design is checked for rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo._options import IslandPolicy, MissingPolicy
+from naeringsmiljo.exceptions import (
+    FormulaError,
+    IslandError,
+    MissingDataError,
+    SingularDesignError,
+)
+from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
+
+INTERCEPT = "Intercept"
+#: Prefix of the name of a spatially lagged regressor.
+LAG_PREFIX = "W_"
+
+Durbin = bool | Sequence[str]
+
+
+@dataclass(frozen=True)
+class Specification:
+    """A model's data, aligned with its weights and ready for estimation.
+
+    Attributes
+    ----------
+    y : numpy.ndarray
+        Dependent variable, in the order of ``ids``.
+    x : numpy.ndarray
+        Regressors, including the lagged ones (``W_<name>``) after the original columns.
+    exog_names : list of str
+        Names of the columns of ``x``.
+    y_name : str
+        Name of the dependent variable.
+    weights : SpatialWeights
+        Weights with rows and columns in the order of ``ids``.
+    ids : pandas.Index
+        Unit ids of the estimation sample.
+    lagged : list of str
+        The regressors that enter also as ``W_<name>``.
+    formula : str or None
+        The formula the specification came from.
+    dropped : pandas.Index
+        Ids removed before estimation (missing values or islands), empty when none were.
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    exog_names: list[str]
+    y_name: str
+    weights: SpatialWeights
+    ids: pd.Index
+    lagged: list[str] = field(default_factory=list)
+    formula: str | None = None
+    dropped: pd.Index = field(default_factory=lambda: pd.Index([]))
+    drop_reasons: dict[str, pd.Index] = field(default_factory=dict)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def has_intercept(self) -> bool:
+        return INTERCEPT in self.exog_names
+
+    @property
+    def regressor_names(self) -> list[str]:
+        """Names of the non-lagged, non-constant regressors (the rows of impacts tables)."""
+        return [n for n in self.exog_names if n != INTERCEPT and not n.startswith(LAG_PREFIX)]
+
+
+def _missing_rows(frame: pd.DataFrame) -> pd.Index:
+    values = frame.apply(pd.to_numeric, errors="coerce") if not frame.empty else frame
+    bad = values.isna() | np.isinf(values.astype(float))
+    return frame.index[bad.any(axis=1).to_numpy()]
+
+
+def _ids_of(data: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
+    if id_column is not None:
+        if id_column not in data.columns:
+            raise FormulaError(f"The data have no id column {id_column!r}.")
+        data = data.set_index(id_column, drop=False)
+    if data.index.has_duplicates:
+        raise MissingDataError(
+            f"Unit ids must be unique; duplicated: {_describe_ids(data.index[data.index.duplicated()].unique())}."
+        )
+    return data
+
+
+def _apply_policies(
+    ids: pd.Index,
+    bad_rows: pd.Index,
+    weights: SpatialWeights,
+    missing: MissingPolicy,
+    islands: IslandPolicy,
+) -> tuple[pd.Index, SpatialWeights, dict[str, pd.Index]]:
+    """Align weights to ``ids`` and apply the missing-value and island policies."""
+    weights = weights.reorder(ids)
+    reasons: dict[str, pd.Index] = {}
+    if len(bad_rows):
+        if missing == "raise":
+            raise MissingDataError(
+                f"NaN or infinite values in {len(bad_rows)} row(s) with ids "
+                f"{_describe_ids(bad_rows)}. Clean the data, or pass missing='drop' to drop these "
+                "units from the data and the weights.",
+                rows=tuple(bad_rows),
+            )
+        if missing != "drop":
+            raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}.")
+        reasons["missing"] = bad_rows
+        ids = ids.difference(bad_rows, sort=False)
+        weights = weights.subset(ids)
+    isolated = weights.islands
+    if len(isolated):
+        if islands == "raise":
+            raise IslandError(
+                f"{len(isolated)} unit(s) have no neighbours: {_describe_ids(isolated)}. Choose a "
+                "policy: islands='keep' (their spatial lags are zero) or islands='drop'; or use "
+                "weights that connect every unit (k-nearest neighbours).",
+                islands=tuple(isolated),
+            )
+        if islands == "drop":
+            reasons["island"] = isolated
+            ids = ids.difference(isolated, sort=False)
+            weights = weights.subset(ids)
+            if len(weights.islands):
+                raise IslandError(
+                    "Dropping islands left new units without neighbours: "
+                    f"{_describe_ids(weights.islands)}.",
+                    islands=tuple(weights.islands),
+                )
+        elif islands != "keep":
+            raise ValueError(f"islands must be 'raise', 'keep' or 'drop', got {islands!r}.")
+    return ids, weights, reasons
+
+
+def _durbin_columns(durbin: Durbin, names: list[str]) -> list[str]:
+    candidates = [n for n in names if n != INTERCEPT]
+    if durbin is True:
+        return candidates
+    if durbin is False or durbin is None:
+        return []
+    if isinstance(durbin, str):
+        durbin = [durbin]
+    chosen = list(durbin)
+    unknown = [n for n in chosen if n not in candidates]
+    if unknown:
+        raise FormulaError(
+            f"durbin names {unknown}, which are not regressors of the model; regressors: {candidates}."
+        )
+    return [n for n in candidates if n in chosen]
+
+
+def check_rank(x: np.ndarray, names: list[str]) -> None:
+    """Raise :class:`SingularDesignError` naming the columns that depend on earlier ones.
+
+    Uses a column-pivoted QR decomposition; a column whose diagonal entry of R falls below
+    ``max(n, k) * eps * |R_11|`` is taken as a linear combination of the others.
+    """
+    import scipy.linalg
+
+    if x.shape[1] == 0:
+        return
+    if x.shape[0] < x.shape[1]:
+        raise SingularDesignError(
+            f"{x.shape[0]} observations cannot identify {x.shape[1]} coefficients."
+        )
+    scale = np.linalg.norm(x, axis=0)
+    zero = [names[j] for j in np.flatnonzero(scale == 0)]
+    if zero:
+        raise SingularDesignError(f"Columns identically zero: {zero}.", columns=tuple(zero))
+    _, r, perm = scipy.linalg.qr(x / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    tol = max(x.shape) * np.finfo(float).eps * diag[0] * 100
+    rank = int(np.sum(diag > tol))
+    if rank < x.shape[1]:
+        dependent = [names[j] for j in perm[rank:]]
+        raise SingularDesignError(
+            f"The design is rank deficient (rank {rank} of {x.shape[1]} columns); "
+            f"{dependent} are linear combinations of other columns. A lagged regressor W_x is "
+            "collinear with the constant when x is constant, and with x itself when x is the "
+            "same in every unit's neighbourhood.",
+            columns=tuple(dependent),
+        )
+
+
+def assemble(
+    y: np.ndarray,
+    x: np.ndarray,
+    exog_names: list[str],
+    y_name: str,
+    weights: SpatialWeights,
+    ids: pd.Index,
+    *,
+    durbin: Durbin,
+    formula: str | None,
+    dropped: dict[str, pd.Index],
+) -> Specification:
+    """Add the Durbin terms and check the design; weights and ids are already aligned."""
+    lagged = _durbin_columns(durbin, exog_names)
+    if lagged:
+        cols = [exog_names.index(n) for n in lagged]
+        wx = weights.sparse @ x[:, cols]
+        x = np.column_stack([x, wx])
+        exog_names = exog_names + [LAG_PREFIX + n for n in lagged]
+    check_rank(x, exog_names)
+    all_dropped = pd.Index([]).append([v for v in dropped.values()]) if dropped else pd.Index([])
+    return Specification(
+        y=np.ascontiguousarray(y, dtype=np.float64),
+        x=np.ascontiguousarray(x, dtype=np.float64),
+        exog_names=exog_names,
+        y_name=y_name,
+        weights=weights,
+        ids=ids,
+        lagged=lagged,
+        formula=formula,
+        dropped=all_dropped,
+        drop_reasons=dropped,
+    )
+
+
+def from_formula(
+    formula: str,
+    data: pd.DataFrame,
+    weights: SpatialWeights,
+    *,
+    durbin: Durbin = False,
+    id_column: str | None = None,
+    missing: MissingPolicy = "raise",
+    islands: IslandPolicy = "raise",
+) -> Specification:
+    """Build a :class:`Specification` from a Wilkinson formula (formulaic).
+
+    The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
+    ids of ``weights``; the two sets must be equal.
+    """
+    from formulaic import Formula, model_matrix
+
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if not isinstance(weights, SpatialWeights):
+        raise TypeError(
+            "w must be a SpatialWeights; convert libpysal weights with SpatialWeights.from_libpysal."
+        )
+    try:
+        parsed = Formula(formula)
+        variables = sorted(str(v) for v in parsed.required_variables)
+    except Exception as err:
+        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
+    absent = [v for v in variables if v not in data.columns]
+    if absent:
+        raise FormulaError(
+            f"The formula {formula!r} names column(s) not in the data: {absent}."
+        )
+    data = _ids_of(data, id_column)
+    used = [v for v in variables if v in data.columns]
+    bad = _missing_rows(data[used])
+    ids, aligned, dropped = _apply_policies(data.index, bad, weights, missing, islands)
+    frame = data.loc[ids]
+    try:
+        matrices = model_matrix(formula, frame, na_action="raise")
+    except Exception as err:
+        raise FormulaError(f"Cannot evaluate the formula {formula!r}: {err}") from err
+    lhs, rhs = matrices.lhs, matrices.rhs
+    if lhs is None or lhs.shape[1] != 1:
+        raise FormulaError(f"The formula {formula!r} needs exactly one dependent variable.")
+    return assemble(
+        lhs.to_numpy(dtype=np.float64)[:, 0],
+        rhs.to_numpy(dtype=np.float64),
+        [str(c) for c in rhs.columns],
+        str(lhs.columns[0]),
+        aligned,
+        ids,
+        durbin=durbin,
+        formula=formula,
+        dropped=dropped,
+    )
+
+
+def from_arrays(
+    y: Any,
+    x: Any,
+    weights: SpatialWeights,
+    *,
+    ids: Sequence[Hashable] | pd.Index | None = None,
+    durbin: Durbin = False,
+    add_intercept: bool = True,
+    missing: MissingPolicy = "raise",
+    islands: IslandPolicy = "raise",
+) -> Specification:
+    """Build a :class:`Specification` from arrays or pandas objects.
+
+    The unit ids come from ``ids``, else from the index of ``y`` or ``x`` when they are pandas
+    objects. Plain arrays without ids are accepted only when their length matches the weights; they
+    are then taken to be in the weights' order, which is the caller's explicit statement.
+    """
+    y_name = str(getattr(y, "name", None) or "y")
+    if isinstance(x, pd.DataFrame):
+        names = [str(c) for c in x.columns]
+    elif isinstance(x, pd.Series):
+        names = [str(x.name or "x0")]
+    else:
+        arr = np.asarray(x)
+        names = [f"x{j}" for j in range(1 if arr.ndim == 1 else arr.shape[1])]
+    if ids is None:
+        for obj in (y, x):
+            if isinstance(obj, pd.Series | pd.DataFrame):
+                ids = obj.index
+                break
+    y_arr = np.asarray(y, dtype=np.float64).reshape(-1)
+    x_arr = np.asarray(x, dtype=np.float64)
+    if x_arr.ndim == 1:
+        x_arr = x_arr[:, None]
+    if x_arr.shape[0] != y_arr.shape[0]:
+        raise ValueError(f"y has {y_arr.shape[0]} rows but x has {x_arr.shape[0]}.")
+    if ids is None:
+        if y_arr.shape[0] != weights.n:
+            raise ValueError(
+                f"{y_arr.shape[0]} observations for weights of {weights.n} units, and no ids."
+            )
+        ids = weights.ids
+    ids = pd.Index(ids)
+    if len(ids) != y_arr.shape[0]:
+        raise ValueError(f"{len(ids)} ids for {y_arr.shape[0]} observations.")
+    if add_intercept:
+        x_arr = np.column_stack([np.ones(y_arr.shape[0]), x_arr])
+        names = [INTERCEPT] + names
+    frame = pd.DataFrame(np.column_stack([y_arr, x_arr]), index=ids)
+    if ids.has_duplicates:
+        raise MissingDataError(f"Unit ids must be unique; duplicated: {_describe_ids(ids[ids.duplicated()].unique())}.")
+    bad = _missing_rows(frame)
+    kept, aligned, dropped = _apply_policies(ids, bad, weights, missing, islands)
+    rows = ids.get_indexer(kept)
+    return assemble(
+        y_arr[rows],
+        x_arr[rows],
+        names,
+        y_name,
+        aligned,
+        kept,
+        durbin=durbin,
+        formula=None,
+        dropped=dropped,
+    )

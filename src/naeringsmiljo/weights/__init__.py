@@ -1,0 +1,6 @@
+"""Spatial weights: the :class:`SpatialWeights` object, builders, and log-determinants."""
+
+from naeringsmiljo.weights.builders import contiguity, distance_band, inverse_distance, knn
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+__all__ = ["SpatialWeights", "contiguity", "distance_band", "inverse_distance", "knn"]

@@ -1,0 +1,119 @@
+"""Builders of geographic weights, delegating the geometry to ``libpysal.graph.Graph``.
+
+libpysal is the field's maintained implementation of contiguity, nearest-neighbour and distance
+graphs; these functions only fix the ids (taken from the frame's index or a named column) and wrap
+the result in :class:`SpatialWeights`. The returned weights are untransformed (``"o"``); call
+:meth:`SpatialWeights.row_standardize` where the model needs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo.exceptions import WeightsError
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+if TYPE_CHECKING:
+    import geopandas
+
+
+def _indexed(frame: Any, id_column: str | None) -> Any:
+    """The frame indexed by its unit ids, which must be unique."""
+    if id_column is not None:
+        if id_column not in frame.columns:
+            raise WeightsError(f"The frame has no id column {id_column!r}.")
+        frame = frame.set_index(id_column, drop=False)
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()].unique()[:10].tolist()
+        raise WeightsError(f"Unit ids must be unique; duplicated: {dup}.")
+    return frame
+
+
+def _from_graph(graph: Any, ids: pd.Index) -> SpatialWeights:
+    weights = SpatialWeights.from_libpysal(graph)
+    return weights.reorder(ids)
+
+
+def contiguity(
+    frame: geopandas.GeoDataFrame, *, rook: bool = False, id_column: str | None = None
+) -> SpatialWeights:
+    """Queen (shared vertex) or rook (shared edge) contiguity of polygons.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Polygons, one per unit; ids are the index or ``id_column``.
+    rook : bool, default False
+        Rook contiguity instead of queen.
+    id_column : str, optional
+        Column with the unit ids (default: the index).
+    """
+    from libpysal.graph import Graph
+
+    frame = _indexed(frame, id_column)
+    graph = Graph.build_contiguity(frame.geometry.set_axis(frame.index), rook=rook)
+    return _from_graph(graph, frame.index)
+
+
+def _points(frame: Any) -> tuple[Any, dict[str, Any]]:
+    """Input for libpysal's point-based builders, with the ids it needs.
+
+    A GeoDataFrame gives its points (a representative point inside each polygon); any other frame
+    is read as coordinate columns.
+    """
+    geometry = getattr(frame, "geometry", None)
+    if geometry is not None:
+        if not (geometry.geom_type == "Point").all():
+            geometry = geometry.representative_point()
+        return geometry.set_axis(frame.index), {}
+    return np.asarray(frame, dtype=np.float64), {"ids": frame.index}
+
+
+def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
+    """The ``k`` nearest neighbours of each unit (an asymmetric binary matrix).
+
+    ``frame`` is a GeoDataFrame (points, or polygons represented by a point inside each) or a frame
+    whose two columns are coordinates.
+    """
+    from libpysal.graph import Graph
+
+    if k < 1:
+        raise WeightsError(f"k must be at least 1, got {k}.")
+    frame = _indexed(frame, id_column)
+    if k >= len(frame):
+        raise WeightsError(f"k = {k} needs more than {len(frame)} units.")
+    points, extra = _points(frame)
+    graph = Graph.build_knn(points, k=k, **extra)
+    return _from_graph(graph, frame.index)
+
+
+def distance_band(
+    frame: Any, threshold: float, *, id_column: str | None = None
+) -> SpatialWeights:
+    """Binary weights linking units closer than ``threshold`` (in the frame's CRS units)."""
+    return _distance(frame, threshold, binary=True, alpha=-1.0, id_column=id_column)
+
+
+def inverse_distance(
+    frame: Any, threshold: float, *, alpha: float = -1.0, id_column: str | None = None
+) -> SpatialWeights:
+    """Weights ``d_ij ** alpha`` for units closer than ``threshold`` (``alpha < 0``)."""
+    if alpha >= 0:
+        raise WeightsError(f"alpha must be negative for distance decay, got {alpha}.")
+    return _distance(frame, threshold, binary=False, alpha=alpha, id_column=id_column)
+
+
+def _distance(
+    frame: Any, threshold: float, *, binary: bool, alpha: float, id_column: str | None
+) -> SpatialWeights:
+    from libpysal.graph import Graph
+
+    if not threshold > 0:
+        raise WeightsError(f"The distance threshold must be positive, got {threshold}.")
+    frame = _indexed(frame, id_column)
+    points, extra = _points(frame)
+    graph = Graph.build_distance_band(points, threshold, binary=binary, alpha=alpha, **extra)
+    return _from_graph(graph, frame.index)

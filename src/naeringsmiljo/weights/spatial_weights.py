@@ -1,0 +1,407 @@
+"""The :class:`SpatialWeights` value object: a sparse matrix that knows the ids of its units."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from naeringsmiljo._options import Transform
+from naeringsmiljo.exceptions import IdMismatchError, WeightsError
+
+if TYPE_CHECKING:
+    import geopandas
+
+_TRANSFORM_NAMES: dict[str, str] = {
+    "o": "original",
+    "r": "row-standardised",
+    "b": "binary",
+    "d": "doubly standardised (weights sum to one)",
+    "s": "divided by the spectral radius",
+}
+
+#: Above this many units the eigenvalue bounds are found by a sparse (Arnoldi) solver instead of
+#: computing every eigenvalue densely.
+DENSE_EIGEN_LIMIT = 2000
+
+
+def _frozen_csr(matrix: sp.csr_array) -> sp.csr_array:
+    """Return ``matrix`` with its buffers marked read-only, so the weights stay immutable."""
+    matrix = sp.csr_array(matrix, dtype=np.float64)
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    for buffer in (matrix.data, matrix.indices, matrix.indptr):
+        buffer.flags.writeable = False
+    return matrix
+
+
+def _describe_ids(ids: Iterable[Hashable], limit: int = 10) -> str:
+    ids = list(ids)
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return f"{shown}{more}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SpatialWeights:
+    """An immutable spatial weights matrix with the ids of its units.
+
+    Row ``i`` and column ``i`` of :attr:`sparse` belong to the unit ``ids[i]``; models use the ids
+    to align the weights with the data and never rely on the order of rows alone.
+
+    Parameters
+    ----------
+    sparse : scipy.sparse array
+        The ``n`` by ``n`` weights matrix (stored as CSR, float64, read-only).
+    ids : pandas.Index
+        Unique unit ids, in the order of the rows and columns.
+    transform : {"o", "r", "b", "d", "s"}
+        The transform the matrix carries: original weights, row-standardised, binary, doubly
+        standardised or divided by its spectral radius.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from naeringsmiljo import SpatialWeights
+    >>> w = SpatialWeights.from_edges(
+    ...     pd.DataFrame({"i": ["a", "b", "b", "c"], "j": ["b", "a", "c", "b"]}),
+    ...     source="i", target="j")
+    >>> w.row_standardize().sparse.toarray()
+    array([[0. , 1. , 0. ],
+           [0.5, 0. , 0.5],
+           [0. , 1. , 0. ]])
+    """
+
+    sparse: sp.csr_array
+    ids: pd.Index
+    transform: str = "o"
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        matrix = self.sparse
+        if not sp.issparse(matrix):
+            raise WeightsError("SpatialWeights needs a scipy sparse matrix; use from_sparse().")
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise WeightsError(f"The weights matrix must be square, got shape {matrix.shape}.")
+        ids = pd.Index(self.ids)
+        if len(ids) != matrix.shape[0]:
+            raise WeightsError(
+                f"{len(ids)} ids were given for a {matrix.shape[0]}x{matrix.shape[0]} matrix."
+            )
+        if ids.has_duplicates:
+            raise WeightsError(f"Duplicate ids in the weights: {_describe_ids(ids[ids.duplicated()])}.")
+        if self.transform not in _TRANSFORM_NAMES:
+            raise WeightsError(f"Unknown transform {self.transform!r}; use one of {list(_TRANSFORM_NAMES)}.")
+        matrix = _frozen_csr(matrix)
+        if not np.all(np.isfinite(matrix.data)):
+            raise WeightsError("The weights matrix contains NaN or infinite values.")
+        if np.any(matrix.data < 0):
+            raise WeightsError("The weights matrix contains negative weights.")
+        object.__setattr__(self, "sparse", matrix)
+        object.__setattr__(self, "ids", ids)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_sparse(
+        cls, matrix: Any, ids: Sequence[Hashable] | pd.Index | None = None, transform: Transform = "o"
+    ) -> SpatialWeights:
+        """Wrap a sparse (or dense) square matrix; ``ids`` default to ``0..n-1``."""
+        matrix = sp.csr_array(matrix)
+        if ids is None:
+            ids = pd.RangeIndex(matrix.shape[0])
+        return cls(matrix, pd.Index(ids), transform)
+
+    @classmethod
+    def from_libpysal(cls, w: Any) -> SpatialWeights:
+        """Convert a libpysal ``W`` or ``Graph``, keeping its ids and its transform.
+
+        The ids are ``W.id_order`` or ``Graph.unique_ids``, in the order of the sparse matrix.
+        """
+        from libpysal import graph, weights
+
+        if isinstance(w, graph.Graph):
+            transform = str(getattr(w, "transformation", "O")).lower()
+            return cls(sp.csr_array(w.sparse), pd.Index(w.unique_ids), transform if transform in _TRANSFORM_NAMES else "o")
+        if isinstance(w, weights.W):
+            transform = str(w.transform).lower()
+            return cls(sp.csr_array(w.sparse), pd.Index(w.id_order), transform if transform in _TRANSFORM_NAMES else "o")
+        raise TypeError(f"Expected a libpysal W or Graph, got {type(w).__name__}.")
+
+    @classmethod
+    def from_edges(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        source: str,
+        target: str,
+        weight: str | None = None,
+        ids: Sequence[Hashable] | pd.Index | None = None,
+        symmetric: bool = False,
+    ) -> SpatialWeights:
+        """Build weights from an edge list (one row per directed link).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per link ``source -> target``; duplicated links are summed.
+        source, target : str
+            Columns holding the unit ids.
+        weight : str, optional
+            Column holding the weight of each link; 1 for every link when omitted.
+        ids : sequence, optional
+            All unit ids in the desired order, including units without links. Defaults to the
+            sorted union of the ids in ``source`` and ``target``.
+        symmetric : bool, default False
+            Add the reverse of every link (a link listed once becomes an undirected one).
+        """
+        for column in (source, target) + ((weight,) if weight else ()):
+            if column not in frame.columns:
+                raise WeightsError(f"The edge frame has no column {column!r}.")
+        src = frame[source].to_numpy()
+        dst = frame[target].to_numpy()
+        values = (
+            np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=np.float64)
+        )
+        if ids is None:
+            ids = pd.Index(pd.unique(np.concatenate([src, dst]))).sort_values()
+        ids = pd.Index(ids)
+        rows, cols = ids.get_indexer(src), ids.get_indexer(dst)
+        unknown = np.concatenate([src[rows < 0], dst[cols < 0]])
+        if unknown.size:
+            raise IdMismatchError(
+                f"Edges refer to ids not among the given ids: {_describe_ids(pd.unique(unknown))}.",
+                missing_in_weights=tuple(pd.unique(unknown)),
+            )
+        if np.any(rows == cols):
+            raise WeightsError(f"Self-links in the edge list: {_describe_ids(pd.unique(src[rows == cols]))}.")
+        n = len(ids)
+        matrix = sp.coo_array((values, (rows, cols)), shape=(n, n)).tocsr()
+        if symmetric:
+            matrix = matrix + matrix.T
+        return cls(sp.csr_array(matrix), ids, "o")
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return int(self.sparse.shape[0])
+
+    @property
+    def nnz(self) -> int:
+        """Number of non-zero weights (directed links)."""
+        return int(self.sparse.nnz)
+
+    @property
+    def cardinalities(self) -> pd.Series:
+        """Number of neighbours of each unit, indexed by id."""
+        return pd.Series(np.diff(self.sparse.indptr), index=self.ids, name="cardinality")
+
+    @property
+    def islands(self) -> pd.Index:
+        """Ids of the units without any neighbour (an empty row)."""
+        return self.ids[np.diff(self.sparse.indptr) == 0]
+
+    @property
+    def is_symmetric(self) -> bool:
+        """Whether the matrix equals its transpose (to rounding)."""
+        diff = self.sparse - self.sparse.T
+        return bool(diff.nnz == 0 or np.max(np.abs(diff.data)) <= 1e-12 * np.max(np.abs(self.sparse.data)))
+
+    @property
+    def transform_name(self) -> str:
+        """A readable name of the transform."""
+        return _TRANSFORM_NAMES[self.transform]
+
+    def describe(self) -> str:
+        """One line describing the weights, used in model summaries."""
+        card = self.cardinalities
+        return (
+            f"{self.n} units, {self.nnz} links, {self.transform_name}; "
+            f"neighbours min/mean/max {card.min()}/{card.mean():.2f}/{card.max()}, "
+            f"{len(self.islands)} islands"
+        )
+
+    def __repr__(self) -> str:
+        return f"SpatialWeights({self.describe()})"
+
+    def equals(self, other: SpatialWeights, *, atol: float = 0.0) -> bool:
+        """Same ids in the same order and the same weights (to ``atol``)."""
+        if not self.ids.equals(other.ids):
+            return False
+        diff = self.sparse - other.sparse
+        return diff.nnz == 0 or float(np.max(np.abs(diff.data))) <= atol
+
+    # ------------------------------------------------------------------ transforms
+    def _with(self, matrix: sp.csr_array, transform: str, ids: pd.Index | None = None) -> SpatialWeights:
+        return SpatialWeights(sp.csr_array(matrix), self.ids if ids is None else ids, transform)
+
+    def row_standardize(self) -> SpatialWeights:
+        """Divide each row by its sum (rows of islands stay zero)."""
+        sums = np.asarray(self.sparse.sum(axis=1)).ravel()
+        scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+        return self._with(sp.diags_array(scale) @ self.sparse, "r")
+
+    def binary(self) -> SpatialWeights:
+        """Set every non-zero weight to one."""
+        matrix = self.sparse.copy()
+        matrix.data = np.ones_like(matrix.data)
+        return self._with(matrix, "b")
+
+    def doubly_standardize(self) -> SpatialWeights:
+        """Divide every weight by the sum of all weights."""
+        return self._with(self.sparse / self.sparse.sum(), "d")
+
+    def spectral_normalize(self) -> SpatialWeights:
+        """Divide by the spectral radius, so the largest eigenvalue modulus is one.
+
+        The usual normalisation of inverse-distance weights, which keeps the relative weights
+        (and so the model's meaning) unlike row-standardisation (Kelejian & Prucha 2010).
+        """
+        radius = self.spectral_radius()
+        return self._with(self.sparse / radius, "s")
+
+    def transformed(self, transform: Transform) -> SpatialWeights:
+        """Apply a transform by its one-letter name (``"o"`` keeps the matrix as it is)."""
+        match transform:
+            case "r":
+                return self.row_standardize()
+            case "b":
+                return self.binary()
+            case "d":
+                return self.doubly_standardize()
+            case "s":
+                return self.spectral_normalize()
+            case "o":
+                return self
+        raise WeightsError(f"Unknown transform {transform!r}; use one of {list(_TRANSFORM_NAMES)}.")
+
+    # ------------------------------------------------------------------ alignment
+    def reorder(self, ids: Sequence[Hashable] | pd.Index) -> SpatialWeights:
+        """Return the same weights with rows and columns in the order of ``ids``.
+
+        Raises
+        ------
+        IdMismatchError
+            If ``ids`` is not exactly the set of ids of the weights; the message names the ids
+            missing on each side.
+        """
+        ids = pd.Index(ids)
+        if ids.has_duplicates:
+            raise IdMismatchError(f"Duplicate ids: {_describe_ids(ids[ids.duplicated()])}.")
+        missing_in_weights = ids.difference(self.ids, sort=False)
+        missing_in_data = self.ids.difference(ids, sort=False)
+        if len(missing_in_weights) or len(missing_in_data):
+            parts = []
+            if len(missing_in_weights):
+                parts.append(
+                    f"{len(missing_in_weights)} id(s) of the data are not in the weights: "
+                    f"{_describe_ids(missing_in_weights)}"
+                )
+            if len(missing_in_data):
+                parts.append(
+                    f"{len(missing_in_data)} id(s) of the weights are not in the data: "
+                    f"{_describe_ids(missing_in_data)}"
+                )
+            raise IdMismatchError(
+                "The ids of the data and of the weights differ; " + "; ".join(parts) + ".",
+                missing_in_weights=tuple(missing_in_weights),
+                missing_in_data=tuple(missing_in_data),
+            )
+        if ids.equals(self.ids):
+            return self
+        order = self.ids.get_indexer(ids)
+        return SpatialWeights(self.sparse[order][:, order], ids, self.transform)
+
+    def subset(self, ids: Sequence[Hashable] | pd.Index) -> SpatialWeights:
+        """Keep the units ``ids`` (in that order) and re-apply the transform.
+
+        Re-applying the transform after dropping units keeps its meaning: a row-standardised matrix
+        stays row-standardised (as R spdep's ``subset.listw`` does).
+        """
+        ids = pd.Index(ids)
+        unknown = ids.difference(self.ids, sort=False)
+        if len(unknown):
+            raise IdMismatchError(
+                f"Cannot subset: ids not in the weights: {_describe_ids(unknown)}.",
+                missing_in_weights=tuple(unknown),
+            )
+        order = self.ids.get_indexer(ids)
+        kept = SpatialWeights(self.sparse[order][:, order], ids, "o")
+        return kept.transformed(self.transform)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ spectrum
+    def eigenvalues(self) -> np.ndarray:
+        """All eigenvalues of the matrix, computed densely once and cached (small n only)."""
+        if "eigenvalues" not in self._cache:
+            values = np.linalg.eigvals(self.sparse.toarray())
+            if np.max(np.abs(values.imag), initial=0.0) <= 1e-10 * max(1.0, np.max(np.abs(values))):
+                values = values.real
+            self._cache["eigenvalues"] = values
+        return self._cache["eigenvalues"]
+
+    def eigenvalue_bounds(self) -> tuple[float, float]:
+        """Smallest and largest real part of the eigenvalues of the matrix.
+
+        Dense for ``n <= DENSE_EIGEN_LIMIT``, otherwise by ARPACK on the sparse matrix (never all
+        eigenvalues). Real parts follow the convention of R spdep and LeSage & Pace (2009, s. 4.1).
+        """
+        if "bounds" not in self._cache:
+            if self.n <= DENSE_EIGEN_LIMIT:
+                real = np.real(self.eigenvalues())
+                bounds = (float(real.min()), float(real.max()))
+            else:
+                bounds = _sparse_eigenvalue_bounds(self.sparse, self.is_symmetric)
+            self._cache["bounds"] = bounds
+        return self._cache["bounds"]
+
+    def parameter_interval(self) -> tuple[float, float]:
+        """Open interval ``(1/omega_min, 1/omega_max)`` in which ``I - rho W`` is invertible.
+
+        For a row-standardised matrix the upper end is 1; the lower end depends on the matrix
+        and is often far below -1 (Anselin 1988, p. 78; LeSage & Pace 2009, s. 4.1).
+        """
+        low, high = self.eigenvalue_bounds()
+        if low >= 0 or high <= 0:
+            raise WeightsError(
+                "The weights have no eigenvalues of both signs; the spatial parameter interval is "
+                "unbounded. Is the matrix empty or triangular?"
+            )
+        return 1.0 / low, 1.0 / high
+
+    def spectral_radius(self) -> float:
+        """Largest eigenvalue modulus."""
+        if self.n <= DENSE_EIGEN_LIMIT:
+            return float(np.max(np.abs(self.eigenvalues())))
+        from scipy.sparse.linalg import eigs
+
+        value = eigs(self.sparse, k=1, which="LM", return_eigenvectors=False, tol=1e-10)
+        return float(np.abs(value[0]))
+
+    # ------------------------------------------------------------------ interop
+    def to_libpysal(self) -> Any:
+        """Return an equivalent ``libpysal.graph.Graph``."""
+        from libpysal import graph
+
+        return graph.Graph.from_sparse(self.sparse, ids=self.ids)
+
+    def lag(self, values: np.ndarray) -> np.ndarray:
+        """Spatial lag ``W @ values`` (values already in the order of :attr:`ids`)."""
+        return self.sparse @ values
+
+
+def _sparse_eigenvalue_bounds(matrix: sp.csr_array, symmetric: bool) -> tuple[float, float]:
+    """Extreme real eigenvalues by ARPACK (Lanczos when symmetric, Arnoldi otherwise)."""
+    from scipy.sparse.linalg import eigs, eigsh
+
+    if symmetric:
+        low = eigsh(matrix, k=1, which="SA", return_eigenvectors=False, tol=1e-10)[0]
+        high = eigsh(matrix, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0]
+        return float(low), float(high)
+    low = eigs(matrix, k=1, which="SR", return_eigenvectors=False, tol=1e-10)[0]
+    high = eigs(matrix, k=1, which="LR", return_eigenvectors=False, tol=1e-10)[0]
+    return float(np.real(low)), float(np.real(high))
