@@ -230,7 +230,7 @@ def fit_two_parameters(
 
     The likelihood of the SAC model can have more than one local maximum (Elhorst 2014, s. 2.7), so
     the search starts from the best point of a ``grid x grid`` lattice over the interval, runs
-    L-BFGS-B with the analytic score, and solves the score equations with Powell's hybrid method.
+    L-BFGS-B with the analytic score, and solves the score equations by Newton's method.
     """
     bounds = _interior(interval)
     points = np.linspace(bounds[0], bounds[1], grid + 2)[1:-1]
@@ -248,12 +248,7 @@ def fit_two_parameters(
         negative, np.asarray(best), jac=True, method="L-BFGS-B", bounds=[bounds, bounds],
         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
     )
-    theta = np.asarray(search.x, dtype=float)
-    polished = scipy.optimize.root(lambda t: np.asarray(lik.score(*t)), theta, method="hybr", tol=1e-14)
-    candidate = np.asarray(polished.x, dtype=float)
-    inside = bool(np.all((candidate > bounds[0]) & (candidate < bounds[1])))
-    if polished.success and inside and lik.value(*candidate) >= -search.fun - 1e-10 * abs(search.fun):
-        theta = candidate
+    theta = _newton_polish(lambda t: np.asarray(lik.score(*t)), np.asarray(search.x, dtype=float), bounds)
     final_score = np.asarray(lik.score(*theta))
     scale = np.sqrt(lik.n)
     converged = bool(np.max(np.abs(final_score)) <= 1e-6 * scale)
@@ -267,13 +262,51 @@ def fit_two_parameters(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
         interval=interval,
-        optimizer=f"{grid}x{grid} grid start, L-BFGS-B with analytic score, hybrid root of the score",
+        optimizer=f"{grid}x{grid} grid start, L-BFGS-B with analytic score, Newton root of the score",
         converged=converged,
         message=message,
         score=tuple(float(s) for s in final_score),
         evaluations=lik.evaluations,
     )
     return lik.estimate(float(theta[0]), float(theta[1]), record)
+
+
+def _newton_polish(
+    score: callable, theta: np.ndarray, bounds: tuple[float, float], *, steps: int = 30  # type: ignore[valid-type]
+) -> np.ndarray:
+    """Newton iterations on the score, with a central-difference Jacobian of the analytic score.
+
+    Near the maximum the Jacobian (the Hessian of the concentrated likelihood) is accurate to
+    ~1e-10, so the iterations converge quadratically to the root; a step that leaves the interval
+    or does not reduce the score is halved. The SAC/GNS likelihood is very flat along a ridge in
+    (rho, lambda), where L-BFGS-B alone stops with a score of ~1e-8 and parameters ~1e-8 off.
+    """
+    current = score(theta)
+    for _ in range(steps):
+        h = 1e-6 * np.maximum(1.0, np.abs(theta))
+        jac = np.empty((theta.size, theta.size))
+        for j in range(theta.size):
+            e = np.zeros_like(theta)
+            e[j] = h[j]
+            jac[:, j] = (score(theta + e) - score(theta - e)) / (2 * h[j])
+        try:
+            step = np.linalg.solve(jac, -current)
+        except np.linalg.LinAlgError:
+            break
+        for _halving in range(30):
+            candidate = theta + step
+            inside = bool(np.all((candidate > bounds[0]) & (candidate < bounds[1])))
+            if inside:
+                new = score(candidate)
+                if np.linalg.norm(new) < np.linalg.norm(current):
+                    break
+            step = step / 2
+        else:
+            break
+        theta, current = candidate, new
+        if np.max(np.abs(step)) <= 4 * np.finfo(float).eps * np.max(np.abs(theta)):
+            break
+    return theta
 
 
 def fit_least_squares(y: np.ndarray, x: np.ndarray) -> MLEstimate:
