@@ -56,20 +56,29 @@
 ##   is stored below as "sigma2".
 ##   lm (OLS), lmSLX (SLX)  the usual lm covariance, s^2 (X'X)^-1 with
 ##                         s^2 = SSE / (n - k) (unbiased, not ML).
-## For comparison the numerical-Hessian covariance (control fdHess = TRUE,
-## spatialreg's finite-difference Hessian of the log-likelihood in
-## (rho/lambda, beta) with sigma2 concentrated out) is stored as
-## "vcov_fdHess" for the ML models; it is approximate.
+## The analytic matrices are EXPECTED information (no data-dependent second
+## derivatives).  For comparison the numerical-Hessian covariance is stored as
+## "vcov_fdHess" for the ML models: refit with control fdHess = TRUE,
+## spatialreg then inverts nlme::fdHess's finite-difference Hessian of the
+## log-likelihood in (rho and/or lambda, beta) with sigma2 concentrated out
+## (sigma2 = SSE/n), i.e. an OBSERVED information.  It is a different
+## estimator (e.g. SAR/anselin rho s.e. 0.1177 analytic vs 0.1236 numerical;
+## GNS rho s.e. 0.95 vs 0.41) and, being a finite difference, approximate.
 ##
 ## Impacts: SAR/SDM/SAC/GNS use impacts(fit, listw = lw), i.e. the exact dense
 ## (I - rho W)^-1 (summary measures averaged over observations; lambda does
 ## not enter).  Simulated standard errors use
 ## set.seed(12345); summary(impacts(fit, listw = lw, R = 2000), zstats = TRUE)
 ## (draws from the multivariate normal with the analytic covariance above);
-## they are Monte Carlo values, so only approximate.  SDEM and SLX impacts are
-## linear in the coefficients (direct = beta, indirect = theta, total = beta +
-## theta); spatialreg gives their standard errors analytically (stored as
-## "impacts_se"), so no simulation is involved there.
+## they are Monte Carlo values, so only approximate.  For GNS they are not
+## usable: the analytic s.e. of rho is about 1, so draws come close to the
+## upper bound of rho and the simulated indirect/total s.e. explode (about 9
+## for INC).  SDEM and SLX impacts are linear in the coefficients (direct =
+## beta, indirect = theta, total = beta + theta); spatialreg gives their
+## standard errors analytically (stored as "impacts_se"), no simulation.  For
+## SDEM these use summary.lm of the lambda-filtered regression, i.e.
+## s^2 = SSE/(n - k) rather than the ML SSE/n, so they are the ML s.e. times
+## sqrt(n / (n - k)) = sqrt(49/44).
 ##
 ## Canonical names: every model also maps R's coefficient names to
 ## "Intercept", "INC", "HOVAL", "W_INC", "W_HOVAL", "rho", "lambda"
@@ -164,7 +173,12 @@ canon <- function(nms) {
   stopifnot(all(nms %in% names(canon_map)))
   unname(canon_map[nms])
 }
-named <- function(x, nms = names(x)) { x <- as.list(unname(x)); names(x) <- nms; x }
+named <- function(x, nms = names(x)) {
+  force(nms)
+  x <- as.list(unname(x))
+  names(x) <- nms
+  x
+}
 matrix_block <- function(m, names_override = NULL) {
   nms <- if (is.null(names_override)) rownames(m) else names_override
   list(names = I(nms), names_canonical = I(canon(nms)),
@@ -174,6 +188,7 @@ matrix_block <- function(m, names_override = NULL) {
 ## *_canonical maps when present
 coef_block <- function(b, se, rho = NULL, rho_se = NULL,
                        lambda = NULL, lambda_se = NULL) {
+  if (is.null(names(se))) names(se) <- names(b)
   stopifnot(identical(names(b), names(se)))
   cb <- setNames(unname(b), canon(names(b)))
   cs <- setNames(unname(se), canon(names(b)))
@@ -208,18 +223,23 @@ sarlm_impacts <- function(fit, lw) {
                              total = I(unname(se[, "Total"]))))
 }
 ## impacts of SDEM / SLX: linear combinations with analytic standard errors
-wx_impacts <- function(fit) {
+wx_impacts <- function(fit, se_kind) {
   im <- impacts(fit)
   bn <- attr(im, "bnames")
   list(impacts = list(names = I(bn), method = attr(im, "method"),
                       direct = I(unname(im$impacts$direct)),
                       indirect = I(unname(im$impacts$indirect)),
                       total = I(unname(im$impacts$total))),
-       impacts_se = list(names = I(bn), kind = "analytic (linear combination of coefficients)",
+       impacts_se = list(names = I(bn), kind = se_kind,
                          direct = I(unname(im$se$direct)),
                          indirect = I(unname(im$se$indirect)),
                          total = I(unname(im$se$total))))
 }
+
+sdem_se_kind <- paste("analytic linear combination; covariance from summary.lm of the",
+                      "lambda-filtered regression, i.e. s^2 = SSE/(n - k), NOT the ML",
+                      "covariance above (= ML s.e. * sqrt(n / (n - k)) for direct/indirect)")
+slx_se_kind <- "analytic linear combination; lm covariance, s^2 = SSE/(n - k)"
 
 ## common fields of an ML Sarlm fit; `refit_fd` refits with fdHess = TRUE
 sarlm_common <- function(fit, refit_fd) {
@@ -242,7 +262,7 @@ sarlm_common <- function(fit, refit_fd) {
          resvar_full = matrix_block(resvar, c("sigma2", rownames(resvar)[-1])),
          covariance_kind = "analytic asymptotic (inverse information matrix, fit$resvar; fit$ase = TRUE)",
          vcov_fdHess = matrix_block(fdH),
-         vcov_fdHess_kind = "numerical Hessian (control fdHess = TRUE; fit$fdHess), approximate",
+         vcov_fdHess_kind = "observed information: inverse of minus the finite-difference Hessian (nlme::fdHess) of the sigma2-concentrated log-likelihood in (rho/lambda, beta); control fdHess = TRUE, fit$fdHess; approximate",
          opt_convergence_note = NA))
 }
 
@@ -283,7 +303,7 @@ fit_all <- function(nb) {
     blk <- coef_block(cm$coefs[, "Estimate"], cm$coefs[, "Std. Error"],
                       lambda = fit$lambda, lambda_se = s$lambda.se)
     cm$fields$opt_convergence_note <- "optimize() on the concentrated log-likelihood"
-    imp <- if (dur) wx_impacts(fit) else list(impacts = NA)
+    imp <- if (dur) wx_impacts(fit, sdem_se_kind) else list(impacts = NA)
     res[[m]] <- c(list(r_call = paste0("errorsarlm(CRIME ~ INC + HOVAL, listw = lw, method = \"eigen\"",
                                        if (dur) ", Durbin = TRUE" else "", ")")),
                   blk, cm$fields, imp)
@@ -324,7 +344,7 @@ fit_all <- function(nb) {
                        n_params_note = "logLik df: coefficients + sigma2",
                        vcov = matrix_block(vcov(fit)),
                        covariance_kind = "lm: s^2 (X'X)^-1 with s^2 = SSE/(n - k) (unbiased); sigma2 above is SSE/n"),
-                  if (m == "SLX") wx_impacts(fit) else list(impacts = NA))
+                  if (m == "SLX") wx_impacts(fit, slx_se_kind) else list(impacts = NA))
   }
 
   ## --- S2SLS / GM estimators (spatialreg defaults) --------------------------
@@ -338,14 +358,14 @@ fit_all <- function(nb) {
                  list(rho_name_in_R = "Rho", sse = st$sse, df = st$df,
                       sigma2 = st$sse / st$df,
                       vcov = matrix_block(stv),
-                      covariance_kind = "stsls: (sse/df) * solve(crossprod(Zhat)), df = n - k (legacy = FALSE)"))
+                      covariance_kind = "stsls: (sse/df) * solve(crossprod(Zhat)), Zhat = [fitted Wy, X], df = n - (k + 1) = 45 (Rho counted); instruments X, WX, WWX (W2X = TRUE)"))
 
   gm <- GMerrorsar(formula, data = dat, listw = lw)
   res$GMerrorsar <- c(list(r_call = "GMerrorsar(CRIME ~ INC + HOVAL, listw = lw)  # defaults"),
                       coef_block(gm$coefficients, gm$rest.se,
-                                 lambda = gm$lambda, lambda_se = gm$lambda.se),
+                                 lambda = gm$lambda, lambda_se = as.numeric(gm$lambda.se)),
                       list(sigma2 = gm$s2, GM_sigma2 = gm$GMs2,
-                           vcov = matrix_block(gm$vcov),
+                           vcov = matrix_block(gm$vcov, names(gm$coefficients)),
                            covariance_kind = "GMerrorsar: fit$vcov (coefficients only; lambda.se from the GM moment conditions)"))
 
   gs <- gstsls(formula, data = dat, listw = lw)
@@ -356,7 +376,8 @@ fit_all <- function(nb) {
                              lambda = gs$lambda, lambda_se = NA),
                   list(rho_name_in_R = "Rho_Wy", sigma2 = gs$s2, GM_sigma2 = gs$GMs2,
                        lambda_se_note = "gstsls reports no standard error for lambda",
-                       covariance_kind = "gstsls: rest.se from the second-step 2SLS covariance"))
+                       vcov = matrix_block(gs$secstep_var, names(gs$coefficients)),
+                       covariance_kind = "gstsls: fit$secstep_var, covariance of the second-step (spatially filtered) 2SLS; rest.se = sqrt(diag)"))
   res
 }
 
