@@ -1,0 +1,1 @@
+"""Replication of the paper's tables and figures; run ``python -m replication``."""
