@@ -21,3 +21,7 @@ Transform = Literal["o", "r", "b", "d", "s"]
 
 ImpactsMethod = Literal["exact"]
 """How impacts are computed."""
+
+#: Largest n for which dense n-by-n matrices are formed (the information-matrix covariance and
+#: exact impacts): one such matrix takes 8 n^2 bytes, 200 MB at n = 5,000.
+DENSE_MATRIX_LIMIT = 5000

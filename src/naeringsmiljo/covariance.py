@@ -16,6 +16,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 import scipy.linalg
 
+from naeringsmiljo._options import DENSE_MATRIX_LIMIT
 from naeringsmiljo.estimation.ml import ConcentratedLikelihood, MLEstimate
 
 
@@ -96,6 +97,12 @@ class InformationMatrix:
     def __call__(self, problem: MLProblem) -> np.ndarray:
         lik, est = problem.lik, problem.estimate
         n, k = lik.n, problem.k
+        if n > DENSE_MATRIX_LIMIT:
+            raise ValueError(
+                f"The information-matrix covariance forms dense {n}x{n} matrices (limit "
+                f"{DENSE_MATRIX_LIMIT} units). Use cov='hessian', which needs only sparse "
+                "products and log-determinant derivatives."
+            )
         w = lik.w.toarray()
         eye = np.eye(n)
         sigma2 = est.sigma2

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from naeringsmiljo._options import ImpactsMethod
+from naeringsmiljo._options import DENSE_MATRIX_LIMIT, ImpactsMethod
 
 COLUMNS = ["direct", "indirect", "total"]
 
@@ -51,6 +51,11 @@ def multiplier_moments(w: sp.csr_array, rho: float) -> MultiplierMoments:
     w1 = w @ ones
     if rho == 0.0:
         return MultiplierMoments(1.0, 1.0, float(w.diagonal().sum()) / n, float(w1.sum()) / n)
+    if n > DENSE_MATRIX_LIMIT:
+        raise ValueError(
+            f"Exact impacts need the diagonal of a dense {n}x{n} inverse (limit "
+            f"{DENSE_MATRIX_LIMIT} units)."
+        )
     a = np.eye(n) - rho * w.toarray()
     inverse = np.linalg.inv(a)
     trace_mw = float(np.sum(inverse * w.T.toarray())) / n  # tr(M W) = sum_ij M_ij W_ji

@@ -111,7 +111,7 @@ class SpatialModel:
         >>> from naeringsmiljo import SAR, datasets
         >>> data, w = datasets.columbus(), datasets.columbus_weights("anselin")
         >>> res = SAR.from_formula("CRIME ~ INC + HOVAL", data, w.row_standardize()).fit()
-        >>> round(res.params["rho"], 5)
+        >>> round(float(res.params["rho"]), 5)
         0.43102
         """
         spec = specification.from_formula(

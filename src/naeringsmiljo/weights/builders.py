@@ -25,15 +25,19 @@ def _indexed(frame: Any, id_column: str | None) -> Any:
     if id_column is not None:
         if id_column not in frame.columns:
             raise WeightsError(f"The frame has no id column {id_column!r}.")
-        frame = frame.set_index(id_column, drop=False)
+        frame = frame.set_index(id_column)
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()[:10].tolist()
         raise WeightsError(f"Unit ids must be unique; duplicated: {dup}.")
     return frame
 
 
-def _from_graph(graph: Any, ids: pd.Index) -> SpatialWeights:
+def _from_graph(graph: Any, ids: pd.Index, *, positional: bool = False) -> SpatialWeights:
+    """Wrap a Graph; ``positional`` when it was built from an array whose row i is ``ids[i]``."""
     weights = SpatialWeights.from_libpysal(graph)
+    if positional:
+        weights = weights.reorder(pd.RangeIndex(len(ids)))
+        return SpatialWeights(weights.sparse, ids, weights.transform)
     return weights.reorder(ids)
 
 
@@ -58,18 +62,18 @@ def contiguity(
     return _from_graph(graph, frame.index)
 
 
-def _points(frame: Any) -> tuple[Any, dict[str, Any]]:
-    """Input for libpysal's point-based builders, with the ids it needs.
+def _points(frame: Any) -> tuple[Any, bool]:
+    """Input for libpysal's point-based builders, and whether its ids are positions.
 
-    A GeoDataFrame gives its points (a representative point inside each polygon); any other frame
-    is read as coordinate columns.
+    A GeoDataFrame gives its points (a representative point inside each polygon), indexed by the
+    unit ids; any other frame is read as coordinate columns, which libpysal numbers 0..n-1.
     """
     geometry = getattr(frame, "geometry", None)
     if geometry is not None:
         if not (geometry.geom_type == "Point").all():
             geometry = geometry.representative_point()
-        return geometry.set_axis(frame.index), {}
-    return np.asarray(frame, dtype=np.float64), {"ids": frame.index}
+        return geometry.set_axis(frame.index), False
+    return np.asarray(frame, dtype=np.float64), True
 
 
 def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
@@ -85,9 +89,8 @@ def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
     frame = _indexed(frame, id_column)
     if k >= len(frame):
         raise WeightsError(f"k = {k} needs more than {len(frame)} units.")
-    points, extra = _points(frame)
-    graph = Graph.build_knn(points, k=k, **extra)
-    return _from_graph(graph, frame.index)
+    points, positional = _points(frame)
+    return _from_graph(Graph.build_knn(points, k=k), frame.index, positional=positional)
 
 
 def distance_band(
@@ -114,6 +117,6 @@ def _distance(
     if not threshold > 0:
         raise WeightsError(f"The distance threshold must be positive, got {threshold}.")
     frame = _indexed(frame, id_column)
-    points, extra = _points(frame)
-    graph = Graph.build_distance_band(points, threshold, binary=binary, alpha=alpha, **extra)
-    return _from_graph(graph, frame.index)
+    points, positional = _points(frame)
+    graph = Graph.build_distance_band(points, threshold, binary=binary, alpha=alpha)
+    return _from_graph(graph, frame.index, positional=positional)

@@ -72,12 +72,23 @@ class SparseLULogDet:
     matrix: sp.csc_array
     name: str = "lu"
     _identity: sp.csc_array = field(init=False, repr=False)
+    _recent: dict[complex, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.matrix = sp.csc_array(self.matrix)
         self._identity = sp.identity(self.matrix.shape[0], format="csc")
+        self._recent = {}
 
     def _diag_u(self, rho: complex) -> np.ndarray:
+        # Covariance and score evaluations revisit the same rho many times (only beta or sigma^2
+        # moves), so the last few factorisations' diagonals are kept.
+        if rho not in self._recent:
+            if len(self._recent) >= 8:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[rho] = self._factor_diagonal(rho)
+        return self._recent[rho]
+
+    def _factor_diagonal(self, rho: complex) -> np.ndarray:
         a = sp.csc_array(self._identity - rho * self.matrix)
         try:
             lu = splu(a)

@@ -31,7 +31,7 @@ DENSE_EIGEN_LIMIT = 2000
 
 def _frozen_csr(matrix: sp.csr_array) -> sp.csr_array:
     """Return ``matrix`` with its buffers marked read-only, so the weights stay immutable."""
-    matrix = sp.csr_array(matrix, dtype=np.float64)
+    matrix = sp.csr_array(matrix, dtype=np.float64, copy=True)
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     matrix.sort_indices()
@@ -341,6 +341,7 @@ class SpatialWeights:
             values = np.linalg.eigvals(self.sparse.toarray())
             if np.max(np.abs(values.imag), initial=0.0) <= 1e-10 * max(1.0, np.max(np.abs(values))):
                 values = values.real
+            values.flags.writeable = False
             self._cache["eigenvalues"] = values
         return self._cache["eigenvalues"]
 
