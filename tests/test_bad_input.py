@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,7 +60,9 @@ def test_nan_and_inf_raise_naming_rows(columbus, w_anselin, bad) -> None:
     with pytest.raises(MissingDataError) as info:
         nm.SAR.from_formula(FORMULA, data, w_anselin)
     assert set(info.value.rows) == {5, 17}
-    assert "5" in str(info.value) and "17" in str(info.value) and "missing='drop'" in str(info.value)
+    assert (
+        "5" in str(info.value) and "17" in str(info.value) and "missing='drop'" in str(info.value)
+    )
 
 
 def test_nan_in_unused_column_is_ignored(columbus, w_anselin) -> None:
@@ -88,7 +88,9 @@ def test_missing_drop_subsets_weights_and_records(columbus, w_anselin) -> None:
 
 
 def test_islands_raise_unless_a_policy_is_chosen(columbus) -> None:
-    edges = pd.read_csv(nm.datasets.columbus.__globals__["_data_dir"]() / "columbus_anselin_edges.csv")
+    edges = pd.read_csv(
+        nm.datasets.columbus.__globals__["_data_dir"]() / "columbus_anselin_edges.csv"
+    )
     cut = edges[(edges.source != 1) & (edges.target != 1)]
     w = nm.SpatialWeights.from_edges(cut, source="source", target="target", ids=range(1, 50))
     w = w.row_standardize()

@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 import pytest
-from reference.elhorst2014 import LOGLIK, R2, TABLE_2_2, TABLE_2_3
 
 import naeringsmiljo as nm
 from naeringsmiljo import MODELS
+from reference.elhorst2014 import LOGLIK, R2, TABLE_2_2, TABLE_2_3
 
 FORMULA = "CRIME ~ INC + HOVAL"
 N = 49
@@ -28,7 +28,11 @@ HALF_UNIT_T = 0.005  # t-values printed with two decimals
 
 GAPS: dict[tuple[str, str, str], str] = {
     # The three gaps known between the book and peer software (shared reference notes):
-    ("SAC", "lambda", "estimate"): "printed 0.166 (truncated); R spatialreg and this package 0.1667",
+    (
+        "SAC",
+        "lambda",
+        "estimate",
+    ): "printed 0.166 (truncated); R spatialreg and this package 0.1667",
     ("GNS", "rho", "estimate"): "printed 0.315 (truncated); R spatialreg and this package 0.3156",
     ("SEM", "Intercept", "t"): "printed 11.32; R spatialreg and this package give 11.16",
     # Further last-digit gaps found here; each exact value agrees with R spatialreg:
@@ -101,9 +105,14 @@ IMPACT_GAPS = {
 
 IMPACT_CASES = [
     pytest.param(
-        model, var, col, value, id=f"{model}-{var}-{col}",
+        model,
+        var,
+        col,
+        value,
+        id=f"{model}-{var}-{col}",
         marks=[pytest.mark.xfail(strict=True, reason=IMPACT_GAPS[model, var, col])]
-        if (model, var, col) in IMPACT_GAPS else [],
+        if (model, var, col) in IMPACT_GAPS
+        else [],
     )
     for model, entries in TABLE_2_3.items()
     for (var, col), value in entries.items()

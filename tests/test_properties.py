@@ -43,7 +43,11 @@ def test_eigen_and_lu_logdets_agree(w_queen, rho) -> None:
     dense = np.linalg.slogdet(np.eye(w_queen.n) - rho * w_queen.sparse.toarray())[1]
     np.testing.assert_allclose(eig.value(rho), dense, rtol=1e-12)
     np.testing.assert_allclose(lu.value(rho), dense, rtol=1e-12)
-    trace = -np.trace(np.linalg.solve(np.eye(w_queen.n) - rho * w_queen.sparse.toarray(), w_queen.sparse.toarray()))
+    trace = -np.trace(
+        np.linalg.solve(
+            np.eye(w_queen.n) - rho * w_queen.sparse.toarray(), w_queen.sparse.toarray()
+        )
+    )
     np.testing.assert_allclose(eig.derivative(rho), trace, rtol=1e-10)
     np.testing.assert_allclose(lu.derivative(rho), trace, rtol=1e-10)
 
@@ -57,8 +61,10 @@ def test_eigen_and_lu_fits_agree(name, columbus, w_anselin) -> None:
     np.testing.assert_allclose(lu.loglik, eig.loglik, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("name", "fixed"), [("SAR", {"rho": 0.0}), ("SEM", {"lambda": 0.0}),
-                                             ("SAC", {"rho": 0.0, "lambda": 0.0})])
+@pytest.mark.parametrize(
+    ("name", "fixed"),
+    [("SAR", {"rho": 0.0}), ("SEM", {"lambda": 0.0}), ("SAC", {"rho": 0.0, "lambda": 0.0})],
+)
 def test_spatial_parameters_fixed_at_zero_reproduce_ols(name, fixed, columbus, w_anselin) -> None:
     ols = nm.OLS.from_formula(FORMULA, columbus, w_anselin).fit(method="ml")
     res = _fit(name, columbus, w_anselin, fixed=fixed)
@@ -118,8 +124,12 @@ def _dense_loglik(y, x, w, theta, has_rho, has_lambda):
     sigma2 = rest.pop(0)
     a, b = np.eye(n) - rho * w, np.eye(n) - lam * w
     e = b @ (a @ y - x @ beta)
-    return (-n / 2 * np.log(2 * np.pi * sigma2) + np.linalg.slogdet(a)[1]
-            + np.linalg.slogdet(b)[1] - e @ e / (2 * sigma2))
+    return (
+        -n / 2 * np.log(2 * np.pi * sigma2)
+        + np.linalg.slogdet(a)[1]
+        + np.linalg.slogdet(b)[1]
+        - e @ e / (2 * sigma2)
+    )
 
 
 @pytest.mark.parametrize("name", SPATIAL)
@@ -140,8 +150,9 @@ def test_observed_hessian_equals_second_differences(name, columbus, w_anselin) -
     for i in range(size):
         for j in range(size):
             ei, ej = np.eye(size)[i] * h[i], np.eye(size)[j] * h[j]
-            hess[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
-                          + f(theta - ei - ej)) / (4 * h[i] * h[j])
+            hess[i, j] = (
+                f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)
+            ) / (4 * h[i] * h[j])
     expected = np.sqrt(np.diag(np.linalg.inv(-hess)))[:-1]
     np.testing.assert_allclose(res.std_errors, expected, rtol=1e-5)
     np.testing.assert_allclose(res.loglik, f(theta), rtol=1e-13)
@@ -190,8 +201,16 @@ def test_results_interface(columbus, w_anselin) -> None:
     np.testing.assert_allclose(res.aic, -2 * res.loglik + 12, rtol=1e-14)
     np.testing.assert_allclose(res.bic, -2 * res.loglik + 6 * np.log(49), rtol=1e-14)
     text = res.summary()
-    for needle in ("SAC", "CRIME ~ INC + HOVAL", "232 links", "row-standardised", "eigen",
-                   "Convergence:         yes", "lambda", "Parameter interval"):
+    for needle in (
+        "SAC",
+        "CRIME ~ INC + HOVAL",
+        "232 links",
+        "row-standardised",
+        "eigen",
+        "Convergence:         yes",
+        "lambda",
+        "Parameter interval",
+    ):
         assert needle in text
     new = res.with_covariance(res.cov * 4, "scaled")
     np.testing.assert_allclose(new.std_errors, 2 * res.std_errors, rtol=1e-14)

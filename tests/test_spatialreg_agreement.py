@@ -30,8 +30,11 @@ RTOL_COEF = 1e-6
 RTOL_SE = 1e-5
 # Log-likelihoods differ by the second-order effect of the stopping gap only.
 RTOL_LOGLIK = 1e-10
-CASES = [(weights, model) for weights in ("anselin", "queen")
-         for model in ("OLS", "SLX", "SAR", "SDM", "SEM", "SDEM", "SAC", "GNS")]
+CASES = [
+    (weights, model)
+    for weights in ("anselin", "queen")
+    for model in ("OLS", "SLX", "SAR", "SDM", "SEM", "SDEM", "SAC", "GNS")
+]
 
 
 def _fit(weights: str, model: str) -> nm.SpatialResults:
@@ -64,9 +67,13 @@ def test_estimates_and_covariance(weights: str, model: str) -> None:
 @pytest.mark.parametrize(("weights", "model"), CASES)
 def test_sigma2_and_aic(weights: str, model: str) -> None:
     ref = REFERENCE[weights][model]
-    ml = MODELS[model].from_formula(
-        FORMULA, nm.datasets.columbus(), nm.datasets.columbus_weights(weights).row_standardize()
-    ).fit(method="ml")
+    ml = (
+        MODELS[model]
+        .from_formula(
+            FORMULA, nm.datasets.columbus(), nm.datasets.columbus_weights(weights).row_standardize()
+        )
+        .fit(method="ml")
+    )
     np.testing.assert_allclose(ml.sigma2, ref["sigma2"], rtol=RTOL_COEF)  # both e'e/n
     # AIC convention: R counts sigma^2 as a parameter, as we do.
     np.testing.assert_allclose(ml.aic, ref["aic"], rtol=RTOL_LOGLIK)

@@ -27,8 +27,22 @@ ROOT = HERE.parents[1]
 QUEEN_ONLY = [(31, 39), (9, 25), (26, 29)]
 ANSELIN_ONLY = [(12, 18)]
 ATTRIBUTES = [
-    "POLYID", "NEIG", "HOVAL", "INC", "CRIME", "OPEN", "PLUMB", "DISCBD",
-    "X", "Y", "AREA", "PERIMETER", "NSA", "NSB", "EW", "CP",
+    "POLYID",
+    "NEIG",
+    "HOVAL",
+    "INC",
+    "CRIME",
+    "OPEN",
+    "PLUMB",
+    "DISCBD",
+    "X",
+    "Y",
+    "AREA",
+    "PERIMETER",
+    "NSA",
+    "NSB",
+    "EW",
+    "CP",
 ]
 
 

@@ -88,7 +88,13 @@ class Impacts:
     def summary(self) -> str:
         """Text table of the impacts."""
         header = f"Impacts of the {self.model} model ({self.method})"
-        return header + "\n" + "=" * len(header) + "\n" + self.estimates.to_string(float_format="{:.6f}".format)
+        return (
+            header
+            + "\n"
+            + "=" * len(header)
+            + "\n"
+            + self.estimates.to_string(float_format="{:.6f}".format)
+        )
 
     def __repr__(self) -> str:
         return self.summary()

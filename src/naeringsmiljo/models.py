@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -153,12 +154,13 @@ class SpatialModel:
 
     # ------------------------------------------------------------------ estimation
     @property
+    def spatial_params(self) -> list[str]:
+        """The spatial parameters of the model, among ``rho`` and ``lambda``."""
+        return ["rho"] * self.has_rho + ["lambda"] * self.has_lambda
+
+    @property
     def param_names(self) -> list[str]:
-        return (
-            list(self.spec.exog_names)
-            + (["rho"] if self.has_rho else [])
-            + (["lambda"] if self.has_lambda else [])
-        )
+        return list(self.spec.exog_names) + self.spatial_params
 
     def fit(
         self,
@@ -191,11 +193,11 @@ class SpatialModel:
         SpatialResults
         """
         fixed = dict(fixed or {})
-        allowed = {"rho"} if self.has_rho else set()
-        allowed |= {"lambda"} if self.has_lambda else set()
-        unknown = set(fixed) - allowed
+        unknown = sorted(set(fixed) - set(self.spatial_params))
         if unknown:
-            raise ValueError(f"{self.name} cannot fix {sorted(unknown)}; its spatial parameters: {sorted(allowed)}.")
+            raise ValueError(
+                f"{self.name} cannot fix {unknown}; its spatial parameters: {self.spatial_params}."
+            )
         method = self.default_method if method is None else method
         if method == "ols":
             return self._fit_least_squares()
@@ -227,7 +229,7 @@ class SpatialModel:
 
     def _fit_ml(self, logdet: LogDetMethod, cov: str, fixed: dict[str, float]) -> SpatialResults:
         spec = self.spec
-        spatial = self.has_rho or self.has_lambda
+        spatial = bool(self.spatial_params)
         interval = spec.weights.parameter_interval() if spatial else None
         for name, value in fixed.items():
             if not interval[0] < value < interval[1]:  # type: ignore[index]
@@ -235,7 +237,10 @@ class SpatialModel:
                     f"{name} = {value} lies outside the interval {interval} where I - {name} W is invertible."
                 )
         lik = ConcentratedLikelihood(
-            spec.y, spec.x, spec.weights.sparse, make_logdet(spec.weights, logdet) if spatial else None
+            spec.y,
+            spec.x,
+            spec.weights.sparse,
+            make_logdet(spec.weights, logdet) if spatial else None,
         )
         est = self._estimate(lik, interval, fixed)
         if not est.record.converged:
@@ -248,11 +253,8 @@ class SpatialModel:
             free[names.index(name)] = False
         full = covariance_from_information(information, free)
         k = len(names)
-        values = np.concatenate(
-            [est.beta]
-            + ([[est.rho]] if self.has_rho else [])
-            + ([[est.lam]] if self.has_lambda else [])
-        )
+        spatial_values = {"rho": est.rho, "lambda": est.lam}
+        values = np.concatenate([est.beta, [spatial_values[p] for p in self.spatial_params]])
         return SpatialResults(
             model=self.name,
             params=pd.Series(values, index=names, name="estimate"),
@@ -268,12 +270,14 @@ class SpatialModel:
         )
 
     def _estimate(
-        self, lik: ConcentratedLikelihood, interval: tuple[float, float] | None, fixed: dict[str, float]
+        self,
+        lik: ConcentratedLikelihood,
+        interval: tuple[float, float] | None,
+        fixed: dict[str, float],
     ) -> MLEstimate:
         if interval is None:
-            est = fit_least_squares(lik.y, lik.x)
-            return MLEstimate(est.beta, 0.0, 0.0, est.sigma2, est.loglik, est.innovations, FitRecord(method="ml"))
-        free = [p for p in self.param_names[-2:] if p in ("rho", "lambda") and p not in fixed]
+            return replace(fit_least_squares(lik.y, lik.x), record=FitRecord(method="ml"))
+        free = [p for p in self.spatial_params if p not in fixed]
         if len(free) == 2:
             return fit_two_parameters(lik, interval)
         if len(free) == 1:

@@ -74,7 +74,9 @@ class SpatialResults:
     @property
     def std_errors(self) -> pd.Series:
         """Standard errors (square roots of the diagonal of :attr:`cov`)."""
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error")
+        return pd.Series(
+            np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error"
+        )
 
     @property
     def tstats(self) -> pd.Series:
@@ -92,7 +94,11 @@ class SpatialResults:
         """Confidence intervals at ``level`` (columns ``lower``, ``upper``)."""
         if not 0 < level < 1:
             raise ValueError(f"level must lie in (0, 1), got {level}.")
-        q = stats.t.ppf(0.5 + level / 2, self.df_resid) if self.df_resid else stats.norm.ppf(0.5 + level / 2)
+        q = (
+            stats.t.ppf(0.5 + level / 2, self.df_resid)
+            if self.df_resid
+            else stats.norm.ppf(0.5 + level / 2)
+        )
         half = q * self.std_errors
         return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
 
@@ -138,7 +144,12 @@ class SpatialResults:
     def impacts(self, method: ImpactsMethod = "exact") -> Impacts:
         """Direct, indirect and total impacts of each regressor (LeSage & Pace 2009, s. 2.7)."""
         return compute_impacts(
-            self.params, self.spec.regressor_names, LAG_PREFIX, self.spec.weights.sparse, self.model, method
+            self.params,
+            self.spec.regressor_names,
+            LAG_PREFIX,
+            self.spec.weights.sparse,
+            self.model,
+            method,
         )
 
     def with_covariance(self, cov: pd.DataFrame, cov_type: str) -> SpatialResults:
@@ -169,7 +180,11 @@ class SpatialResults:
             f"Formula:             {spec.formula or '(arrays)'}",
             f"Weights:             {spec.weights.describe()}",
             f"Observations:        {self.nobs}"
-            + (f" ({len(spec.dropped)} dropped: {', '.join(f'{k} {len(v)}' for k, v in spec.drop_reasons.items())})" if len(spec.dropped) else ""),
+            + (
+                f" ({len(spec.dropped)} dropped: {', '.join(f'{k} {len(v)}' for k, v in spec.drop_reasons.items())})"
+                if len(spec.dropped)
+                else ""
+            ),
             f"Method:              {rec.method}"
             + (f", log-determinant {rec.logdet}" if rec.logdet else ""),
         ]

@@ -261,9 +261,7 @@ def from_formula(
         raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
     absent = [v for v in variables if v not in data.columns]
     if absent:
-        raise FormulaError(
-            f"The formula {formula!r} names column(s) not in the data: {absent}."
-        )
+        raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
     data = _ids_of(data, id_column)
     used = [v for v in variables if v in data.columns]
     bad = _missing_rows(data[used])
@@ -339,7 +337,9 @@ def from_arrays(
         names = [INTERCEPT] + names
     frame = pd.DataFrame(np.column_stack([y_arr, x_arr]), index=ids)
     if ids.has_duplicates:
-        raise MissingDataError(f"Unit ids must be unique; duplicated: {_describe_ids(ids[ids.duplicated()].unique())}.")
+        raise MissingDataError(
+            f"Unit ids must be unique; duplicated: {_describe_ids(ids[ids.duplicated()].unique())}."
+        )
     bad = _missing_rows(frame)
     kept, aligned, dropped = _apply_policies(ids, bad, weights, missing, islands)
     rows = ids.get_indexer(kept)

@@ -24,6 +24,7 @@ maximiser is found as a root of the score, to machine precision, after a bracket
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,7 +155,7 @@ def _interior(interval: tuple[float, float]) -> tuple[float, float]:
 
 
 def _score_root(
-    score: callable, start: float, bounds: tuple[float, float]  # type: ignore[valid-type]
+    score: Callable[[float], float], start: float, bounds: tuple[float, float]
 ) -> tuple[float, bool]:
     """Polish a maximiser ``start`` into the root of a decreasing score, inside ``bounds``.
 
@@ -245,10 +246,16 @@ def fit_two_parameters(
         return -value, -np.asarray(lik.score(*theta))
 
     search = scipy.optimize.minimize(
-        negative, np.asarray(best), jac=True, method="L-BFGS-B", bounds=[bounds, bounds],
+        negative,
+        np.asarray(best),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[bounds, bounds],
         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
     )
-    theta = _newton_polish(lambda t: np.asarray(lik.score(*t)), np.asarray(search.x, dtype=float), bounds)
+    theta = _newton_polish(
+        lambda t: np.asarray(lik.score(*t)), np.asarray(search.x, dtype=float), bounds
+    )
     final_score = np.asarray(lik.score(*theta))
     scale = np.sqrt(lik.n)
     converged = bool(np.max(np.abs(final_score)) <= 1e-6 * scale)
@@ -272,7 +279,11 @@ def fit_two_parameters(
 
 
 def _newton_polish(
-    score: callable, theta: np.ndarray, bounds: tuple[float, float], *, steps: int = 30  # type: ignore[valid-type]
+    score: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    bounds: tuple[float, float],
+    *,
+    steps: int = 30,
 ) -> np.ndarray:
     """Newton iterations on the score, with a central-difference Jacobian of the analytic score.
 

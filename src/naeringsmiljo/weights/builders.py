@@ -93,9 +93,7 @@ def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
     return _from_graph(Graph.build_knn(points, k=k), frame.index, positional=positional)
 
 
-def distance_band(
-    frame: Any, threshold: float, *, id_column: str | None = None
-) -> SpatialWeights:
+def distance_band(frame: Any, threshold: float, *, id_column: str | None = None) -> SpatialWeights:
     """Binary weights linking units closer than ``threshold`` (in the frame's CRS units)."""
     return _distance(frame, threshold, binary=True, alpha=-1.0, id_column=id_column)
 

@@ -14,7 +14,7 @@ from naeringsmiljo._options import Transform
 from naeringsmiljo.exceptions import IdMismatchError, WeightsError
 
 if TYPE_CHECKING:
-    import geopandas
+    pass
 
 _TRANSFORM_NAMES: dict[str, str] = {
     "o": "original",
@@ -94,9 +94,13 @@ class SpatialWeights:
                 f"{len(ids)} ids were given for a {matrix.shape[0]}x{matrix.shape[0]} matrix."
             )
         if ids.has_duplicates:
-            raise WeightsError(f"Duplicate ids in the weights: {_describe_ids(ids[ids.duplicated()])}.")
+            raise WeightsError(
+                f"Duplicate ids in the weights: {_describe_ids(ids[ids.duplicated()])}."
+            )
         if self.transform not in _TRANSFORM_NAMES:
-            raise WeightsError(f"Unknown transform {self.transform!r}; use one of {list(_TRANSFORM_NAMES)}.")
+            raise WeightsError(
+                f"Unknown transform {self.transform!r}; use one of {list(_TRANSFORM_NAMES)}."
+            )
         matrix = _frozen_csr(matrix)
         if not np.all(np.isfinite(matrix.data)):
             raise WeightsError("The weights matrix contains NaN or infinite values.")
@@ -108,7 +112,10 @@ class SpatialWeights:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_sparse(
-        cls, matrix: Any, ids: Sequence[Hashable] | pd.Index | None = None, transform: Transform = "o"
+        cls,
+        matrix: Any,
+        ids: Sequence[Hashable] | pd.Index | None = None,
+        transform: Transform = "o",
     ) -> SpatialWeights:
         """Wrap a sparse (or dense) square matrix; ``ids`` default to ``0..n-1``."""
         matrix = sp.csr_array(matrix)
@@ -126,10 +133,18 @@ class SpatialWeights:
 
         if isinstance(w, graph.Graph):
             transform = str(getattr(w, "transformation", "O")).lower()
-            return cls(sp.csr_array(w.sparse), pd.Index(w.unique_ids), transform if transform in _TRANSFORM_NAMES else "o")
+            return cls(
+                sp.csr_array(w.sparse),
+                pd.Index(w.unique_ids),
+                transform if transform in _TRANSFORM_NAMES else "o",
+            )
         if isinstance(w, weights.W):
             transform = str(w.transform).lower()
-            return cls(sp.csr_array(w.sparse), pd.Index(w.id_order), transform if transform in _TRANSFORM_NAMES else "o")
+            return cls(
+                sp.csr_array(w.sparse),
+                pd.Index(w.id_order),
+                transform if transform in _TRANSFORM_NAMES else "o",
+            )
         raise TypeError(f"Expected a libpysal W or Graph, got {type(w).__name__}.")
 
     @classmethod
@@ -164,9 +179,7 @@ class SpatialWeights:
                 raise WeightsError(f"The edge frame has no column {column!r}.")
         src = frame[source].to_numpy()
         dst = frame[target].to_numpy()
-        values = (
-            np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=np.float64)
-        )
+        values = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=np.float64)
         if ids is None:
             ids = pd.Index(pd.unique(np.concatenate([src, dst]))).sort_values()
         ids = pd.Index(ids)
@@ -178,7 +191,9 @@ class SpatialWeights:
                 missing_in_weights=tuple(pd.unique(unknown)),
             )
         if np.any(rows == cols):
-            raise WeightsError(f"Self-links in the edge list: {_describe_ids(pd.unique(src[rows == cols]))}.")
+            raise WeightsError(
+                f"Self-links in the edge list: {_describe_ids(pd.unique(src[rows == cols]))}."
+            )
         n = len(ids)
         matrix = sp.coo_array((values, (rows, cols)), shape=(n, n)).tocsr()
         if symmetric:
@@ -210,7 +225,9 @@ class SpatialWeights:
     def is_symmetric(self) -> bool:
         """Whether the matrix equals its transpose (to rounding)."""
         diff = self.sparse - self.sparse.T
-        return bool(diff.nnz == 0 or np.max(np.abs(diff.data)) <= 1e-12 * np.max(np.abs(self.sparse.data)))
+        return bool(
+            diff.nnz == 0 or np.max(np.abs(diff.data)) <= 1e-12 * np.max(np.abs(self.sparse.data))
+        )
 
     @property
     def transform_name(self) -> str:
@@ -237,7 +254,9 @@ class SpatialWeights:
         return diff.nnz == 0 or float(np.max(np.abs(diff.data))) <= atol
 
     # ------------------------------------------------------------------ transforms
-    def _with(self, matrix: sp.csr_array, transform: str, ids: pd.Index | None = None) -> SpatialWeights:
+    def _with(
+        self, matrix: sp.csr_array, transform: str, ids: pd.Index | None = None
+    ) -> SpatialWeights:
         return SpatialWeights(sp.csr_array(matrix), self.ids if ids is None else ids, transform)
 
     def row_standardize(self) -> SpatialWeights:
