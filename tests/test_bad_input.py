@@ -140,7 +140,7 @@ def test_unknown_options(columbus, w_anselin) -> None:
     with pytest.raises(ValueError, match="log-determinant"):
         model.fit(logdet="chebyshev")
     with pytest.raises(ValueError, match="covariance"):
-        model.fit(cov="sandwich")
+        model.fit(cov="robust-ish")
     with pytest.raises(ValueError, match="inconsistent"):
         model.fit(method="ols")
     with pytest.raises(TypeError, match="SpatialWeights"):

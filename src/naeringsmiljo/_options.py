@@ -7,7 +7,7 @@ from typing import Literal
 LogDetMethod = Literal["eigen", "lu", "auto"]
 """How ln|I - rho W| is evaluated: dense eigenvalues, sparse LU, or chosen by size."""
 
-FitMethod = Literal["ml", "ols"]
+FitMethod = Literal["ml", "ols", "gmm"]
 """Estimation method accepted by ``fit``."""
 
 MissingPolicy = Literal["raise", "drop"]

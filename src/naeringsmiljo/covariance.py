@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT
 from naeringsmiljo.estimation.ml import ConcentratedLikelihood, MLEstimate
@@ -209,3 +210,147 @@ def least_squares_covariance(x: np.ndarray, resid: np.ndarray) -> tuple[np.ndarr
     n, k = x.shape
     s2 = float(resid @ resid) / (n - k)
     return s2 * _invert(x.T @ x), s2
+
+
+# --------------------------------------------------------------------------- ML sandwich
+@dataclass(frozen=True)
+class Sandwich:
+    """Quasi-ML sandwich ``H^{-1} (S'S) H^{-1}`` (White 1982) for ML fits.
+
+    ``H`` is the observed Hessian (as :class:`ObservedHessian`) and ``S`` stacks the per-unit
+    contributions to the score: ``x_i e_i / sigma^2`` for beta; for rho
+    ``-(G_A)_ii + e_i (B W y)_i / sigma^2`` and for lambda ``-(G_B)_ii + e_i (W u)_i / sigma^2``,
+    splitting each log-determinant derivative ``-tr(G)`` over its diagonal; and
+    ``-1/(2 sigma^2) + e_i^2/(2 sigma^4)`` for sigma^2. The diagonals come from dense inverses,
+    so the sandwich is limited to ``DENSE_MATRIX_LIMIT`` units.
+    """
+
+    name: ClassVar[str] = "sandwich"
+    description: ClassVar[str] = "quasi-ML sandwich (observed Hessian, outer product of scores)"
+
+    def __call__(self, problem: MLProblem) -> np.ndarray:
+        """Returns the *inverse* of the sandwich, so that the caller's inversion yields it."""
+        lik, est = problem.lik, problem.estimate
+        n = lik.n
+        if n > DENSE_MATRIX_LIMIT:
+            raise ValueError(f"The sandwich covariance needs dense {n}x{n} inverses.")
+        hessian = ObservedHessian()(problem)  # minus the Hessian
+        w = lik.w.toarray()
+        sigma2 = est.sigma2
+        u = lik.y - est.rho * lik.wy - lik.x @ est.beta
+        e = est.innovations
+        parts = [(lik.x - est.lam * lik.wx) * (e / sigma2)[:, None]]
+        if problem.has_rho:
+            g_a = np.linalg.solve((np.eye(n) - est.rho * w).T, w.T).T
+            parts.append((-np.diag(g_a) + e * (lik.wy - est.lam * lik.wwy) / sigma2)[:, None])
+        if problem.has_lambda:
+            g_b = np.linalg.solve((np.eye(n) - est.lam * w).T, w.T).T
+            parts.append((-np.diag(g_b) + e * (lik.w @ u) / sigma2)[:, None])
+        parts.append((-0.5 / sigma2 + e**2 / (2 * sigma2**2))[:, None])
+        scores = np.hstack(parts)
+        bread = _invert(hessian)
+        return _invert(bread @ (scores.T @ scores) @ bread)
+
+
+COVARIANCES[Sandwich.name] = Sandwich
+
+
+# --------------------------------------------------------------------------- IV / 2SLS
+@dataclass(frozen=True)
+class IVProblem:
+    """What 2SLS covariances need: instruments, regressors, residuals and the 2SLS pieces."""
+
+    h: np.ndarray
+    z: np.ndarray
+    resid: np.ndarray
+
+    @property
+    def varb(self) -> np.ndarray:
+        pz = self.h @ np.linalg.solve(self.h.T @ self.h, self.h.T @ self.z)
+        return np.linalg.inv(pz.T @ self.z)
+
+    @property
+    def zthhthi(self) -> np.ndarray:
+        return np.linalg.solve(self.h.T @ self.h, self.h.T @ self.z).T
+
+
+def iv_covariance(
+    problem: IVProblem,
+    kind: str,
+    *,
+    df_correction: bool = False,
+    kernel: sp.csr_array | None = None,
+) -> np.ndarray:
+    """Covariance of 2SLS estimates: ``"hom"``, ``"het"`` (White) or ``"hac"``.
+
+    ``hom``: ``sigma^2 (Z'P_H Z)^{-1}`` with ``sigma^2 = e'e/n`` (spreg's ``GM_Lag``) or
+    ``e'e/(n-k)`` when ``df_correction`` (R spatialreg's ``stsls``). ``het``: the White sandwich
+    ``V Z'H(H'H)^{-1} [sum_i u_i^2 h_i h_i'] (H'H)^{-1}H'Z V``. ``hac``: Kelejian & Prucha (2007)
+    spatial HAC, ``sum_ij K_ij u_i u_j h_i h_j'`` in the middle, with the kernel matrix ``K``
+    (see :func:`hac_kernel`).
+    """
+    n, k = problem.z.shape
+    varb = problem.varb
+    u = problem.resid
+    if kind == "hom":
+        sigma2 = float(u @ u) / (n - k if df_correction else n)
+        return sigma2 * varb
+    hu = problem.h * u[:, None]
+    if kind == "het":
+        middle = hu.T @ hu
+        if df_correction:
+            middle = middle * n / (n - k)
+    elif kind == "hac":
+        if kernel is None:
+            raise ValueError("cov='hac' needs a kernel: hac_kernel(coordinates, bandwidth).")
+        middle = hu.T @ (kernel @ hu)
+    else:
+        raise ValueError(f"Unknown 2SLS covariance {kind!r}; use 'hom', 'het' or 'hac'.")
+    bread = varb @ problem.zthhthi
+    return bread @ middle @ bread.T
+
+
+def hac_kernel(
+    coordinates: np.ndarray,
+    bandwidth: float | np.ndarray,
+    *,
+    kernel: str = "triangular",
+) -> sp.csr_array:
+    """Kernel weights ``K_ij = k(d_ij / bandwidth)`` for the spatial HAC (Kelejian & Prucha 2007).
+
+    ``bandwidth`` is one distance or one per unit (adaptive bandwidths, e.g. the distance to the
+    k-th nearest neighbour). Kernels: ``triangular`` ``1 - z``, ``epanechnikov`` ``1 - z^2``,
+    ``bisquare`` ``(1 - z^2)^2`` and ``uniform``, all zero for ``z >= 1`` and one on the diagonal.
+    Pairs are found by a k-d tree within the bandwidth (no dense distance matrix).
+    """
+    from scipy.spatial import cKDTree
+
+    from naeringsmiljo.exceptions import WeightsError
+
+    coordinates = np.asarray(coordinates, dtype=np.float64)
+    n = coordinates.shape[0]
+    bw = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (n,))
+    if np.any(~(bw > 0)):
+        raise WeightsError("HAC bandwidths must be positive.")
+    tree = cKDTree(coordinates)
+    pairs = tree.sparse_distance_matrix(tree, float(bw.max()), output_type="coo_matrix")
+    rows, cols, dist = pairs.row, pairs.col, pairs.data
+    z = dist / bw[rows]
+    keep = (z < 1) & (rows != cols)
+    rows, cols, z = rows[keep], cols[keep], z[keep]
+    if rows.size == 0:
+        raise WeightsError(
+            "The HAC bandwidth leaves every unit without neighbours; the estimator would be the "
+            "White covariance. Increase the bandwidth."
+        )
+    functions = {
+        "triangular": lambda t: 1 - t,
+        "epanechnikov": lambda t: 1 - t**2,
+        "bisquare": lambda t: (1 - t**2) ** 2,
+        "uniform": lambda t: np.ones_like(t),
+    }
+    if kernel not in functions:
+        raise ValueError(f"Unknown kernel {kernel!r}; use one of {sorted(functions)}.")
+    values = functions[kernel](z)
+    off = sp.coo_array((values, (rows, cols)), shape=(n, n))
+    return sp.csr_array(off + sp.identity(n, format="csr"))

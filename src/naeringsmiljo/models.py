@@ -25,10 +25,14 @@ from naeringsmiljo import specification
 from naeringsmiljo._options import FitMethod, IslandPolicy, LogDetMethod, MissingPolicy
 from naeringsmiljo.covariance import (
     COVARIANCES,
+    IVProblem,
     MLProblem,
     covariance_from_information,
+    iv_covariance,
     least_squares_covariance,
 )
+from naeringsmiljo.estimation import gmm
+from naeringsmiljo.estimation.gmm import GMMVariant
 from naeringsmiljo.estimation.ml import (
     ConcentratedLikelihood,
     FitRecord,
@@ -82,6 +86,8 @@ class SpatialModel:
         id_column: str | None = None,
         missing: MissingPolicy = "raise",
         islands: IslandPolicy = "raise",
+        endog: Sequence[str] = (),
+        instruments: Sequence[str] = (),
     ) -> SpatialModel:
         """Specify the model by a Wilkinson formula (formulaic).
 
@@ -106,6 +112,9 @@ class SpatialModel:
         islands : {"raise", "keep", "drop"}
             Units without neighbours raise :class:`~naeringsmiljo.exceptions.IslandError`, are
             kept (their spatial lags are zero), or are dropped.
+        endog, instruments : list of str, optional
+            Regressors of the formula that are endogenous, and the data columns that instrument
+            them (with their spatial lags), for ``fit(method="gmm")``.
 
         Examples
         --------
@@ -123,6 +132,8 @@ class SpatialModel:
             id_column=id_column,
             missing=missing,
             islands=islands,
+            endog=endog,
+            instruments=instruments,
         )
         return cls(spec)
 
@@ -167,8 +178,13 @@ class SpatialModel:
         *,
         method: FitMethod | None = None,
         logdet: LogDetMethod = "auto",
-        cov: str = "information",
+        cov: str | None = None,
         fixed: Mapping[str, float] | None = None,
+        variant: GMMVariant | None = None,
+        w_lags: int = 2,
+        max_iter: int = 1,
+        df_correction: bool = False,
+        hac_kernel: Any = None,
     ) -> SpatialResults:
         """Estimate the model.
 
@@ -181,12 +197,29 @@ class SpatialModel:
         logdet : {"auto", "eigen", "lu"}
             How ``ln|I - rho W|`` is evaluated: dense eigenvalues, sparse LU, or eigenvalues up
             to 1,000 units and LU above.
-        cov : {"information", "hessian"}
-            Covariance of the ML estimates: the inverse analytic information matrix (default), or
-            the inverse of the numerical Hessian of the log-likelihood.
+        cov : str, optional
+            ML: ``"information"`` (default; inverse analytic information matrix), ``"hessian"``
+            (inverse numerical Hessian) or ``"sandwich"`` (quasi-ML). Spatial 2SLS: ``"hom"``
+            (default), ``"het"`` (White) or ``"hac"`` (Kelejian & Prucha 2007, needs
+            ``hac_kernel``). GM error and GS2SLS estimators carry the covariance of their
+            ``variant``.
         fixed : mapping, optional
             Spatial parameters held at given values instead of estimated, e.g. ``{"rho": 0.0}``
-            (for likelihood-ratio tests and profiles); they get zero variance.
+            (ML only; for likelihood-ratio tests and profiles); they get zero variance.
+        variant : {"het", "hom", "kp99"}, optional
+            GMM for models with lambda: heteroskedasticity-robust moments of Arraiz et al. (2010)
+            (default), homoskedastic ones of Drukker, Egger & Prucha (2013), or the original
+            three moments of Kelejian & Prucha (1999) (no standard error for lambda). SAC and GNS
+            are fitted by heteroskedasticity-robust GS2SLS.
+        w_lags : int, default 2
+            GMM instruments: spatial lags of X up to this order beyond those in the model
+            (``[X, WX, W^2X]`` for SAR with 2, R's default; spreg's default is 1).
+        max_iter : int, default 1
+            Rounds of re-estimation in the two-step GMM error estimators (spreg's default 1).
+        df_correction : bool, default False
+            Spatial 2SLS covariance with divisor ``n - k`` (R ``stsls``) instead of ``n`` (spreg).
+        hac_kernel : scipy sparse array, optional
+            Kernel matrix for ``cov="hac"``, from :func:`naeringsmiljo.covariance.hac_kernel`.
 
         Returns
         -------
@@ -201,10 +234,19 @@ class SpatialModel:
         method = self.default_method if method is None else method
         if method == "ols":
             return self._fit_least_squares()
+        if method == "gmm":
+            if fixed:
+                raise ValueError("fixed= is available for ML fits only.")
+            return self._fit_gmm(variant, w_lags, max_iter, cov or "hom", df_correction, hac_kernel)
         if method != "ml":
-            raise ValueError(f"Unknown method {method!r}; use 'ml' or 'ols'.")
+            raise ValueError(f"Unknown method {method!r}; use 'ml', 'gmm' or 'ols'.")
+        if self.spec.endog:
+            raise ValueError("Endogenous regressors need method='gmm'.")
+        cov = cov or "information"
         if cov not in COVARIANCES:
             raise ValueError(f"Unknown covariance {cov!r}; available: {sorted(COVARIANCES)}.")
+        if cov == "sandwich" and fixed:
+            raise ValueError("The sandwich covariance is not defined with fixed parameters.")
         return self._fit_ml(logdet, cov, fixed)
 
     def _fit_least_squares(self) -> SpatialResults:
@@ -267,6 +309,85 @@ class SpatialModel:
             innovations=est.innovations,
             sigma2_se=float(np.sqrt(full[k, k])),
             fixed=tuple(fixed),
+            extra={"ml_problem": problem, "free": free},
+        )
+
+    def _fit_gmm(
+        self,
+        variant: GMMVariant | None,
+        w_lags: int,
+        max_iter: int,
+        cov: str,
+        df_correction: bool,
+        hac_kernel: Any,
+    ) -> SpatialResults:
+        spec = self.spec
+        w = spec.weights.sparse
+        if not self.spatial_params:
+            raise ValueError(f"{self.name} has no spatial parameter; use method='ols'.")
+        interval = spec.weights.parameter_interval()
+        bounds = (max(interval[0], -0.99999), min(interval[1], 0.99999))
+        needs_h = self.has_rho or bool(spec.endog)
+        h = None
+        if needs_h:
+            h, _ = gmm.instrument_matrix(
+                spec.x, spec.exog_names, w, w_lags=w_lags, endog=spec.endog,
+                external=spec.instruments, lagged=spec.lagged,
+            )
+        z = np.column_stack([spec.x, w @ spec.y]) if self.has_rho else spec.x
+        extra: dict[str, Any] = {}
+        if self.has_rho and not self.has_lambda:
+            if variant is not None:
+                raise ValueError(f"variant= applies to models with lambda, not {self.name}.")
+            est = gmm.s2sls(spec.y, z, h)  # type: ignore[arg-type]
+            problem = IVProblem(h, z, est.resid)  # type: ignore[arg-type]
+            covariance = iv_covariance(problem, cov, df_correction=df_correction, kernel=hac_kernel)
+            cov_type = f"2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
+            extra = {"iv_problem": problem}
+        else:
+            variant = variant or "het"
+            if cov != "hom" or df_correction or hac_kernel is not None:
+                raise ValueError(
+                    "GM error and GS2SLS estimators carry the covariance of their variant; "
+                    "choose it with variant='het'|'hom'|'kp99'."
+                )
+            if self.has_rho or spec.endog:
+                if variant != "het":
+                    raise ValueError(
+                        f"{self.name} with endogenous regressors is estimated by "
+                        "heteroskedasticity-robust GS2SLS only (variant='het')."
+                    )
+                est = gmm.gs2sls_het(spec.y, z, h, w, bounds=bounds, max_iter=max_iter)  # type: ignore[arg-type]
+            else:
+                est = gmm.gm_error(
+                    spec.y, spec.x, w, variant=variant, bounds=bounds, max_iter=max_iter
+                )
+            covariance = est.cov
+            cov_type = {"het": "heteroskedasticity-robust GMM", "hom": "homoskedastic GMM",
+                        "kp99": "FGLS for beta; none for lambda"}[variant]
+        names = self.param_names
+        values = np.concatenate([est.coefficients] + ([[est.lam]] if est.lam is not None else []))
+        if variant is not None:
+            extra["variant"] = variant
+        record = FitRecord(
+            method="gmm",
+            interval=interval,
+            optimizer=est.description
+            + (f"; w_lags={w_lags}" if needs_h else "")
+            + (f"; {est.iterations} iteration(s)" if est.iterations else ""),
+            message="closed-form moments (exact roots)",
+        )
+        return SpatialResults(
+            model=self.name,
+            params=pd.Series(values, index=names, name="estimate"),
+            cov=pd.DataFrame(covariance, index=names, columns=names),
+            sigma2=est.sigma2,
+            loglik=float("nan"),
+            spec=spec,
+            record=record,
+            cov_type=cov_type,
+            innovations=est.innovations,
+            extra=extra,
         )
 
     def _estimate(

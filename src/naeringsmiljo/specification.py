@@ -8,7 +8,7 @@ are handled by explicit policy, Durbin (WX) terms are added, and the design is c
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,10 @@ class Specification:
         Unit ids of the estimation sample.
     lagged : list of str
         The regressors that enter also as ``W_<name>``.
+    endog : tuple of str
+        Regressors treated as endogenous by instrumental-variable estimators.
+    instruments : numpy.ndarray or None
+        External instruments for ``endog`` (their spatial lags are added by the estimator).
     formula : str or None
         The formula the specification came from.
     dropped : pandas.Index
@@ -66,6 +70,9 @@ class Specification:
     formula: str | None = None
     dropped: pd.Index = field(default_factory=lambda: pd.Index([]))
     drop_reasons: dict[str, pd.Index] = field(default_factory=dict)
+    endog: tuple[str, ...] = ()
+    instruments: np.ndarray | None = None
+    instrument_names: tuple[str, ...] = ()
 
     @property
     def nobs(self) -> int:
@@ -240,8 +247,13 @@ def from_formula(
     id_column: str | None = None,
     missing: MissingPolicy = "raise",
     islands: IslandPolicy = "raise",
+    endog: Sequence[str] = (),
+    instruments: Sequence[str] = (),
 ) -> Specification:
     """Build a :class:`Specification` from a Wilkinson formula (formulaic).
+
+    ``endog`` names regressors of the formula that are endogenous and ``instruments`` the
+    data columns that instrument them (used by ``fit(method="gmm")``).
 
     The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
     ids of ``weights``; the two sets must be equal.
@@ -263,7 +275,13 @@ def from_formula(
     if absent:
         raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
     data = _ids_of(data, id_column)
-    used = [v for v in variables if v in data.columns]
+    endog, instruments = list(endog), list(instruments)
+    absent = [v for v in instruments if v not in data.columns]
+    if absent:
+        raise FormulaError(f"Instrument column(s) not in the data: {absent}.")
+    if bool(endog) != bool(instruments):
+        raise FormulaError("Give both endog= and instruments= (or neither).")
+    used = [v for v in variables if v in data.columns] + instruments
     bad = _missing_rows(data[used])
     ids, aligned, dropped = _apply_policies(data.index, bad, weights, missing, islands)
     frame = data.loc[ids]
@@ -274,16 +292,28 @@ def from_formula(
     lhs, rhs = matrices.lhs, matrices.rhs
     if lhs is None or lhs.shape[1] != 1:
         raise FormulaError(f"The formula {formula!r} needs exactly one dependent variable.")
-    return assemble(
+    names = [str(c) for c in rhs.columns]
+    unknown = [e for e in endog if e not in names]
+    if unknown:
+        raise FormulaError(f"endog names {unknown}, which are not regressors: {names}.")
+    spec = assemble(
         lhs.to_numpy(dtype=np.float64)[:, 0],
         rhs.to_numpy(dtype=np.float64),
-        [str(c) for c in rhs.columns],
+        names,
         str(lhs.columns[0]),
         aligned,
         ids,
         durbin=durbin,
         formula=formula,
         dropped=dropped,
+    )
+    if not endog:
+        return spec
+    return replace(
+        spec,
+        endog=tuple(endog),
+        instruments=frame[instruments].to_numpy(dtype=np.float64),
+        instrument_names=tuple(instruments),
     )
 
 
