@@ -344,18 +344,29 @@ class SpatialModel:
             covariance = iv_covariance(problem, cov, df_correction=df_correction, kernel=hac_kernel)
             cov_type = f"2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
             extra = {"iv_problem": problem}
+        elif (self.has_rho or spec.endog) and variant == "kp99":
+            est = gmm.gs2sls_kp99(spec.y, z, h, w, bounds=bounds)  # type: ignore[arg-type]
+            k = z.shape[1]
+            problem = IVProblem(h, est.extra["z"], est.innovations)  # type: ignore[arg-type]
+            covariance = est.cov
+            covariance[:k, :k] = iv_covariance(
+                problem, cov, df_correction=df_correction, kernel=hac_kernel
+            )
+            cov_type = f"second-step 2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
+            cov_type += "; none for lambda"
+            extra = {"iv_problem": problem}
         else:
             variant = variant or "het"
             if cov != "hom" or df_correction or hac_kernel is not None:
                 raise ValueError(
-                    "GM error and GS2SLS estimators carry the covariance of their variant; "
-                    "choose it with variant='het'|'hom'|'kp99'."
+                    "The GM error and heteroskedasticity-robust GS2SLS estimators carry the "
+                    "covariance of their variant; choose it with variant='het'|'hom'|'kp99'."
                 )
             if self.has_rho or spec.endog:
                 if variant != "het":
                     raise ValueError(
-                        f"{self.name} with endogenous regressors is estimated by "
-                        "heteroskedasticity-robust GS2SLS only (variant='het')."
+                        f"{self.name} is estimated by GS2SLS with variant='het' (Arraiz et al. "
+                        "2010) or variant='kp99' (Kelejian & Prucha 1998), not 'hom'."
                     )
                 est = gmm.gs2sls_het(spec.y, z, h, w, bounds=bounds, max_iter=max_iter)  # type: ignore[arg-type]
             else:
@@ -363,8 +374,11 @@ class SpatialModel:
                     spec.y, spec.x, w, variant=variant, bounds=bounds, max_iter=max_iter
                 )
             covariance = est.cov
-            cov_type = {"het": "heteroskedasticity-robust GMM", "hom": "homoskedastic GMM",
-                        "kp99": "FGLS for beta; none for lambda"}[variant]
+            cov_type = {
+                "het": "heteroskedasticity-robust GMM",
+                "hom": "homoskedastic GMM",
+                "kp99": "FGLS for beta (sigma^2 = e'e/n); none for lambda",
+            }[variant]
         names = self.param_names
         values = np.concatenate([est.coefficients] + ([[est.lam]] if est.lam is not None else []))
         if variant is not None:

@@ -156,6 +156,44 @@ class SpatialResults:
         """A new results object with another covariance; the estimates are not refitted."""
         return replace(self, cov=cov, cov_type=cov_type)
 
+    def with_cov(
+        self, kind: str, *, df_correction: bool = False, kernel: Any = None
+    ) -> SpatialResults:
+        """The same estimates with another covariance estimator, without refitting.
+
+        ML fits: ``"information"``, ``"hessian"``, ``"sandwich"``. Spatial 2SLS fits (and the
+        second step of the Kelejian-Prucha GS2SLS): ``"hom"``, ``"het"``, ``"hac"`` (with
+        ``kernel`` from :func:`naeringsmiljo.covariance.hac_kernel`). The GM error estimators'
+        covariances belong to their moment variant; refit with another ``variant`` instead.
+        """
+        from naeringsmiljo import covariance as covmod
+
+        names = list(self.params.index)
+        if "ml_problem" in self.extra:
+            if kind not in covmod.COVARIANCES:
+                raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(covmod.COVARIANCES)}.")
+            information = covmod.COVARIANCES[kind]()(self.extra["ml_problem"])
+            full = covmod.covariance_from_information(information, self.extra["free"])
+            k = len(names)
+            return replace(
+                self,
+                cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
+                cov_type=covmod.COVARIANCES[kind].description,
+                sigma2_se=float(np.sqrt(full[k, k])),
+            )
+        if "iv_problem" in self.extra:
+            problem = self.extra["iv_problem"]
+            block = covmod.iv_covariance(problem, kind, df_correction=df_correction, kernel=kernel)
+            k = block.shape[0]
+            cov = self.cov.to_numpy().copy()
+            cov[:k, :k] = block
+            label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
+            return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
+        raise ValueError(
+            f"The covariance of this {self.model} fit ({self.record.method}) cannot be switched; "
+            "refit with the desired options."
+        )
+
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Estimates, standard errors, t statistics, p-values and confidence bounds."""
         ci = self.conf_int(level)

@@ -478,3 +478,38 @@ def gs2sls_het(
         iterations,
         extra={"h": h, "z": z},
     )
+
+
+def gs2sls_kp99(
+    y: np.ndarray,
+    z: np.ndarray,
+    h: np.ndarray,
+    w: sp.csr_array,
+    *,
+    bounds: tuple[float, float],
+) -> GMMEstimate:
+    """Generalised spatial 2SLS of Kelejian & Prucha (1998), homoskedastic.
+
+    2SLS, the three Kelejian & Prucha (1999) moments on its residuals, then 2SLS of the spatially
+    filtered model ``y - lambda W y`` on ``Z - lambda W Z`` with the same instruments (the span of
+    ``[X, WX, W^2X]`` contains the filtered X, so this equals R spatialreg's ``gstsls``, which uses
+    ``[X_s, WX, W^2X]``). The covariance is that of the second-step 2SLS, ``sigma^2 (Z_s'P_H
+    Z_s)^{-1}`` with ``sigma^2 = e'e/n``; lambda has no standard error.
+    """
+    n = y.shape[0]
+    first = two_stage_least_squares(y, z, h)
+    tr_wtw = float(sp.csr_array(w.T @ w).diagonal().sum())
+    lam, _ = solve_lambda(kp99_moments(first.resid, w, tr_wtw), bounds)
+    zs, ys = z - lam * (w @ z), y - lam * (w @ y)
+    second = two_stage_least_squares(ys, zs, h)
+    u = y - z @ second.delta
+    e = second.resid
+    sigma2 = float(e @ e) / n
+    k = z.shape[1]
+    cov = np.full((k + 1, k + 1), np.nan)
+    cov[:k, :k] = sigma2 * second.varb
+    return GMMEstimate(
+        second.delta, lam, cov, sigma2, u, e,
+        "generalised spatial 2SLS, Kelejian & Prucha (1998/1999) moments, homoskedastic",
+        extra={"h": h, "z": zs},
+    )
