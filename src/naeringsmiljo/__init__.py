@@ -16,6 +16,7 @@ from naeringsmiljo import datasets, exceptions
 from naeringsmiljo.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.tables import regression_table
 from naeringsmiljo.weights import SpatialWeights
 
 __version__ = "0.1.0"
@@ -36,5 +37,6 @@ __all__ = [
     "SpatialWeights",
     "datasets",
     "exceptions",
+    "regression_table",
     "__version__",
 ]
