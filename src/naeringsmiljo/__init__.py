@@ -12,7 +12,7 @@ inference, and direct/indirect/total impacts.
 [-1.024, -1.477, -2.501]
 """
 
-from naeringsmiljo import datasets, exceptions
+from naeringsmiljo import datasets, exceptions, measures, microdata, simulate
 from naeringsmiljo.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import SpatialResults
@@ -37,6 +37,9 @@ __all__ = [
     "SpatialWeights",
     "datasets",
     "exceptions",
+    "measures",
+    "microdata",
+    "simulate",
     "regression_table",
     "__version__",
 ]

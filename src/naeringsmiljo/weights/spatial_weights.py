@@ -200,6 +200,19 @@ class SpatialWeights:
             matrix = matrix + matrix.T
         return cls(sp.csr_array(matrix), ids, "o")
 
+    @classmethod
+    def from_collaboration(
+        cls, actors: pd.DataFrame, ties: pd.DataFrame, **kwargs: Any
+    ) -> SpatialWeights:
+        """Relational weights between regions from their actors' collaboration ties.
+
+        See :func:`naeringsmiljo.weights.relational.collaboration_weights` for the options
+        (``value``, ``symmetric``, ``max_distance``, ``regions``, ``year``).
+        """
+        from naeringsmiljo.weights.relational import collaboration_weights
+
+        return collaboration_weights(actors, ties, **kwargs)
+
     # ------------------------------------------------------------------ properties
     @property
     def n(self) -> int:

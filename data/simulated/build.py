@@ -1,0 +1,63 @@
+"""Write the simulated milieu economy of this folder with ``naeringsmiljo.simulate``.
+
+Run from the repository root with the package installed:
+
+    python data/simulated/build.py
+
+Writes ``actors.csv``, ``ties.csv``, ``outcomes.csv`` (one row per municipality),
+``actor_outcomes.csv`` (the regional innovation counts allocated to actors) and ``truth.json``
+(the seed, every argument of the simulation, the true parameters of the outcome equation and the
+versions of the package and of numpy). ``tests/test_simulate.py`` checks that the files equal a
+fresh simulation from ``truth.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+import naeringsmiljo
+from naeringsmiljo.simulate import MilieuSettings, simulate_milieu
+
+HERE = Path(__file__).resolve().parent
+
+SEED = 2024
+N_ACTORS = 20_000
+YEARS = (2015, 2022)
+K = 6
+
+
+def main() -> None:
+    settings = MilieuSettings()
+    sim = simulate_milieu(SEED, n_actors=N_ACTORS, years=YEARS, k=K, settings=settings)
+    sim.actors.to_csv(HERE / "actors.csv", index=False)
+    sim.ties.to_csv(HERE / "ties.csv", index=False)
+    sim.outcomes.to_csv(HERE / "outcomes.csv", index=False)
+    assert sim.actor_outcomes is not None
+    sim.actor_outcomes.to_csv(HERE / "actor_outcomes.csv", index=False)
+    truth = {
+        "seed": SEED,
+        "n_actors": N_ACTORS,
+        "years": list(YEARS),
+        "k": K,
+        "rho": sim.params.rho,
+        "beta": sim.params.beta.to_dict(),
+        "sigma": sim.params.sigma,
+        "formula": sim.formula,
+        "weights": f"{K} nearest municipalities by their points (EPSG:25833), row-standardised",
+        "settings": dataclasses.asdict(settings),
+        "naeringsmiljo_version": naeringsmiljo.__version__,
+        "numpy_version": np.__version__,
+    }
+    (HERE / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
+    print(
+        f"{len(sim.actors)} actors, {len(sim.ties)} ties, {len(sim.outcomes)} municipalities; "
+        f"formal share {sim.ties['formal'].mean():.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

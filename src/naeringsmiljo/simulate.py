@@ -1,0 +1,702 @@
+"""A seeded generator of a milieu economy on the 356 Norwegian municipalities (2020-2023).
+
+:func:`simulate_milieu` places actors (firms, knowledge institutions, public bodies) in the
+municipalities, gives them industries with regional specialisation, lets them form collaborations
+whose probability decays with distance, computes region-level milieu measures from these
+microdata, and draws a regional innovation outcome from a spatial-lag process with known
+parameters
+
+.. math::
+
+    y = (I - \\rho W)^{-1} (X \\beta + \\varepsilon), \\qquad
+    \\varepsilon \\sim N(0, \\sigma^2 I),
+
+so that estimators can be checked against the truth (the data-generating process of the spatial
+lag model, LeSage & Pace 2009, eq. 2.3). Every draw comes from one
+``numpy.random.Generator`` seeded by the ``seed`` argument, in a fixed order: the same seed and
+arguments give identical frames.
+
+The microdata follow the package's actor/tie schema:
+
+- actors: ``actor_id`` (int, unique), ``region`` (4-digit municipality code), ``actor_type``
+  (``"firm"``, ``"knowledge"``, ``"public"``), ``industry`` (SN2007/NACE code such as
+  ``"62.010"``), ``size`` (employment), ``x``, ``y`` (EPSG:25833 metres);
+- ties: ``actor_a`` (the actor that sought the tie), ``actor_b``, ``start``, ``end`` (years,
+  ``start <= end``), ``formal`` (bool), ``kind`` (``"value_chain"``, ``"joint_activity"``,
+  ``"innovation_project"``). Ties are undirected; the order of the two actors carries no meaning
+  in the measures.
+
+Nothing here is calibrated to Norwegian registers: the municipalities' masses are random draws,
+not their populations. The generator is a test bed for the measures and estimators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from naeringsmiljo import measures
+from naeringsmiljo.datasets.norway import norway_municipalities, norway_weights
+from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+ActorType = Literal["firm", "knowledge", "public"]
+TieKind = Literal["value_chain", "joint_activity", "innovation_project"]
+
+ACTOR_TYPES: tuple[ActorType, ...] = ("firm", "knowledge", "public")
+TIE_KINDS: tuple[TieKind, ...] = ("value_chain", "joint_activity", "innovation_project")
+
+#: Region-level regressors of the outcome equation, in the order of :attr:`SimulatedMilieu.design`.
+MEASURES: tuple[str, ...] = ("log_actors", "local_share", "related_variety", "unrelated_variety")
+
+#: Default coefficients of the outcome equation (the outcome is a log rate per 1,000 employees).
+DEFAULT_BETA: Mapping[str, float] = {
+    "Intercept": -1.0,
+    "log_actors": 0.5,
+    "local_share": 1.0,
+    "related_variety": 0.5,
+    "unrelated_variety": 0.3,
+}
+
+
+@dataclass(frozen=True)
+class IndustryGroup:
+    """A 2-digit SN2007 (NACE Rev. 2) division and the 5-digit sub-industries drawn within it.
+
+    Attributes
+    ----------
+    code : str
+        Two-digit division, e.g. ``"62"``.
+    label : str
+        Short English description.
+    actor_type : {"firm", "knowledge", "public"}
+        The type of actor that belongs to this division.
+    weight : float
+        National share of the division among actors of its type (before specialisation).
+    subindustries : tuple of str
+        Five-digit codes (``"62.010"``); drawn with region-specific shares around equal ones.
+    """
+
+    code: str
+    label: str
+    actor_type: ActorType
+    weight: float
+    subindustries: tuple[str, ...]
+
+
+#: The industry hierarchy of the simulation. Codes follow the format and, as far as they go, the
+#: divisions of Statistics Norway's SN2007 (NACE Rev. 2 with a fifth national digit); the
+#: simulation uses only the hierarchy, not the meaning of the codes.
+INDUSTRIES: tuple[IndustryGroup, ...] = (
+    IndustryGroup("03", "fishing and aquaculture", "firm", 0.06, ("03.111", "03.211", "03.212")),
+    IndustryGroup("06", "oil and gas extraction", "firm", 0.01, ("06.100", "06.200")),
+    IndustryGroup("09", "oil and gas support services", "firm", 0.02, ("09.101", "09.109")),
+    IndustryGroup("10", "food products", "firm", 0.04, ("10.110", "10.209", "10.710")),
+    IndustryGroup("25", "fabricated metal products", "firm", 0.05, ("25.110", "25.620")),
+    IndustryGroup("28", "machinery", "firm", 0.03, ("28.220", "28.290")),
+    IndustryGroup("30", "ships and other transport equipment", "firm", 0.02, ("30.111", "30.120")),
+    IndustryGroup("41", "construction of buildings", "firm", 0.14, ("41.200",)),
+    IndustryGroup("46", "wholesale trade", "firm", 0.10, ("46.690", "46.900")),
+    IndustryGroup("47", "retail trade", "firm", 0.16, ("47.111", "47.710")),
+    IndustryGroup("55", "accommodation", "firm", 0.05, ("55.101", "55.102")),
+    IndustryGroup("62", "computer programming and consultancy", "firm", 0.10,
+                  ("62.010", "62.020", "62.030", "62.090")),
+    IndustryGroup("70", "management consultancy", "firm", 0.08, ("70.220",)),
+    IndustryGroup("71", "architecture and engineering", "firm", 0.14,
+                  ("71.111", "71.121", "71.129")),
+    IndustryGroup("72", "research and development", "knowledge", 0.6,
+                  ("72.110", "72.190", "72.200")),
+    IndustryGroup("85", "higher education", "knowledge", 0.4, ("85.421", "85.422")),
+    IndustryGroup("84", "public administration", "public", 0.7, ("84.110", "84.120", "84.130")),
+    IndustryGroup("86", "health services", "public", 0.3, ("86.101", "86.211")),
+)  # fmt: skip
+
+#: Probabilities of the three kinds of tie (value chain, joint activity, innovation project) by
+#: whether the tie is formal and whether a knowledge actor takes part: formal ties with knowledge
+#: actors are mostly projects, formal business ties mostly supply contracts, informal ties mostly
+#: joint activities (networks, shared facilities, events).
+KIND_PROBABILITIES: Mapping[tuple[bool, bool], tuple[float, float, float]] = {
+    (True, True): (0.10, 0.10, 0.80),
+    (True, False): (0.60, 0.10, 0.30),
+    (False, True): (0.10, 0.60, 0.30),
+    (False, False): (0.35, 0.60, 0.05),
+}
+
+
+@dataclass(frozen=True)
+class MilieuSettings:
+    """The behavioural parameters of the micro level (all documented defaults).
+
+    Attributes
+    ----------
+    type_shares : tuple of float
+        Probabilities that an actor is a firm, a knowledge institution or a public body.
+    mass_sigma : float
+        Municipality mass ``m_r = exp(sigma z_r)``, ``z_r ~ N(0, 1)``: a heavy-tailed population
+        proxy. Actors per municipality are ``min_actors`` plus a multinomial share of the rest
+        with probabilities proportional to ``m_r``.
+    min_actors : int
+        Actors in every municipality at least (at least 2, so that local partners exist).
+    spread : float
+        Actors lie uniformly in a disc around the municipality's point with radius
+        ``spread * sqrt(area / pi)`` (the disc of the municipality's area, shrunk).
+    specialisation : float
+        Standard deviation ``tau`` of the log-odds by which a municipality favours a division.
+    specialisation_rho : float
+        Spatial autocorrelation ``psi`` of those log-odds: for each division,
+        ``eta = (I - psi W)^{-1} e`` with ``e ~ N(0, I)``, rescaled to standard deviation ``tau``,
+        so neighbouring municipalities share specialisations.
+    subindustry_concentration : float
+        Dirichlet concentration of the sub-industry shares within a division in each
+        municipality (``alpha`` times equal shares); small values give low related variety.
+    size_lognormal : tuple of (float, float)
+        ``(mu, sigma)`` of the log-normal employment of firms, knowledge and public actors;
+        employment is ``1 + floor`` of the draw (whole persons, at least one).
+    tie_rate : float
+        Mean number of ties an average actor seeks over the whole period.
+    activity : tuple of float
+        Relative propensity of firms, knowledge and public actors to seek ties.
+    size_elasticity : float
+        Seeking and attracting ties scale with ``size ** size_elasticity``.
+    affinity : tuple of tuple of float
+        Relative attraction of a partner type (columns: firm, knowledge, public) for a seeker
+        type (rows).
+    decay_km : float
+        Length of the exponential distance decay of partner choice: a partner municipality at
+        distance ``d`` is chosen with probability proportional to its actors times
+        ``exp(-d / decay_km) + long_range``, times ``home_bias`` for the seeker's own.
+    long_range : float
+        Distance-independent part of partner choice (the national and global pipelines).
+    home_bias : float
+        Extra attraction of the seeker's own municipality (shared meeting places and
+        institutions of the local milieu).
+    formal_logit : tuple of float
+        ``(a, b, c)``: a tie is formal with probability
+        ``logistic(a + b ln(1 + d / 10 km) + c [a knowledge actor takes part])``, ``d`` the
+        distance between the two actors; distant ties are mostly formal.
+    persistence_local : float
+        Probability that an informal tie within a municipality lasts one more year (mean
+        duration ``1 / (1 - p)`` years): local milieus keep their informal ties for years.
+    persistence_distant : float
+        The same for informal ties between municipalities.
+    project_years : float
+        Formal ties last ``1 + Poisson(project_years)`` years (projects and contracts).
+    """
+
+    type_shares: tuple[float, float, float] = (0.85, 0.04, 0.11)
+    mass_sigma: float = 1.2
+    min_actors: int = 5
+    spread: float = 0.5
+    specialisation: float = 1.0
+    specialisation_rho: float = 0.7
+    subindustry_concentration: float = 2.0
+    size_lognormal: tuple[tuple[float, float], ...] = ((1.0, 1.3), (3.5, 1.0), (3.0, 1.2))
+    tie_rate: float = 1.5
+    activity: tuple[float, float, float] = (1.0, 3.0, 1.5)
+    size_elasticity: float = 0.25
+    affinity: tuple[tuple[float, float, float], ...] = (
+        (1.0, 2.0, 0.7),
+        (2.0, 1.0, 1.0),
+        (0.7, 1.0, 0.5),
+    )
+    decay_km: float = 25.0
+    long_range: float = 0.002
+    home_bias: float = 2.0
+    formal_logit: tuple[float, float, float] = (-1.5, 1.0, 0.5)
+    persistence_local: float = 0.8
+    persistence_distant: float = 0.5
+    project_years: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not np.isclose(sum(self.type_shares), 1.0) or min(self.type_shares) < 0:
+            raise ValueError(f"type_shares must be probabilities summing to 1: {self.type_shares}")
+        if self.min_actors < 2:
+            raise ValueError(f"min_actors must be at least 2, got {self.min_actors}.")
+        for name in ("persistence_local", "persistence_distant"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)}.")
+        if not -1 < self.specialisation_rho < 1:
+            raise ValueError(f"specialisation_rho must lie in (-1, 1): {self.specialisation_rho}")
+        if self.decay_km <= 0 or self.home_bias <= 0:
+            raise ValueError("decay_km and home_bias must be positive.")
+        if self.long_range < 0 or self.tie_rate < 0:
+            raise ValueError("long_range and tie_rate must be non-negative.")
+
+
+@dataclass(frozen=True)
+class SpatialLagParameters:
+    """True parameters of the outcome equation ``y = (I - rho W)^{-1} (X beta + eps)``.
+
+    Attributes
+    ----------
+    rho : float
+        Spatial autoregressive parameter.
+    beta : pandas.Series
+        Coefficients, indexed by the columns of the design (``Intercept`` and :data:`MEASURES`).
+    sigma : float
+        Standard deviation of the innovations ``eps``.
+    """
+
+    rho: float
+    beta: pd.Series
+    sigma: float
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedMilieu:
+    """A simulated milieu economy and the truth behind its outcome.
+
+    Attributes
+    ----------
+    actors : pandas.DataFrame
+        One row per actor (schema in the module docstring).
+    ties : pandas.DataFrame
+        One row per collaboration (schema in the module docstring).
+    outcomes : pandas.DataFrame
+        One row per municipality, sorted by ``region``: ``innovations`` (the spatial-lag outcome,
+        the log of the expected number of innovations per 1,000 employees), ``innovation_count``
+        (Poisson with mean ``employment / 1000 * exp(innovations)``), ``employment``,
+        ``n_actors``, ``n_ties`` (ties touching the municipality) and the
+        measures of :attr:`design`.
+    actor_outcomes : pandas.DataFrame or None
+        ``actor_id``, ``innovations``: each municipality's ``innovation_count``
+        allocated to its actors (multinomial, probabilities proportional to employment, doubled
+        for knowledge actors).
+    weights : SpatialWeights
+        The row-standardised ``W`` of the outcome equation (ids = municipality codes).
+    params : SpatialLagParameters
+        The true ``rho``, ``beta`` and ``sigma``.
+    seed : int
+        The seed the data were drawn with.
+    design : pandas.DataFrame
+        The region-level ``X`` of the outcome equation, indexed by municipality code in the
+        order of ``weights.ids``: ``Intercept`` and :data:`MEASURES`.
+    settings : MilieuSettings
+        The micro-level parameters used.
+    years : tuple of int
+        First and last year of the period.
+    """
+
+    actors: pd.DataFrame
+    ties: pd.DataFrame
+    outcomes: pd.DataFrame
+    actor_outcomes: pd.DataFrame | None
+    weights: SpatialWeights
+    params: SpatialLagParameters
+    seed: int
+    design: pd.DataFrame
+    settings: MilieuSettings
+    years: tuple[int, int]
+
+    @property
+    def formula(self) -> str:
+        """The formula of the true model, e.g. for ``SAR.from_formula``."""
+        return "innovations ~ " + " + ".join(MEASURES)
+
+
+def simulate_milieu(
+    seed: int,
+    *,
+    n_actors: int = 20_000,
+    years: tuple[int, int] = (2015, 2022),
+    rho: float = 0.4,
+    beta: Mapping[str, float] | None = None,
+    sigma: float = 0.5,
+    k: int = 6,
+    settings: MilieuSettings | None = None,
+    allocate_to_actors: bool = True,
+) -> SimulatedMilieu:
+    """Simulate actors, ties and a spatial-lag innovation outcome on the Norwegian municipalities.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the ``numpy.random.Generator`` behind every draw (no global state is used).
+    n_actors : int, default 20,000
+        Number of actors.
+    years : (int, int), default (2015, 2022)
+        First and last year in which ties can be active.
+    rho : float, default 0.4
+        True spatial autoregressive parameter, in (-1, 1).
+    beta : mapping, optional
+        True coefficients of ``Intercept`` and each of :data:`MEASURES`; :data:`DEFAULT_BETA` when
+        omitted.
+    sigma : float, default 0.5
+        Standard deviation of the innovations of the outcome equation.
+    k : int, default 6
+        ``W`` of the outcome equation (and of the specialisation field) is the row-standardised
+        ``k``-nearest-neighbour matrix of the municipalities' points.
+    settings : MilieuSettings, optional
+        Micro-level parameters (defaults documented in :class:`MilieuSettings`).
+    allocate_to_actors : bool, default True
+        Also allocate the regional innovation counts to actors.
+
+    Returns
+    -------
+    SimulatedMilieu
+
+    Notes
+    -----
+    The steps, each drawing from the same generator in this order:
+
+    1. municipality masses and actor counts; actor types, industries (specialised), sizes and
+       coordinates;
+    2. ties: each actor seeks ``Poisson(tie_rate * activity * size^e / mean)`` partners; a
+       partner municipality is chosen by distance-decayed gravity, a partner actor in it by
+       size and type affinity; the tie's formality rises with distance, its kind depends on
+       formality and the partners' types, its start is uniform over the years and its duration
+       depends on formality and locality;
+    3. the measures of :data:`MEASURES` for every municipality, computed from the microdata
+       with :mod:`naeringsmiljo.measures` (:func:`milieu_design`): ``log_actors`` (log number
+       of actors: co-location), ``local_share`` (share of the ties touching the municipality
+       that stay within it; 0 without ties), ``related_variety`` and ``unrelated_variety``
+       (Frenken, Van Oort & Verburg 2007, in bits, over the employment of firms by 5-digit
+       industry within and across 2-digit divisions; 0 without firms);
+    4. ``y = (I - rho W)^{-1} (X beta + eps)`` with ``eps ~ N(0, sigma^2 I)``
+       (:func:`draw_spatial_lag`), the innovation counts and their allocation to actors.
+
+    Examples
+    --------
+    >>> from naeringsmiljo.simulate import simulate_milieu
+    >>> sim = simulate_milieu(seed=1, n_actors=3000)
+    >>> sim.actors.shape[0], sim.outcomes.shape[0], sim.params.rho
+    (3000, 356, 0.4)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    settings = MilieuSettings() if settings is None else settings
+    first, last = (int(y) for y in years)
+    if first > last:
+        raise ValueError(f"years must be (first, last) with first <= last, got {years}.")
+    regions = norway_municipalities()
+    if n_actors < settings.min_actors * len(regions):
+        raise ValueError(
+            f"n_actors = {n_actors} is below min_actors * municipalities = "
+            f"{settings.min_actors * len(regions)}."
+        )
+    weights = norway_weights("knn", k=k).row_standardize()
+    params = _true_parameters(rho, beta, sigma)
+
+    rng = np.random.default_rng(int(seed))
+    actors = _draw_actors(rng, regions, weights, n_actors, settings)
+    ties = _draw_ties(rng, actors, regions, (first, last), settings)
+    design = milieu_design(actors, ties, regions.index)
+    innovations = draw_spatial_lag(design, weights, params, rng)
+
+    employment = actors.groupby("region")["size"].sum().reindex(regions.index, fill_value=0.0)
+    counts = rng.poisson(employment.to_numpy() / 1000.0 * np.exp(innovations.to_numpy()))
+    n_ties = measures.collaboration(actors, ties)["n_ties"].reindex(regions.index, fill_value=0)
+    outcomes = pd.DataFrame(
+        {
+            "region": regions.index.to_numpy(),
+            "innovations": innovations.to_numpy(),
+            "innovation_count": counts.astype(np.int64),
+            "employment": employment.to_numpy(),
+            "n_actors": actors.groupby("region").size().reindex(regions.index).to_numpy(),
+            "n_ties": n_ties.to_numpy(dtype=np.int64),
+        }
+    )
+    for name in MEASURES:
+        outcomes[name] = design[name].to_numpy()
+    actor_outcomes = (
+        _allocate(rng, actors, pd.Series(counts, index=regions.index))
+        if allocate_to_actors
+        else None
+    )
+    return SimulatedMilieu(
+        actors=actors,
+        ties=ties,
+        outcomes=outcomes,
+        actor_outcomes=actor_outcomes,
+        weights=weights,
+        params=params,
+        seed=int(seed),
+        design=design,
+        settings=settings,
+        years=(first, last),
+    )
+
+
+def draw_spatial_lag(
+    design: pd.DataFrame,
+    weights: SpatialWeights,
+    params: SpatialLagParameters,
+    rng: np.random.Generator,
+) -> pd.Series:
+    """Draw ``y = (I - rho W)^{-1} (X beta + eps)``, ``eps ~ N(0, sigma^2 I)``.
+
+    The reduced form of the spatial lag model (LeSage & Pace 2009, eq. 2.3; Anselin 1988,
+    eq. 6.1), solved by sparse LU rather than by forming the inverse.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        ``X``, indexed by unit id; its columns are matched to ``params.beta`` by name.
+    weights : SpatialWeights
+        ``W``; aligned to the design by id.
+    params : SpatialLagParameters
+        True ``rho``, ``beta`` and ``sigma``.
+    rng : numpy.random.Generator
+        Source of ``eps`` (one standard normal draw per unit, in the order of the design).
+
+    Returns
+    -------
+    pandas.Series
+        ``y``, indexed like the design, named ``innovations``.
+    """
+    w = weights.reorder(design.index)
+    x = design[list(params.beta.index)].to_numpy(dtype=np.float64)
+    signal = x @ params.beta.to_numpy(dtype=np.float64)
+    eps = params.sigma * rng.standard_normal(len(design))
+    system = sp.identity(w.n, format="csc") - params.rho * sp.csc_matrix(w.sparse)
+    y = splu(system).solve(signal + eps)
+    return pd.Series(y, index=design.index, name="innovations")
+
+
+def milieu_design(actors: pd.DataFrame, ties: pd.DataFrame, regions: pd.Index) -> pd.DataFrame:
+    """The region-level design: ``Intercept`` and :data:`MEASURES`, indexed by ``regions``.
+
+    Computed with :mod:`naeringsmiljo.measures`, so that the measures of the package applied to
+    the simulated microdata give exactly the regressors of the outcome equation:
+
+    - ``log_actors``: the log number of actors in the region (co-location);
+    - ``local_share``: :func:`naeringsmiljo.measures.collaboration`'s share of the ties touching
+      the region whose two actors both lie in it (0 for a region without ties);
+    - ``related_variety``, ``unrelated_variety``: :func:`naeringsmiljo.measures.variety` of the
+      region's firms, by employment, 5-digit industries grouped by their 2-digit division
+      (Frenken, Van Oort & Verburg 2007, in bits; 0 for a region without firms).
+    """
+    n_actors = actors.groupby("region").size().reindex(regions, fill_value=0)
+    if (n_actors == 0).any():
+        empty = n_actors.index[n_actors == 0].tolist()[:10]
+        raise ValueError(f"Regions without actors have no design: {empty}.")
+    profile = measures.collaboration(actors, ties).reindex(regions)
+    firms = actors[actors["actor_type"] == "firm"]
+    variety = measures.variety(firms, group_digits=2, weight="size").reindex(regions)
+    return pd.DataFrame(
+        {
+            "Intercept": 1.0,
+            "log_actors": np.log(n_actors.to_numpy(dtype=np.float64)),
+            "local_share": profile["local_share"].fillna(0.0).to_numpy(),
+            "related_variety": variety["related"].fillna(0.0).to_numpy(),
+            "unrelated_variety": variety["unrelated"].fillna(0.0).to_numpy(),
+        },
+        index=pd.Index(regions, name="region"),
+    )
+
+
+# ---------------------------------------------------------------------- the steps
+
+
+def _true_parameters(
+    rho: float, beta: Mapping[str, float] | None, sigma: float
+) -> SpatialLagParameters:
+    names = ("Intercept", *MEASURES)
+    beta = dict(DEFAULT_BETA if beta is None else beta)
+    missing = [n for n in names if n not in beta]
+    unknown = [n for n in beta if n not in names]
+    if missing or unknown:
+        raise ValueError(
+            f"beta needs exactly the coefficients {list(names)}; missing {missing}, "
+            f"unknown {unknown}."
+        )
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}.")
+    # W is row-standardised, so its spectral radius is 1 and |rho| < 1 keeps I - rho W
+    # invertible (the exact lower bound 1 / omega_min would need all eigenvalues).
+    if not -1.0 < rho < 1.0:
+        raise ParameterSpaceError(f"rho = {rho} must lie in (-1, 1) for the row-standardised W.")
+    series = pd.Series([float(beta[n]) for n in names], index=list(names), name="beta")
+    return SpatialLagParameters(rho=float(rho), beta=series, sigma=float(sigma))
+
+
+def _specialisation(
+    rng: np.random.Generator, weights: SpatialWeights, n_groups: int, settings: MilieuSettings
+) -> np.ndarray:
+    """Log-odds ``(n_regions, n_groups)``: a spatially autocorrelated field per division."""
+    system = sp.identity(weights.n, format="csc") - settings.specialisation_rho * sp.csc_matrix(
+        weights.sparse
+    )
+    field = splu(system).solve(rng.standard_normal((weights.n, n_groups)))
+    field = (field - field.mean(axis=0)) / field.std(axis=0)
+    return settings.specialisation * field
+
+
+def _draw_actors(
+    rng: np.random.Generator,
+    regions: pd.DataFrame,
+    weights: SpatialWeights,
+    n_actors: int,
+    settings: MilieuSettings,
+) -> pd.DataFrame:
+    n_regions = len(regions)
+    mass = np.exp(settings.mass_sigma * rng.standard_normal(n_regions))
+    extra = rng.multinomial(n_actors - settings.min_actors * n_regions, mass / mass.sum())
+    per_region = settings.min_actors + extra
+    region_of = np.repeat(np.arange(n_regions), per_region)
+    type_of = rng.choice(len(ACTOR_TYPES), size=n_actors, p=np.asarray(settings.type_shares))
+
+    groups = INDUSTRIES
+    log_odds = _specialisation(rng, weights.reorder(regions.index), len(groups), settings)
+    industry = np.empty(n_actors, dtype=object)
+    for t, actor_type in enumerate(ACTOR_TYPES):
+        members = [g for g, group in enumerate(groups) if group.actor_type == actor_type]
+        base = np.log([groups[g].weight for g in members])
+        # Only firms specialise by place; knowledge and public actors follow national shares.
+        odds = base + (log_odds[:, members] if actor_type == "firm" else np.zeros((n_regions, 1)))
+        probs = np.exp(odds - odds.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        chosen = np.flatnonzero(type_of == t)
+        cumulative = probs[region_of[chosen]].cumsum(axis=1)
+        pick = (cumulative < rng.random(len(chosen))[:, None]).sum(axis=1)
+        group_of = np.asarray(members)[np.minimum(pick, len(members) - 1)]
+        for g in members:
+            subs = groups[g].subindustries
+            in_group = chosen[group_of == g]
+            if len(subs) == 1:
+                industry[in_group] = subs[0]
+                continue
+            shares = rng.dirichlet(
+                np.full(len(subs), settings.subindustry_concentration / len(subs)), size=n_regions
+            )
+            cumulative = shares[region_of[in_group]].cumsum(axis=1)
+            pick = (cumulative < rng.random(len(in_group))[:, None]).sum(axis=1)
+            industry[in_group] = np.asarray(subs)[np.minimum(pick, len(subs) - 1)]
+
+    mu = np.array([m for m, _ in settings.size_lognormal])[type_of]
+    sd = np.array([s for _, s in settings.size_lognormal])[type_of]
+    size = 1.0 + np.floor(np.exp(mu + sd * rng.standard_normal(n_actors)))
+
+    radius = settings.spread * np.sqrt(regions["area_km2"].to_numpy() * 1e6 / np.pi)[region_of]
+    distance = radius * np.sqrt(rng.random(n_actors))
+    angle = 2.0 * np.pi * rng.random(n_actors)
+    x = regions["x"].to_numpy()[region_of] + distance * np.cos(angle)
+    y = regions["y"].to_numpy()[region_of] + distance * np.sin(angle)
+
+    return pd.DataFrame(
+        {
+            "actor_id": np.arange(1, n_actors + 1, dtype=np.int64),
+            "region": regions.index.to_numpy()[region_of],
+            "actor_type": np.asarray(ACTOR_TYPES, dtype=object)[type_of],
+            "industry": industry,
+            "size": size,
+            "x": x.round(1),
+            "y": y.round(1),
+        }
+    ).astype({"region": "str", "actor_type": "str", "industry": "str"})
+
+
+def _draw_ties(
+    rng: np.random.Generator,
+    actors: pd.DataFrame,
+    regions: pd.DataFrame,
+    years: tuple[int, int],
+    settings: MilieuSettings,
+) -> pd.DataFrame:
+    type_code = pd.Series(range(len(ACTOR_TYPES)), index=list(ACTOR_TYPES))
+    types = type_code.loc[actors["actor_type"]].to_numpy()
+    region_of = regions.index.get_indexer(actors["region"])
+    size_term = actors["size"].to_numpy() ** settings.size_elasticity
+
+    # Seekers: each actor seeks a Poisson number of partners over the period.
+    propensity = np.asarray(settings.activity)[types] * size_term
+    rate = settings.tie_rate * propensity / propensity.mean()
+    seeker = np.repeat(np.arange(len(actors)), rng.poisson(rate))
+
+    # Partner municipality: actors there times distance decay (a gravity rule).
+    xy = regions[["x", "y"]].to_numpy()
+    distance_km = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1e3
+    counts = np.bincount(region_of, minlength=len(regions)).astype(np.float64)
+    attraction = counts[None, :] - np.eye(len(regions))  # the seeker is no partner of itself
+    decay = np.exp(-distance_km / settings.decay_km) + settings.long_range
+    gravity = attraction * decay * np.where(np.eye(len(regions), dtype=bool), settings.home_bias, 1)
+    gravity /= gravity.sum(axis=1, keepdims=True)
+    seeker_region = region_of[seeker]
+    cumulative = gravity[seeker_region].cumsum(axis=1)
+    partner_region = (cumulative < rng.random(len(seeker))[:, None]).sum(axis=1)
+    partner_region = np.minimum(partner_region, len(regions) - 1)
+
+    # Partner actor within the municipality: size and type affinity.
+    affinity = np.asarray(settings.affinity)
+    partner = np.empty(len(seeker), dtype=np.int64)
+    order = np.argsort(region_of, kind="stable")
+    starts = np.searchsorted(region_of[order], np.arange(len(regions) + 1))
+    for r in range(len(regions)):
+        members = order[starts[r] : starts[r + 1]]
+        for t in range(len(ACTOR_TYPES)):
+            chosen = np.flatnonzero((partner_region == r) & (types[seeker] == t))
+            if not len(chosen):
+                continue
+            pull = size_term[members] * affinity[t, types[members]]
+            partner[chosen] = _draw_excluding(rng, members, pull, seeker[chosen])
+
+    # Formality rises with the distance between the two actors.
+    coordinates = actors[["x", "y"]].to_numpy()
+    gap_km = np.hypot(*(coordinates[seeker] - coordinates[partner]).T) / 1e3
+    knowledge = (types[seeker] == 1) | (types[partner] == 1)
+    a, b, c = settings.formal_logit
+    p_formal = 1.0 / (1.0 + np.exp(-(a + b * np.log1p(gap_km / 10.0) + c * knowledge)))
+    formal = rng.random(len(seeker)) < p_formal
+
+    kind = np.empty(len(seeker), dtype=object)
+    uniform = rng.random(len(seeker))
+    for (is_formal, has_knowledge), probs in KIND_PROBABILITIES.items():
+        chosen = (formal == is_formal) & (knowledge == has_knowledge)
+        pick = np.searchsorted(np.cumsum(probs), uniform[chosen], side="right")
+        kind[chosen] = np.asarray(TIE_KINDS, dtype=object)[np.minimum(pick, len(TIE_KINDS) - 1)]
+
+    # Timing: informal ties persist year to year (longer within a municipality); formal ties are
+    # projects and contracts of 1 + Poisson(project_years) years.
+    first, last = years
+    start = rng.integers(first, last + 1, size=len(seeker))
+    local = region_of[seeker] == region_of[partner]
+    persistence = np.where(local, settings.persistence_local, settings.persistence_distant)
+    informal_years = rng.geometric(1.0 - persistence)
+    formal_years = 1 + rng.poisson(settings.project_years, size=len(seeker))
+    duration = np.where(formal, formal_years, informal_years)
+    end = np.minimum(start + duration - 1, last)
+
+    ids = actors["actor_id"].to_numpy()
+    ties = pd.DataFrame(
+        {
+            "actor_a": ids[seeker],
+            "actor_b": ids[partner],
+            "start": start.astype(np.int64),
+            "end": end.astype(np.int64),
+            "formal": formal,
+            "kind": kind,
+        }
+    ).astype({"kind": "str"})
+    return ties.drop_duplicates(ignore_index=True)
+
+
+def _draw_excluding(
+    rng: np.random.Generator, members: np.ndarray, pull: np.ndarray, seekers: np.ndarray
+) -> np.ndarray:
+    """Draw one member per seeker with probability proportional to ``pull``, never the seeker."""
+    cumulative = np.cumsum(pull) / pull.sum()
+    pick = members[
+        np.minimum(np.searchsorted(cumulative, rng.random(len(seekers))), len(members) - 1)
+    ]
+    while np.any(clash := pick == seekers):
+        redraw = np.searchsorted(cumulative, rng.random(int(clash.sum())))
+        pick[clash] = members[np.minimum(redraw, len(members) - 1)]
+    return pick
+
+
+def _allocate(rng: np.random.Generator, actors: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
+    """Split each region's count over its actors, proportionally to employment (knowledge x2)."""
+    pull = actors["size"].to_numpy() * np.where(actors["actor_type"] == "knowledge", 2.0, 1.0)
+    allocated = np.zeros(len(actors), dtype=np.int64)
+    positions = pd.RangeIndex(len(actors)).groupby(actors["region"].to_numpy())
+    for region in counts.index:
+        members = np.asarray(positions[region])
+        share = pull[members] / pull[members].sum()
+        allocated[members] = rng.multinomial(int(counts[region]), share)
+    return pd.DataFrame({"actor_id": actors["actor_id"].to_numpy(), "innovations": allocated})
