@@ -146,6 +146,11 @@ class WithoutDiagnostics(WithExtras):
             raise AttributeError(name)
         return super().__getattribute__(name)
 
+    def __getattr__(self, name: str) -> Any:
+        if name == "spatial_diagnostics":  # not even through the wrapped results object
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
 
 def impacts_with_inference(res: nm.SpatialResults) -> StandInImpacts:
     est = res.impacts().estimates
@@ -413,7 +418,7 @@ def test_diagnostics_rows_from_stand_in(fits) -> None:
         {
             "OLS": WithExtras(fits["OLS"], tests=tests_ols),
             "SAR": WithExtras(fits["SAR"], tests=tests_sar),
-            "SEM": fits["SEM"],
+            "SEM": WithoutDiagnostics(fits["SEM"]),
         },
         diagnostics=["lm_lag", "lm_error"],
         rename={"lm_error": "LM (error)"},

@@ -19,8 +19,14 @@ IslandPolicy = Literal["raise", "keep", "drop"]
 Transform = Literal["o", "r", "b", "d", "s"]
 """Weights transforms: original, row-standardised, binary, doubly standardised, spectral."""
 
-ImpactsMethod = Literal["exact"]
-"""How impacts are computed."""
+ImpactsMethod = Literal["auto", "exact", "eigen", "trace"]
+"""How impacts are computed: dense inverse, eigen-decomposition, or trace series."""
+
+ImpactsInference = Literal["simulation", "delta"]
+"""How standard errors of the impacts are obtained (None: point estimates only)."""
+
+TraceMethod = Literal["exact", "monte_carlo", "auto"]
+"""How ``tr(W^k)`` is obtained: exactly, by the stochastic estimator, or chosen by size."""
 
 #: Largest n for which dense n-by-n matrices are formed (the information-matrix covariance and
 #: exact impacts): one such matrix takes 8 n^2 bytes, 200 MB at n = 5,000.

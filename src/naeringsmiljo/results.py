@@ -141,15 +141,81 @@ class SpatialResults:
         return float(1.0 - (self.innovations @ self.innovations) / (dev @ dev))
 
     # ------------------------------------------------------------------ derived objects
-    def impacts(self, method: ImpactsMethod = "exact") -> Impacts:
-        """Direct, indirect and total impacts of each regressor (LeSage & Pace 2009, s. 2.7)."""
+    def impacts(
+        self,
+        method: ImpactsMethod = "auto",
+        *,
+        inference: str | None = "simulation",
+        draws: int = 1000,
+        seed: int | tuple[int, ...] | None = 0,
+        order: int = 100,
+        traces: str = "auto",
+        probes: int = 50,
+        multiplier: Any = None,
+    ) -> Impacts:
+        """Direct, indirect and total impacts of each regressor, with inference.
+
+        Implements LeSage & Pace (2009, s. 2.7): the mean diagonal (direct) and mean row sum
+        (total) of ``S_r = (I - rho W)^{-1}(beta_r I + theta_r W)``; see
+        :func:`naeringsmiljo.impacts.compute_impacts` for the details.
+
+        Parameters
+        ----------
+        method : {"auto", "exact", "eigen", "trace"}
+            ``"exact"``: dense inverse of ``I - rho W`` per draw (small n). ``"eigen"``:
+            eigenvalues of W, once (and eigenvectors when its row sums differ; small n).
+            ``"trace"``: power series in rho of ``tr(W^k)/n`` truncated at ``order``, row sums by
+            sparse solves; no dense ``n x n`` matrix (large n). ``"auto"``: eigen up to 1,000
+            units (exact if the eigenvectors are ill-conditioned), trace above. Models without
+            rho use the closed form whatever the method.
+        inference : {"simulation", "delta"} or None
+            Simulation from the asymptotic normal distribution of the estimates, with draws whose
+            rho leaves the parameter interval discarded (counted in ``draws_discarded``); the
+            delta method; or point estimates only. Models without rho get exact analytic
+            standard errors (their impacts are linear in the coefficients).
+        draws : int
+            Number of parameter draws.
+        seed : int, tuple of int or None, default 0
+            Seed of the draws and of Monte Carlo traces (``numpy.random.SeedSequence``
+            entropy). The fixed default makes every call reproducible; pass other seeds to vary
+            the draws, or None for fresh entropy (recorded in ``Impacts.seed``).
+        order : int
+            Truncation order of the trace series, and highest order of ``Impacts.by_order``.
+        traces : {"auto", "exact", "monte_carlo"}
+            Traces of ``W^k`` for the trace method: exact (up to 2,000 units under ``"auto"``)
+            or Monte Carlo estimates with ``probes`` probe vectors.
+        probes : int
+            Probe vectors of the Monte Carlo traces.
+        multiplier : optional
+            A prebuilt evaluator from :func:`naeringsmiljo.impacts.make_multiplier` for these
+            weights, to reuse its eigenvalues or traces across calls (``method``, ``traces`` and
+            ``probes`` are then ignored).
+
+        Returns
+        -------
+        Impacts
+
+        Raises
+        ------
+        ParameterSpaceError
+            If rho lies outside the interval where ``I - rho W`` is invertible.
+        """
         return compute_impacts(
             self.params,
             self.spec.regressor_names,
             LAG_PREFIX,
-            self.spec.weights.sparse,
+            self.spec.weights,
             self.model,
             method,
+            cov=self.cov,
+            inference=inference,
+            draws=draws,
+            seed=seed,
+            order=order,
+            traces=traces,
+            probes=probes,
+            multiplier=multiplier,
+            df_resid=self.df_resid,
         )
 
     def with_covariance(self, cov: pd.DataFrame, cov_type: str) -> SpatialResults:
@@ -242,3 +308,22 @@ class SpatialResults:
 
     def __repr__(self) -> str:
         return f"<SpatialResults {self.model}: n={self.nobs}, loglik={self.loglik:.4f}>"
+
+    def spatial_diagnostics(self, w: Any = None) -> Any:
+        """Moran's I and the LM tests at the OLS estimate of this model's specification.
+
+        Returns a :class:`naeringsmiljo.diagnostics.SpatialDiagnostics` mapping keyed ``moran``,
+        ``lm_error``, ``lm_lag``, ``rlm_error``, ``rlm_lag``, ``sarma``, ``lm_wx``, ``rlm_wx``.
+        The tests are defined at the OLS estimate of the same design (including any ``W_x``),
+        whatever model was fitted; a SAR/SDM fitted by spatial 2SLS also gets
+        ``anselin_kelejian`` from its own residuals. See
+        :func:`naeringsmiljo.diagnostics.spatial_diagnostics`.
+
+        Parameters
+        ----------
+        w : SpatialWeights, optional
+            Weights for the tests (aligned by id); by default the model's own.
+        """
+        from naeringsmiljo.diagnostics import spatial_diagnostics
+
+        return spatial_diagnostics(self, w)
