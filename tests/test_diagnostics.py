@@ -23,7 +23,6 @@ import warnings
 from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
-import libpysal
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +41,7 @@ from naeringsmiljo.diagnostics import (
 )
 from naeringsmiljo.estimation.ml import ConcentratedLikelihood, FitRecord, MLEstimate
 from naeringsmiljo.weights import builders
+from peers import libpysal_w
 
 REFERENCE = json.loads(
     (Path(__file__).parent / "reference" / "r" / "columbus_diagnostics.json").read_text()
@@ -77,20 +77,6 @@ RTOL_IDENTITY = 1e-9
 
 
 # ----------------------------------------------------------------------------------- fixtures
-def libpysal_w(kind: str) -> libpysal.weights.W:
-    """libpysal W with the links of ``columbus_weights(kind)``, ids POLYID 1..49, transform "r"."""
-    binary = datasets.columbus_weights(kind)
-    ids = [int(i) for i in binary.ids]
-    csr = binary.sparse
-    neighbors = {
-        ids[r]: [ids[c] for c in csr.indices[csr.indptr[r] : csr.indptr[r + 1]]]
-        for r in range(binary.n)
-    }
-    w = libpysal.weights.W(neighbors, id_order=ids)
-    w.transform = "r"
-    return w
-
-
 def arrays(kind: str) -> tuple[np.ndarray, np.ndarray, sp.csr_array]:
     """y, X (with constant) and row-standardised W of Columbus, in POLYID order."""
     frame = datasets.columbus()

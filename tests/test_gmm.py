@@ -30,6 +30,7 @@ import spreg
 import naeringsmiljo as nm
 from naeringsmiljo.covariance import hac_kernel
 from naeringsmiljo.exceptions import SingularDesignError, WeightsError
+from peers import libpysal_w
 
 FORMULA = "CRIME ~ INC + HOVAL"
 R_REF = json.loads((Path(__file__).parent / "reference" / "r" / "columbus_spatialreg.json").read_text())
@@ -44,20 +45,13 @@ RTOL_R = 1e-8  # R's stored values are at 17 digits and 2SLS is closed form
 ATOL_R_LAMBDA = 1e-7
 
 
-def _spreg_w(w: nm.SpatialWeights) -> libpysal.weights.W:
-    neighbours = {i: [int(j) for j in w.ids[w.sparse[[k]].indices]] for k, i in enumerate(w.ids)}
-    weights = {i: list(w.sparse[[k]].data) for k, i in enumerate(w.ids)}
-    lw = libpysal.weights.W(neighbours, weights, id_order=list(w.ids))
-    return lw
-
-
 @pytest.fixture(scope="module", params=["anselin", "queen"])
 def setting(request):
     w = nm.datasets.columbus_weights(request.param).row_standardize()
     data = nm.datasets.columbus().loc[w.ids]
     y = data[["CRIME"]].to_numpy()
     x = data[["INC", "HOVAL"]].to_numpy()
-    return request.param, data, w, _spreg_w(w), y, x
+    return request.param, data, w, libpysal_w(request.param), y, x
 
 
 def _compare(ours: nm.SpatialResults, betas, vm, rtol: float) -> None:

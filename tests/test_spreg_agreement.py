@@ -44,6 +44,7 @@ import spreg
 
 import naeringsmiljo as nm
 from naeringsmiljo import SpatialWeights, datasets
+from peers import libpysal_w
 
 # spreg's rho/lambda is measured 1e-10..5e-8 from the score root (its search stops at
 # xatol = 1e-7 on a parameter of about 0.4); coefficients move with it at most linearly.
@@ -83,20 +84,6 @@ MODELS = {
     "SDM": (nm.SDM, spreg.ML_Lag, {"slx_lags": 1}, "rho"),
 }
 CASES = [(kind, model) for kind in ("queen", "anselin") for model in MODELS]
-
-
-def libpysal_w(kind: str) -> libpysal.weights.W:
-    """libpysal W with the links of ``columbus_weights(kind)``, ids POLYID 1..49, transform "r"."""
-    binary = datasets.columbus_weights(kind)
-    ids = [int(i) for i in binary.ids]
-    csr = binary.sparse
-    neighbors = {
-        ids[r]: [ids[c] for c in csr.indices[csr.indptr[r] : csr.indptr[r + 1]]]
-        for r in range(binary.n)
-    }
-    w = libpysal.weights.W(neighbors, id_order=ids)
-    w.transform = "r"
-    return w
 
 
 @dataclass(frozen=True)
