@@ -31,3 +31,36 @@ TraceMethod = Literal["exact", "monte_carlo", "auto"]
 #: Largest n for which dense n-by-n matrices are formed (the information-matrix covariance and
 #: exact impacts): one such matrix takes 8 n^2 bytes, 200 MB at n = 5,000.
 DENSE_MATRIX_LIMIT = 5000
+
+Alternative = Literal["two-sided", "greater", "less"]
+"""Alternative hypothesis of a one-dimensional z test."""
+
+TableFormat = Literal["text", "markdown", "latex"]
+"""Output format of :func:`regression_table`."""
+
+TableStat = Literal["se", "t", "p"]
+"""What is shown in parentheses beneath each estimate."""
+
+ColumbusWeights = Literal["anselin", "queen"]
+"""Which Columbus contiguity matrix."""
+
+NorwayWeights = Literal["queen", "knn", "distance"]
+"""Geographic rule of :func:`norway_weights`."""
+
+NorwayIslandPolicy = Literal["raise", "knn", "keep"]
+"""What :func:`norway_weights` does with municipalities left without neighbours."""
+
+GMMVariant = Literal["kp99", "het", "hom"]
+"""Moment conditions of the GMM estimators of lambda."""
+
+Weighting = Literal["size", "count"]
+"""What an actor contributes to a measure: its employment (``size``) or one (``count``)."""
+
+DistanceDecay = Literal["exponential", "gaussian"]
+"""Kernel of the co-location potential: ``exp(-d/b)`` or ``exp(-d^2 / (2 b^2))``."""
+
+RelationalValue = Literal["count", "intensity"]
+"""What a relational weight holds: the number of ties, or ties per possible pair of actors."""
+
+OutcomeLevel = Literal["actor", "region"]
+"""Whether outcomes are observed per actor or per region."""

@@ -45,13 +45,14 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from naeringsmiljo._options import Alternative
 from naeringsmiljo.exceptions import SingularDesignError
 from naeringsmiljo.specification import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -59,8 +60,6 @@ from naeringsmiljo.weights.spatial_weights import SpatialWeights
 if TYPE_CHECKING:
     from naeringsmiljo.results import SpatialResults
 
-Alternative = Literal["two-sided", "greater", "less"]
-"""Alternative hypothesis of a one-dimensional z test."""
 
 #: Keys of :class:`SpatialDiagnostics`, in display order.
 DIAGNOSTIC_KEYS = (

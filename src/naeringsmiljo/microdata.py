@@ -58,11 +58,12 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from naeringsmiljo._options import OutcomeLevel
 from naeringsmiljo.exceptions import NaeringsmiljoError
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ ACTOR_COLUMNS: tuple[str, ...] = ("actor_id", "region", "actor_type", "industry"
 #: Columns every ties frame must have, besides ``year`` or ``start`` and ``end``.
 TIE_COLUMNS: tuple[str, ...] = ("actor_a", "actor_b", "formal")
 
-OutcomeLevel = Literal["actor", "region"]
-"""Whether outcomes are observed per actor or per region."""
 
 #: Digits, optionally separated by single dots: "62", "62.01", "62.010".
 _INDUSTRY_CODE = re.compile(r"\d+(?:\.\d+)*")

@@ -65,19 +65,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from naeringsmiljo._options import TableFormat, TableStat
 from naeringsmiljo.results import SPATIAL_PARAMETERS, SpatialResults
 from naeringsmiljo.specification import INTERCEPT, LAG_PREFIX
-
-TableFormat = Literal["text", "markdown", "latex"]
-"""Output format of :func:`regression_table`."""
-
-TableStat = Literal["se", "t", "p"]
-"""What is shown in parentheses beneath each estimate."""
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
 

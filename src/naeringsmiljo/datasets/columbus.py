@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from naeringsmiljo._options import ColumbusWeights
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
     import geopandas
 
-ColumbusWeights = Literal["anselin", "queen"]
 
 
 def _data_dir() -> Path:

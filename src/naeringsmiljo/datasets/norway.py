@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import KDTree
 
+from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights
 from naeringsmiljo.exceptions import IslandError, WeightsError
 from naeringsmiljo.weights.builders import distance_band, knn
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -23,11 +24,7 @@ from naeringsmiljo.weights.spatial_weights import SpatialWeights
 if TYPE_CHECKING:
     import geopandas
 
-NorwayWeights = Literal["queen", "knn", "distance"]
-"""Geographic rule of :func:`norway_weights`."""
 
-NorwayIslandPolicy = Literal["raise", "knn", "keep"]
-"""What :func:`norway_weights` does with municipalities left without neighbours."""
 
 #: Projected CRS of the ``x``, ``y`` columns and of the polygons returned with ``geometry=True``
 #: (ETRS89 / UTM zone 33N, Kartverket's national projection; metres).

@@ -20,14 +20,12 @@ derivative rather than by a numerical optimiser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
+from naeringsmiljo._options import GMMVariant
 from naeringsmiljo.exceptions import SingularDesignError
-
-GMMVariant = Literal["kp99", "het", "hom"]
 
 
 # --------------------------------------------------------------------------- instruments

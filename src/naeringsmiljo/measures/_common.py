@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from naeringsmiljo._options import Weighting
 from naeringsmiljo.microdata import Coded, MicrodataError, describe_rows, region_codes
-
-Weighting = Literal["size", "count"]
-"""What an actor contributes to a measure: its employment (``size``) or one (``count``)."""
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], measure: str) -> None:

@@ -8,12 +8,13 @@ actors share a place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from naeringsmiljo._options import DistanceDecay
 from naeringsmiljo.measures._common import (
     Weighting,
     actor_weights,
@@ -26,9 +27,6 @@ from naeringsmiljo.measures._common import (
     row_of_entries,
 )
 from naeringsmiljo.microdata import MicrodataError, coordinates, describe_rows
-
-DistanceDecay = Literal["exponential", "gaussian"]
-"""Kernel of the co-location potential: ``exp(-d/b)`` or ``exp(-d^2 / (2 b^2))``."""
 
 #: Value of the kernel at the default cutoff, relative to its value at distance zero.
 KERNEL_FLOOR = 1e-3

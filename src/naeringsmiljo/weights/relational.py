@@ -10,19 +10,18 @@ Science*) use such networks as spatial weights.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from naeringsmiljo._options import RelationalValue
 from naeringsmiljo.microdata import MicrodataError, Years, link_ties, tie_distances
 
 if TYPE_CHECKING:
     from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
-RelationalValue = Literal["count", "intensity"]
-"""What a relational weight holds: the number of ties, or ties per possible pair of actors."""
 
 
 def collaboration_weights(
