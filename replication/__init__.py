@@ -1,1 +1,1 @@
-"""Replication of the paper's tables and figures; run ``python -m replication``."""
+"""Replication of the paper's tables and figures: ``python -m replication`` (see README.md)."""

@@ -138,7 +138,7 @@ def test_rho_outside_the_interval(columbus, w_anselin) -> None:
 def test_unknown_options(columbus, w_anselin) -> None:
     model = nm.SAR.from_formula(FORMULA, columbus, w_anselin)
     with pytest.raises(ValueError, match="log-determinant"):
-        model.fit(logdet="chebyshev")
+        model.fit(logdet="svd")
     with pytest.raises(ValueError, match="covariance"):
         model.fit(cov="robust-ish")
     with pytest.raises(ValueError, match="inconsistent"):

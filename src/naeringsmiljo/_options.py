@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-LogDetMethod = Literal["eigen", "lu", "auto"]
-"""How ln|I - rho W| is evaluated: dense eigenvalues, sparse LU, or chosen by size."""
+LogDetMethod = Literal["eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline", "auto"]
+"""How ln|I - rho W| is evaluated: exactly (dense eigenvalues, sparse LU, sparse Cholesky), approximately
+with a stated error (Chebyshev, Monte Carlo, spline on a grid), or chosen by size and structure."""
 
 FitMethod = Literal["ml", "ols", "gmm"]
 """Estimation method accepted by ``fit``."""
@@ -27,6 +28,9 @@ ImpactsInference = Literal["simulation", "delta"]
 
 TraceMethod = Literal["exact", "monte_carlo", "auto"]
 """How ``tr(W^k)`` is obtained: exactly, by the stochastic estimator, or chosen by size."""
+
+InformationPath = Literal["auto", "dense", "sparse"]
+"""How the information matrix is computed: dense inverses, sparse solves and traces, or by size."""
 
 #: Largest n for which dense n-by-n matrices are formed (the information-matrix covariance and
 #: exact impacts): one such matrix takes 8 n^2 bytes, 200 MB at n = 5,000.

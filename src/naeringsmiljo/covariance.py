@@ -10,15 +10,17 @@ A registry (:data:`COVARIANCES`) maps one canonical name to each class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
-from naeringsmiljo._options import DENSE_MATRIX_LIMIT
+from naeringsmiljo._options import DENSE_MATRIX_LIMIT, InformationPath, TraceMethod
 from naeringsmiljo.estimation.ml import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 
 class CovarianceEstimator(Protocol):
@@ -42,6 +44,8 @@ class MLProblem:
     estimate: MLEstimate
     has_rho: bool
     has_lambda: bool
+    #: The weights of ``lik.w`` with their cached eigenvalue bounds (built from ``lik.w`` if None).
+    weights: SpatialWeights | None = None
 
     @property
     def k(self) -> int:
@@ -69,6 +73,343 @@ def _invert(information: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class InformationAccuracy:
+    """How the sparse information matrix was computed, and the Monte Carlo error of its traces.
+
+    Attributes
+    ----------
+    traces : dict of str to float
+        The traces entering the matrix (``"tr(G_A)"``, ``"tr(G_A'G_A)"``, ...), not divided by n.
+    std_errors : dict of str to float
+        Monte Carlo standard error of each trace: the standard error of the probe mean for the
+        Hutchinson estimates, of the series of Monte Carlo traces of ``W^k`` for the others;
+        zero where the trace is exact.
+    truncation_bound : float
+        Bound on the truncation error of any trace series (same units as the traces).
+    series_order : int
+        Highest power of the spatial parameters kept in the series.
+    trace_method : str
+        How the traces of ``W^k`` were obtained (``"exact"`` or ``"monte_carlo"``).
+    probes : int
+        Rademacher probes of the Hutchinson estimates (0 when W is symmetric, so all are exact).
+    seed : int
+        Seed of the probes.
+    replicates : numpy.ndarray or None
+        Leave-one-probe-out information matrices (``probes x p x p``), for the jackknife error of
+        anything computed from the matrix; None when nothing is random.
+    """
+
+    traces: dict[str, float]
+    std_errors: dict[str, float]
+    truncation_bound: float
+    series_order: int
+    trace_method: str
+    probes: int
+    seed: int
+    replicates: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def relative_error(self) -> float:
+        """Largest relative Monte Carlo standard error of a trace (0 when all are exact)."""
+        return max(
+            (se / abs(self.traces[name]) for name, se in self.std_errors.items() if se > 0),
+            default=0.0,
+        )
+
+    def std_error_accuracy(self, free: np.ndarray | None = None) -> np.ndarray:
+        """Jackknife Monte Carlo standard error of each parameter's standard error.
+
+        ``free`` marks the estimated parameters (all by default); fixed ones get zero.
+        """
+        if self.replicates is None:
+            return np.zeros(0 if free is None else free.size)
+        m, p, _ = self.replicates.shape
+        free = np.ones(p, dtype=bool) if free is None else free
+        ses = np.array(
+            [np.sqrt(np.diag(covariance_from_information(r, free))) for r in self.replicates]
+        )
+        return np.sqrt((m - 1) / m * np.sum((ses - ses.mean(axis=0)) ** 2, axis=0))
+
+    def describe(self) -> str:
+        stochastic = [name for name, se in self.std_errors.items() if se > 0]
+        if not stochastic:
+            errors = "all traces exact"
+        else:
+            errors = "; ".join(
+                f"{name} relative s.e. {self.std_errors[name] / abs(self.traces[name]):.2g}"
+                for name in stochastic
+            )
+        probes = f", {self.probes} Hutchinson probes (seed {self.seed})" if self.probes else ""
+        return (
+            f"sparse: {self.trace_method} traces of W^k, series to order {self.series_order}"
+            f" (truncation <= {self.truncation_bound:.1g}){probes}; {errors}"
+        )
+
+
+@dataclass(frozen=True)
+class Information:
+    """An information matrix, its label for the results, and the accuracy of a sparse path."""
+
+    matrix: np.ndarray
+    label: str
+    accuracy: InformationAccuracy | None = None
+
+
+def evaluate_information(estimator: CovarianceEstimator, problem: MLProblem) -> Information:
+    """Call any covariance estimator; those with an ``evaluate`` method describe their path."""
+    evaluate = getattr(estimator, "evaluate", None)
+    if evaluate is not None:
+        return evaluate(problem)
+    return Information(estimator(problem), estimator.description)
+
+
+# The series of the traces are truncated where their tail bound, on the scale of tr(W^k)/n,
+# falls below this; far below any Monte Carlo error and below the 1e-8 that exact paths agree to.
+_SERIES_TOLERANCE = 1e-13
+_MAX_SERIES_ORDER = 2000
+# Probe vectors are solved in blocks of at most this many numbers (32 MB).
+_BLOCK_ENTRIES = 4_000_000
+
+
+def _series_order(q: float, scale: float) -> int:
+    """Smallest K with ``scale * sum_{k >= K} (k + 1) q^k <= _SERIES_TOLERANCE``.
+
+    ``sum_{k >= K} (k + 1) q^k = q^K ((K + 1)(1 - q) + q) / (1 - q)^2`` bounds the tails of
+    every series below, whose coefficients of ``t_{k+1}`` or ``t_{k+2}`` are at most
+    ``(k + 1) q^k / r^k`` in absolute value, ``q = max(|rho|, |lambda|) r``.
+    """
+    if q == 0.0:
+        return 1
+    for order in range(1, _MAX_SERIES_ORDER + 1):
+        if scale * _tail(q, order) <= _SERIES_TOLERANCE:
+            return order
+    raise ValueError(
+        f"The trace series of the information matrix need more than {_MAX_SERIES_ORDER} terms "
+        f"at |parameter| x spectral radius = {q:.6g}; use cov='hessian'."
+    )
+
+
+def _tail(q: float, order: int) -> float:
+    return q**order * ((order + 1) * (1 - q) + q) / (1 - q) ** 2
+
+
+def _factor(w: sp.csr_array, value: float) -> Any:
+    """Sparse LU of ``I - value W`` (None for the identity)."""
+    if value == 0.0:
+        return None
+    a = sp.csc_array(sp.identity(w.shape[0], format="csc") - value * w)
+    return splu(a)
+
+
+def _solve(lu: Any, rhs: np.ndarray) -> np.ndarray:
+    return rhs if lu is None else lu.solve(rhs)
+
+
+def sparse_information(
+    problem: MLProblem, *, probes: int = 50, seed: int = 0, traces: TraceMethod = "auto"
+) -> Information:
+    """The information matrix of :class:`InformationMatrix` without ``n x n`` matrices.
+
+    Traces, with ``t_k = tr(W^k)/n`` from :func:`naeringsmiljo.traces.trace_powers` and the
+    series truncated where their tail is negligible (see :func:`_series_order`):
+
+    .. math::
+
+        \\mathrm{tr}(G_A) = n\\sum_k \\rho^k t_{k+1}, \\quad
+        \\mathrm{tr}(G_A^2) = n\\sum_k (k+1)\\rho^k t_{k+2}, \\quad
+        \\mathrm{tr}(G_B H) = \\mathrm{tr}(W^2 A^{-1}B^{-1})
+            = n\\sum_k t_{k+2} \\sum_{j=0}^{k} \\rho^j\\lambda^{k-j},
+
+    and ``tr(H^2) = tr(G_A^2)`` because ``W``, ``A^{-1}`` and ``B^{-1}`` commute. The norms
+    ``tr(H'H)``, ``tr(G_B'G_B)`` and ``tr(G_B'H)`` are Hutchinson (1989) estimates: with
+    Rademacher probes ``z``, ``u = B^{-1}z``, ``G_B z = W u`` and ``H z = B W A^{-1} u``,
+    ``E[||Hz||^2] = tr(H'H)`` and ``E[(G_B z)'(Hz)] = tr(G_B'H)``; each probe costs one solve
+    with the sparse LU of A (and of B), factorised once. When W is symmetric the matrices are
+    symmetric and the norms equal the exact series of the squares. ``m = B W A^{-1} X beta`` is
+    one more solve.
+    """
+    from naeringsmiljo.traces import trace_powers
+
+    lik, est = problem.lik, problem.estimate
+    w = sp.csr_array(lik.w)
+    n = lik.n
+    sigma2 = est.sigma2
+    rho = est.rho if problem.has_rho else 0.0
+    lam = est.lam if problem.has_lambda else 0.0
+    weights = problem.weights if problem.weights is not None else SpatialWeights.from_sparse(w)
+    symmetric = weights.is_symmetric
+    trace_stream, probe_stream = np.random.SeedSequence(seed).spawn(2)
+
+    radius = max(weights.eigenvalue_bounds()[1], 0.0)
+    q = max(abs(rho), abs(lam)) * radius
+    if q >= 1.0:
+        raise ValueError(
+            f"The trace series of the information matrix diverge at |parameter| x spectral "
+            f"radius = {q:.6g} >= 1; use cov='hessian'."
+        )
+    order = _series_order(q, max(radius, 1.0) ** 2)
+    powers = trace_powers(weights, order, method=traces, probes=probes, seed=trace_stream)
+    k = np.arange(order)
+
+    def first(value: float) -> np.ndarray:  # coefficients of t_j in tr(W (I - value W)^{-1})/n
+        c = np.zeros(order + 2)
+        c[1 : order + 1] = value**k
+        return c
+
+    def square(value: float) -> np.ndarray:  # ... in tr(W^2 (I - value W)^{-2})/n
+        c = np.zeros(order + 2)
+        c[2:] = (k + 1) * value**k
+        return c
+
+    series: dict[str, np.ndarray] = {}
+    if problem.has_rho:
+        series["tr(G_A)"] = first(rho)
+        series["tr(G_A^2)"] = square(rho)
+    if problem.has_lambda:
+        series["tr(G_B)"] = first(lam)
+        series["tr(G_B^2)"] = square(lam)
+    if problem.has_rho and problem.has_lambda:
+        c = np.zeros(order + 2)
+        c[2:] = [np.sum(rho ** np.arange(j + 1) * lam ** (j - np.arange(j + 1))) for j in k]
+        series["tr(G_B H)"] = c
+
+    def series_value(t: np.ndarray, name: str) -> float:
+        return float(n * (series[name] @ t))
+
+    lu_a = _factor(w, rho)
+    lu_b = _factor(w, lam)
+    norms = []  # (name, square of which trace when W is symmetric)
+    if problem.has_rho:
+        norms.append(("tr(H'H)", "tr(G_A^2)"))
+    if problem.has_lambda:
+        norms.append(("tr(G_B'G_B)", "tr(G_B^2)"))
+    if problem.has_rho and problem.has_lambda:
+        norms.append(("tr(G_B'H)", "tr(G_B H)"))
+    if symmetric:
+        per_probe = None
+    else:
+        per_probe = _hutchinson(w, lu_a, lu_b, lam, problem, probes, probe_stream)
+
+    def trace_values(t: np.ndarray, hutchinson: np.ndarray | None) -> dict[str, float]:
+        values = {name: series_value(t, name) for name in series}
+        for j, (name, twin) in enumerate(norms):
+            values[name] = values[twin] if hutchinson is None else float(hutchinson[j])
+        return values
+
+    beta_part = _beta_blocks(problem, w, lu_a, lam)
+
+    def matrix(values: dict[str, float]) -> np.ndarray:
+        blocks = dict(beta_part)
+        if problem.has_rho:
+            blocks["rho", "rho"] = values["tr(G_A^2)"] + values["tr(H'H)"] + blocks.pop("mm")
+            blocks["rho", "sigma2"] = values["tr(G_A)"] / sigma2
+        if problem.has_lambda:
+            blocks["lambda", "lambda"] = values["tr(G_B^2)"] + values["tr(G_B'G_B)"]
+            blocks["lambda", "sigma2"] = values["tr(G_B)"] / sigma2
+        if problem.has_rho and problem.has_lambda:
+            blocks["rho", "lambda"] = values["tr(G_B H)"] + values["tr(G_B'H)"]
+        return _assemble(problem, blocks)
+
+    t = powers.traces
+    hutchinson = None if per_probe is None else per_probe.mean(axis=0)
+    values = trace_values(t, hutchinson)
+    std_errors = {name: n * powers.series_error(c) for name, c in series.items()}
+    for j, (name, twin) in enumerate(norms):
+        std_errors[name] = (
+            std_errors[twin]
+            if per_probe is None
+            else float(per_probe[:, j].std(ddof=1) / np.sqrt(per_probe.shape[0]))
+        )
+    replicates = None
+    if per_probe is not None or powers.probe_traces is not None:
+        replicates = np.array(
+            [
+                matrix(
+                    trace_values(
+                        _leave_out(powers.probe_traces, j, t),
+                        None if per_probe is None else _leave_out(per_probe, j, hutchinson),
+                    )
+                )
+                for j in range(probes)
+            ]
+        )
+    truncation = n * max(radius, 1.0) ** 2 * _tail(q, order) if q > 0 else 0.0
+    accuracy = InformationAccuracy(
+        traces=values,
+        std_errors=std_errors,
+        truncation_bound=float(truncation),
+        series_order=order,
+        trace_method=powers.method,
+        probes=0 if per_probe is None else probes,
+        seed=seed,
+        replicates=replicates,
+    )
+    label = f"inverse of the analytic information matrix ({accuracy.describe()})"
+    return Information(matrix(values), label, accuracy)
+
+
+def _leave_out(per_probe: np.ndarray | None, j: int, mean: np.ndarray) -> np.ndarray:
+    """Mean without probe ``j`` (the mean itself when nothing is random)."""
+    if per_probe is None:
+        return mean
+    m = per_probe.shape[0]
+    return (m * per_probe.mean(axis=0) - per_probe[j]) / (m - 1)
+
+
+def _hutchinson(
+    w: sp.csr_array,
+    lu_a: Any,
+    lu_b: Any,
+    lam: float,
+    problem: MLProblem,
+    probes: int,
+    seed: np.random.SeedSequence,
+) -> np.ndarray:
+    """Per-probe ``||Hz||^2``, ``||G_B z||^2`` and ``(G_B z)'(Hz)`` (those the model needs)."""
+    if probes < 2:
+        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+    n = w.shape[0]
+    rng = np.random.default_rng(seed)
+    block = int(np.clip(_BLOCK_ENTRIES // n, 1, probes))
+    rows = []
+    for start in range(0, probes, block):
+        size = min(block, probes - start)
+        z = rng.integers(0, 2, size=(n, size)).astype(np.float64) * 2.0 - 1.0
+        u = _solve(lu_b, z)
+        columns = []
+        if problem.has_rho:
+            ga = w @ _solve(lu_a, u)
+            h = ga - lam * (w @ ga)
+            columns.append(np.einsum("ij,ij->j", h, h))
+        if problem.has_lambda:
+            gb = w @ u
+            columns.append(np.einsum("ij,ij->j", gb, gb))
+        if problem.has_rho and problem.has_lambda:
+            columns.append(np.einsum("ij,ij->j", gb, h))
+        rows.append(np.column_stack(columns))
+    return np.vstack(rows)
+
+
+def _beta_blocks(
+    problem: MLProblem, w: sp.csr_array, lu_a: Any, lam: float
+) -> dict[tuple[str, str] | str, float | np.ndarray]:
+    """Blocks without traces: ``X'B'BX``, ``X'B'm``, ``n/(2 sigma^4)`` and ``m'm`` (key "mm")."""
+    lik, est = problem.lik, problem.estimate
+    sigma2 = est.sigma2
+    bx = lik.x - lam * lik.wx
+    blocks: dict[tuple[str, str] | str, float | np.ndarray] = {
+        ("beta", "beta"): bx.T @ bx / sigma2,
+        ("sigma2", "sigma2"): lik.n / (2 * sigma2**2),
+    }
+    if problem.has_rho:
+        g = w @ _solve(lu_a, lik.x @ est.beta)
+        m = g - lam * (w @ g)
+        blocks["beta", "rho"] = bx.T @ m / sigma2
+        blocks["mm"] = float(m @ m) / sigma2
+    return blocks
+
+
+@dataclass(frozen=True)
 class InformationMatrix:
     """Inverse of the analytic (expected) information matrix.
 
@@ -88,29 +429,62 @@ class InformationMatrix:
         I_{\\lambda\\sigma^2} = \\mathrm{tr}(G_B)/\\sigma^2, \\quad
         I_{\\sigma^2\\sigma^2} = n/(2\\sigma^4).
 
-    The traces use dense ``n x n`` inverses, which suits the sample sizes of this covariance's
-    users (regions, municipalities); it is the covariance of R spatialreg and spreg for SAR/SEM.
+    Two paths compute the same matrix. The dense path forms ``n x n`` inverses; it is the
+    covariance of R spatialreg and spreg for SAR/SEM and is used up to ``DENSE_MATRIX_LIMIT``
+    units. The sparse path (:func:`sparse_information`) forms no ``n x n`` matrix: the traces
+    of ``G_A``, ``G_A^2 = H^2``, ``G_B``, ``G_B^2`` and ``G_B H = W^2 A^{-1} B^{-1}`` are power
+    series in the traces of ``W^k`` (as the trace impacts use), the Frobenius norms
+    ``tr(H'H)``, ``tr(G_B'G_B)`` and ``tr(G_B'H)`` are estimated with Hutchinson probes (exact,
+    as the series, when W is symmetric), and ``m`` takes one sparse LU solve.
+
+    Parameters
+    ----------
+    path : {"auto", "dense", "sparse"}
+        ``"auto"``: dense up to ``DENSE_MATRIX_LIMIT`` units, sparse above.
+    probes : int
+        Rademacher probes of the Hutchinson estimates and of Monte Carlo traces of ``W^k``.
+    seed : int
+        Seed of the probes (``numpy.random.SeedSequence`` entropy); fixed by default so that
+        the covariance of a fit is reproducible.
+    traces : {"auto", "exact", "monte_carlo"}
+        Traces of ``W^k`` for the sparse path (see :func:`naeringsmiljo.traces.trace_powers`).
     """
 
     name: ClassVar[str] = "information"
     description: ClassVar[str] = "inverse of the analytic information matrix"
 
+    path: InformationPath = "auto"
+    probes: int = 50
+    seed: int = 0
+    traces: TraceMethod = "auto"
+
     def __call__(self, problem: MLProblem) -> np.ndarray:
+        return self.evaluate(problem).matrix
+
+    def evaluate(self, problem: MLProblem) -> Information:
+        """The information matrix with a description of how it was computed."""
+        if self.path not in ("auto", "dense", "sparse"):
+            raise ValueError(f"Unknown path {self.path!r}; use 'auto', 'dense' or 'sparse'.")
+        n = problem.lik.n
+        sparse = self.path == "sparse" or (self.path == "auto" and n > DENSE_MATRIX_LIMIT)
+        if not sparse:
+            if n > DENSE_MATRIX_LIMIT:
+                raise ValueError(
+                    f"The dense information matrix forms {n}x{n} matrices (limit "
+                    f"{DENSE_MATRIX_LIMIT} units); use path='sparse' or 'auto'."
+                )
+            return Information(self._dense(problem), f"{self.description} (dense)", None)
+        return sparse_information(problem, probes=self.probes, seed=self.seed, traces=self.traces)
+
+    def _dense(self, problem: MLProblem) -> np.ndarray:
         lik, est = problem.lik, problem.estimate
-        n, k = lik.n, problem.k
-        if n > DENSE_MATRIX_LIMIT:
-            raise ValueError(
-                f"The information-matrix covariance forms dense {n}x{n} matrices (limit "
-                f"{DENSE_MATRIX_LIMIT} units). Use cov='hessian', which needs only sparse "
-                "products and log-determinant derivatives."
-            )
+        n = lik.n
         w = lik.w.toarray()
         eye = np.eye(n)
         sigma2 = est.sigma2
         b = eye - est.lam * w
         bx = b @ lik.x
         blocks: dict[tuple[str, str], float | np.ndarray] = {}
-        names = ["beta"]
         if problem.has_rho:
             g_a = np.linalg.solve((eye - est.rho * w).T, w.T).T  # W A^{-1}
             h = np.linalg.solve(b.T, (b @ g_a).T).T if problem.has_lambda else g_a
@@ -118,26 +492,29 @@ class InformationMatrix:
             blocks["beta", "rho"] = bx.T @ m / sigma2
             blocks["rho", "rho"] = np.sum(h * h.T) + np.sum(h * h) + m @ m / sigma2
             blocks["rho", "sigma2"] = np.trace(g_a) / sigma2
-            names.append("rho")
         if problem.has_lambda:
             g_b = np.linalg.solve(b.T, w.T).T  # W B^{-1}
             blocks["lambda", "lambda"] = np.sum(g_b * g_b.T) + np.sum(g_b * g_b)
             blocks["lambda", "sigma2"] = np.trace(g_b) / sigma2
             if problem.has_rho:
                 blocks["rho", "lambda"] = np.sum(g_b * h.T) + np.sum(g_b * h)
-            names.append("lambda")
-        names.append("sigma2")
         blocks["beta", "beta"] = bx.T @ bx / sigma2
         blocks["sigma2", "sigma2"] = n / (2 * sigma2**2)
-        sizes = {"beta": k, "rho": 1, "lambda": 1, "sigma2": 1}
-        offsets = dict(zip(names, np.cumsum([0] + [sizes[n] for n in names[:-1]]), strict=True))
-        info = np.zeros((problem.size, problem.size))
-        for (r, c), value in blocks.items():
-            rows = slice(offsets[r], offsets[r] + sizes[r])
-            cols = slice(offsets[c], offsets[c] + sizes[c])
-            info[rows, cols] = np.reshape(value, (sizes[r], sizes[c]))
-            info[cols, rows] = info[rows, cols].T
-        return info
+        return _assemble(problem, blocks)
+
+
+def _assemble(problem: MLProblem, blocks: dict[tuple[str, str], float | np.ndarray]) -> np.ndarray:
+    """The symmetric information matrix in the order ``(beta, rho, lambda, sigma^2)``."""
+    names = ["beta"] + ["rho"] * problem.has_rho + ["lambda"] * problem.has_lambda + ["sigma2"]
+    sizes = {"beta": problem.k, "rho": 1, "lambda": 1, "sigma2": 1}
+    offsets = dict(zip(names, np.cumsum([0] + [sizes[n] for n in names[:-1]]), strict=True))
+    info = np.zeros((problem.size, problem.size))
+    for (r, c), value in blocks.items():
+        rows = slice(offsets[r], offsets[r] + sizes[r])
+        cols = slice(offsets[c], offsets[c] + sizes[c])
+        info[rows, cols] = np.reshape(value, (sizes[r], sizes[c]))
+        info[cols, rows] = info[rows, cols].T
+    return info
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,11 @@ from naeringsmiljo import specification
 from naeringsmiljo._options import FitMethod, IslandPolicy, LogDetMethod, MissingPolicy
 from naeringsmiljo.covariance import (
     COVARIANCES,
+    CovarianceEstimator,
     IVProblem,
     MLProblem,
     covariance_from_information,
+    evaluate_information,
     iv_covariance,
     least_squares_covariance,
 )
@@ -178,7 +180,7 @@ class SpatialModel:
         *,
         method: FitMethod | None = None,
         logdet: LogDetMethod = "auto",
-        cov: str | None = None,
+        cov: str | CovarianceEstimator | None = None,
         fixed: Mapping[str, float] | None = None,
         variant: GMMVariant | None = None,
         w_lags: int = 2,
@@ -194,12 +196,18 @@ class SpatialModel:
             Maximum likelihood, the default for models with spatial parameters. ``"ols"``, the
             default for OLS and SLX, gives the same estimates with the classical covariance
             (divisor ``n - k``, t distribution); ``"ml"`` gives them the ML covariance (divisor n).
-        logdet : {"auto", "eigen", "lu"}
-            How ``ln|I - rho W|`` is evaluated: dense eigenvalues, sparse LU, or eigenvalues up
-            to 1,000 units and LU above.
+        logdet : {"auto", "eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline"}
+            How ``ln|I - rho W|`` is evaluated (:func:`naeringsmiljo.weights.logdet.make_logdet`):
+            exactly by dense eigenvalues, sparse LU, or sparse Cholesky (W similar to a symmetric
+            matrix), or approximately with a stated error that the results report
+            (``record.logdet_error``). ``"auto"``: eigenvalues up to 1,000 units, then Cholesky
+            where W allows it and LU otherwise.
         cov : str, optional
             ML: ``"information"`` (default; inverse analytic information matrix), ``"hessian"``
-            (inverse numerical Hessian) or ``"sandwich"`` (quasi-ML). Spatial 2SLS: ``"hom"``
+            (inverse numerical Hessian) or ``"sandwich"`` (quasi-ML), or an estimator object
+            such as ``InformationMatrix(path="sparse", probes=100, seed=1)``; the information
+            matrix is computed without ``n x n`` matrices above ``DENSE_MATRIX_LIMIT`` units
+            (see :class:`naeringsmiljo.covariance.InformationMatrix`). Spatial 2SLS: ``"hom"``
             (default), ``"het"`` (White) or ``"hac"`` (Kelejian & Prucha 2007, needs
             ``hac_kernel``). GM error and GS2SLS estimators carry the covariance of their
             ``variant``.
@@ -243,7 +251,7 @@ class SpatialModel:
         if self.spec.endog:
             raise ValueError("Endogenous regressors need method='gmm'.")
         cov = cov or "information"
-        if cov not in COVARIANCES:
+        if isinstance(cov, str) and cov not in COVARIANCES:
             raise ValueError(f"Unknown covariance {cov!r}; available: {sorted(COVARIANCES)}.")
         if cov == "sandwich" and fixed:
             raise ValueError("The sandwich covariance is not defined with fixed parameters.")
@@ -269,7 +277,9 @@ class SpatialModel:
             df_resid=spec.nobs - len(names),
         )
 
-    def _fit_ml(self, logdet: LogDetMethod, cov: str, fixed: dict[str, float]) -> SpatialResults:
+    def _fit_ml(
+        self, logdet: LogDetMethod, cov: str | CovarianceEstimator, fixed: dict[str, float]
+    ) -> SpatialResults:
         spec = self.spec
         spatial = bool(self.spatial_params)
         interval = spec.weights.parameter_interval() if spatial else None
@@ -287,13 +297,14 @@ class SpatialModel:
         est = self._estimate(lik, interval, fixed)
         if not est.record.converged:
             warnings.warn(f"{self.name}: {est.record.message}", ConvergenceWarning, stacklevel=3)
-        problem = MLProblem(lik, est, self.has_rho, self.has_lambda)
-        information = COVARIANCES[cov]()(problem)
+        problem = MLProblem(lik, est, self.has_rho, self.has_lambda, spec.weights)
+        estimator = COVARIANCES[cov]() if isinstance(cov, str) else cov
+        information = evaluate_information(estimator, problem)
         free = np.ones(problem.size, dtype=bool)
         names = self.param_names
         for name in fixed:
             free[names.index(name)] = False
-        full = covariance_from_information(information, free)
+        full = covariance_from_information(information.matrix, free)
         k = len(names)
         spatial_values = {"rho": est.rho, "lambda": est.lam}
         values = np.concatenate([est.beta, [spatial_values[p] for p in self.spatial_params]])
@@ -305,11 +316,15 @@ class SpatialModel:
             loglik=est.loglik,
             spec=spec,
             record=est.record,
-            cov_type=COVARIANCES[cov].description,
+            cov_type=information.label,
             innovations=est.innovations,
             sigma2_se=float(np.sqrt(full[k, k])),
             fixed=tuple(fixed),
-            extra={"ml_problem": problem, "free": free},
+            extra={
+                "ml_problem": problem,
+                "free": free,
+                "information_accuracy": information.accuracy,
+            },
         )
 
     def _fit_gmm(

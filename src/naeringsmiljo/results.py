@@ -223,11 +223,12 @@ class SpatialResults:
         return replace(self, cov=cov, cov_type=cov_type)
 
     def with_cov(
-        self, kind: str, *, df_correction: bool = False, kernel: Any = None
+        self, kind: Any, *, df_correction: bool = False, kernel: Any = None
     ) -> SpatialResults:
         """The same estimates with another covariance estimator, without refitting.
 
-        ML fits: ``"information"``, ``"hessian"``, ``"sandwich"``. Spatial 2SLS fits (and the
+        ML fits: ``"information"``, ``"hessian"``, ``"sandwich"``, or an estimator object such
+        as ``InformationMatrix(path="sparse")``. Spatial 2SLS fits (and the
         second step of the Kelejian-Prucha GS2SLS): ``"hom"``, ``"het"``, ``"hac"`` (with
         ``kernel`` from :func:`naeringsmiljo.covariance.hac_kernel`). The GM error estimators'
         covariances belong to their moment variant; refit with another ``variant`` instead.
@@ -236,16 +237,18 @@ class SpatialResults:
 
         names = list(self.params.index)
         if "ml_problem" in self.extra:
-            if kind not in covmod.COVARIANCES:
+            if isinstance(kind, str) and kind not in covmod.COVARIANCES:
                 raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(covmod.COVARIANCES)}.")
-            information = covmod.COVARIANCES[kind]()(self.extra["ml_problem"])
-            full = covmod.covariance_from_information(information, self.extra["free"])
+            estimator = covmod.COVARIANCES[kind]() if isinstance(kind, str) else kind
+            information = covmod.evaluate_information(estimator, self.extra["ml_problem"])
+            full = covmod.covariance_from_information(information.matrix, self.extra["free"])
             k = len(names)
             return replace(
                 self,
                 cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
-                cov_type=covmod.COVARIANCES[kind].description,
+                cov_type=information.label,
                 sigma2_se=float(np.sqrt(full[k, k])),
+                extra={**self.extra, "information_accuracy": information.accuracy},
             )
         if "iv_problem" in self.extra:
             problem = self.extra["iv_problem"]
@@ -290,7 +293,8 @@ class SpatialResults:
                 else ""
             ),
             f"Method:              {rec.method}"
-            + (f", log-determinant {rec.logdet}" if rec.logdet else ""),
+            + (f", log-determinant {rec.logdet}" if rec.logdet else "")
+            + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else ""),
         ]
         if rec.interval is not None:
             lines.append(f"Parameter interval:  ({rec.interval[0]:.6f}, {rec.interval[1]:.6f})")

@@ -45,7 +45,10 @@ class FitRecord:
     method : str
         ``"ml"`` or ``"ols"``.
     logdet : str or None
-        Log-determinant method (``"eigen"``, ``"lu"``), None without a spatial parameter.
+        Log-determinant method (``"eigen"``, ``"lu"``, ...), None without a spatial parameter.
+    logdet_error : float
+        Stated error bound of the log-determinants in the likelihood at the estimate (0 for
+        the exact methods; see ``LogDeterminant.error_bound``).
     interval : tuple of float or None
         Interval searched for rho and lambda: ``(1/omega_min, 1/omega_max)`` of W.
     optimizer : str
@@ -62,6 +65,7 @@ class FitRecord:
 
     method: str
     logdet: str | None = None
+    logdet_error: float = 0.0
     interval: tuple[float, float] | None = None
     optimizer: str = "closed form"
     converged: bool = True
@@ -148,6 +152,13 @@ class ConcentratedLikelihood:
         return MLEstimate(beta, rho, lam, sigma2, float(loglik), e, record)
 
 
+def _logdet_error(lik: ConcentratedLikelihood, rho: float, lam: float) -> float:
+    """Stated error bound of ``ln|A| + ln|B|``, the log-determinants in the likelihood."""
+    if lik.logdet is None:
+        return 0.0
+    return float(sum(lik.logdet.error_bound(v) for v in (rho, lam) if v != 0.0))
+
+
 def _interior(interval: tuple[float, float]) -> tuple[float, float]:
     """The interval pulled in by a relative 1e-9, where ``ln|I - rho W|`` is finite."""
     low, high = interval
@@ -214,6 +225,7 @@ def fit_one_parameter(
     record = FitRecord(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
+        logdet_error=_logdet_error(lik, *at(root)),
         interval=interval,
         optimizer="bounded Brent search, then Brent root of the analytic score",
         converged=converged,
@@ -268,6 +280,7 @@ def fit_two_parameters(
     record = FitRecord(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
+        logdet_error=_logdet_error(lik, float(theta[0]), float(theta[1])),
         interval=interval,
         optimizer=f"{grid}x{grid} grid start, L-BFGS-B with analytic score, Newton root of the score",
         converged=converged,
@@ -333,6 +346,7 @@ def fit_fixed(
     record = FitRecord(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
+        logdet_error=_logdet_error(lik, rho, lam),
         interval=interval,
         optimizer="none (spatial parameters fixed)",
         message="spatial parameters fixed by the caller",

@@ -368,9 +368,21 @@ class SpatialWeights:
 
     # ------------------------------------------------------------------ spectrum
     def eigenvalues(self) -> np.ndarray:
-        """All eigenvalues of the matrix, computed densely once and cached (small n only)."""
+        """All eigenvalues of the matrix, computed densely once and cached (small n only).
+
+        When ``W`` is similar to a symmetric matrix (``diag(d) W`` symmetric, as for a
+        row-standardised symmetric contiguity matrix), the eigenvalues are those of
+        ``D^{1/2} W D^{-1/2}`` and come from the symmetric solver: real by construction, more
+        accurate, and several times faster than the general one (LeSage & Pace 2009, s. 4.1).
+        """
         if "eigenvalues" not in self._cache:
-            values = np.linalg.eigvals(self.sparse.toarray())
+            from naeringsmiljo.weights.logdet.base import symmetrized, symmetrizing_scale
+
+            scale = symmetrizing_scale(self.sparse)
+            if scale is not None:
+                values = np.linalg.eigvalsh(symmetrized(self.sparse, scale).toarray())
+            else:
+                values = np.linalg.eigvals(self.sparse.toarray())
             if np.max(np.abs(values.imag), initial=0.0) <= 1e-10 * max(1.0, np.max(np.abs(values))):
                 values = values.real
             values.flags.writeable = False
@@ -428,13 +440,25 @@ class SpatialWeights:
 
 
 def _sparse_eigenvalue_bounds(matrix: sp.csr_array, symmetric: bool) -> tuple[float, float]:
-    """Extreme real eigenvalues by ARPACK (Lanczos when symmetric, Arnoldi otherwise)."""
+    """Extreme real eigenvalues by ARPACK (Lanczos when symmetric, Arnoldi otherwise).
+
+    When every row sums to the same ``s`` (a row-standardised matrix), the largest eigenvalue is
+    ``s`` exactly: ``W 1 = s 1``, and no eigenvalue of a non-negative matrix exceeds its largest
+    row sum. Arnoldi needs that end most: the eigenvalues crowd towards it, and ``which="LR"``
+    took 200 s on 10-nearest-neighbour weights with n = 1e5, against 13 s for ``"SR"``.
+    """
     from scipy.sparse.linalg import eigs, eigsh
 
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    equal_sums = sums.size > 0 and float(np.ptp(sums)) <= 1e-12 * float(np.max(np.abs(sums)))
     if symmetric:
         low = eigsh(matrix, k=1, which="SA", return_eigenvectors=False, tol=1e-10)[0]
+        if equal_sums:
+            return float(low), float(sums[0])
         high = eigsh(matrix, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0]
         return float(low), float(high)
     low = eigs(matrix, k=1, which="SR", return_eigenvectors=False, tol=1e-10)[0]
+    if equal_sums:
+        return float(np.real(low)), float(sums[0])
     high = eigs(matrix, k=1, which="LR", return_eigenvectors=False, tol=1e-10)[0]
     return float(np.real(low)), float(np.real(high))

@@ -1,0 +1,107 @@
+"""Log-determinants ``ln|I - rho W|`` and their derivatives, the costly part of spatial ML.
+
+Each method is a small class with the interface :class:`LogDeterminant`: ``value(rho)``,
+``derivative(rho)`` (``-tr(W (I - rho W)^{-1})``, consistent with the value, so that the
+estimators can solve the score equation), and ``error_bound(rho)`` /
+``derivative_error_bound(rho)``, the stated error (zero for the exact methods).
+
+Exact: :class:`EigenLogDet` (dense eigenvalues), :class:`SparseLULogDet` (sparse LU),
+:class:`CholeskyLogDet` (W similar to a symmetric matrix). Approximate, with a stated error:
+:class:`ChebyshevLogDet` (Pace & LeSage 2004), :class:`MonteCarloLogDet` (Barry & Pace 1999),
+:class:`SplineLogDet` (exact values on a grid, interpolated).
+"""
+
+from __future__ import annotations
+
+from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo.weights.logdet.base import LogDeterminant, symmetrizing_scale
+from naeringsmiljo.weights.logdet.chebyshev import ChebyshevLogDet
+from naeringsmiljo.weights.logdet.cholesky import CholeskyLogDet
+from naeringsmiljo.weights.logdet.eigen import EigenLogDet
+from naeringsmiljo.weights.logdet.lu import SparseLULogDet
+from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
+from naeringsmiljo.weights.logdet.spline import SplineLogDet
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+__all__ = [
+    "AUTO_EIGEN_LIMIT",
+    "ChebyshevLogDet",
+    "CholeskyLogDet",
+    "EigenLogDet",
+    "LogDeterminant",
+    "MonteCarloLogDet",
+    "SparseLULogDet",
+    "SplineLogDet",
+    "make_logdet",
+]
+
+#: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above.
+AUTO_EIGEN_LIMIT = 1000
+
+
+def _exact_sparse(weights: SpatialWeights, method: str) -> LogDeterminant:
+    scale = symmetrizing_scale(weights.sparse)
+    if method == "cholesky":
+        if scale is None:
+            raise ValueError(
+                "logdet='cholesky' needs W = D^{-1} C with C symmetric (a symmetric matrix or a "
+                "row-standardised symmetric binary one); use 'lu'."
+            )
+        return CholeskyLogDet(weights.sparse, scale)
+    if method == "auto" and scale is not None:
+        return CholeskyLogDet(weights.sparse, scale)
+    return SparseLULogDet(weights.sparse)
+
+
+def make_logdet(
+    weights: SpatialWeights,
+    method: LogDetMethod = "auto",
+    *,
+    tolerance: float = 0.0,
+    seed: int = 0,
+) -> LogDeterminant:
+    """Choose and build a log-determinant method for ``weights``.
+
+    Parameters
+    ----------
+    weights : SpatialWeights
+        The weights matrix W.
+    method : {"auto", "eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline"}
+        ``"auto"`` takes dense eigenvalues for ``n <= AUTO_EIGEN_LIMIT``; above, exact sparse
+        Cholesky when W is similar to a symmetric matrix and sparse LU otherwise; with a
+        ``tolerance > 0`` it takes the spline of those exact values instead when the spline's
+        stated error stays below ``tolerance`` over the inner 98% of the parameter interval
+        (the spline costs ``2 * points - 1`` exact evaluations, wasted if it falls short).
+    tolerance : float, default 0
+        Largest acceptable error of ``ln|I - rho W|`` for ``"auto"``; 0 asks for an exact method.
+    seed : int, default 0
+        Seed of the random probes of ``"chebyshev"`` and ``"monte_carlo"``.
+    """
+    if method == "auto":
+        if weights.n <= AUTO_EIGEN_LIMIT:
+            return EigenLogDet(weights.eigenvalues())
+        exact = _exact_sparse(weights, "auto")
+        if tolerance > 0:
+            spline = SplineLogDet(exact, weights.parameter_interval())
+            low, high = weights.parameter_interval()
+            margin = 0.01 * (high - low)
+            inner = spline.grid[(spline.grid > low + margin) & (spline.grid < high - margin)]
+            if max(spline.error_bound(r) for r in inner) <= tolerance:
+                return spline
+        return exact
+    if method == "eigen":
+        return EigenLogDet(weights.eigenvalues())
+    if method == "lu":
+        return SparseLULogDet(weights.sparse)
+    if method == "cholesky":
+        return _exact_sparse(weights, "cholesky")
+    if method == "spline":
+        return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())
+    if method == "chebyshev":
+        return ChebyshevLogDet(weights, seed=seed)
+    if method == "monte_carlo":
+        return MonteCarloLogDet(weights, seed=seed)
+    raise ValueError(
+        f"Unknown log-determinant method {method!r}; use 'auto', 'eigen', 'lu', 'cholesky', "
+        "'chebyshev', 'monte_carlo' or 'spline'."
+    )
