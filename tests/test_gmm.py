@@ -207,6 +207,21 @@ def test_sandwich_equals_information_under_the_model() -> None:
     np.testing.assert_allclose(sandwich.std_errors, info.std_errors, rtol=0.15)
 
 
+def test_rank_deficient_moments_raise() -> None:
+    """Residuals without spatial variation (W u = 0 for every u) leave G rank deficient."""
+    import scipy.sparse as sp
+
+    from naeringsmiljo.estimation.gmm import kp99_moments, solve_lambda, two_moments
+
+    n = 10
+    zero_w = sp.csr_array((n, n))
+    u = np.random.default_rng(0).normal(size=n)
+    with pytest.raises(SingularDesignError, match="rank deficient"):
+        solve_lambda(kp99_moments(u, zero_w, 0.0), (-0.99, 0.99))
+    with pytest.raises(SingularDesignError, match="rank deficient"):
+        solve_lambda(two_moments(u, zero_w, zero_w), (-0.99, 0.99))
+
+
 def test_bad_gmm_input(columbus, w_anselin) -> None:
     data = columbus.assign(one=1.0)
     # only a constant: there is nothing to lag, the instruments cannot identify rho

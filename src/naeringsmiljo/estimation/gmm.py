@@ -206,6 +206,13 @@ def solve_lambda(
     off its column; the remaining problem is again a quartic in lambda.
     """
     big_g, small_g = moments.big_g, moments.small_g
+    if not np.all(np.isfinite(big_g)) or np.linalg.matrix_rank(big_g[:, :2]) < 2:
+        raise SingularDesignError(
+            "The moment conditions do not identify lambda (their matrix G is rank deficient): "
+            "the residuals have no spatial variation to work with (e.g. W u = 0)."
+        )
+    if weight is not None and np.linalg.cond(weight) > 1e13:
+        raise SingularDesignError("The estimated variance of the moments is singular.")
     q = np.eye(len(small_g)) if weight is None else np.linalg.inv(weight)
     if big_g.shape[1] == 2:
         return minimise_quartic(small_g, big_g, q, bounds), None
