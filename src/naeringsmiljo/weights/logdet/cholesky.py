@@ -6,15 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
-from naeringsmiljo.exceptions import ParameterSpaceError
-from naeringsmiljo.weights.logdet.base import ExactMethod, symmetrized
-from naeringsmiljo.weights.logdet.lu import COMPLEX_STEP, fill_reducing_order
+from naeringsmiljo.weights.logdet.base import symmetrized
+from naeringsmiljo.weights.logdet.lu import FactorisedMethod, fill_reducing_order
 
 
 @dataclass
-class CholeskyLogDet(ExactMethod):
+class CholeskyLogDet(FactorisedMethod):
     """Exact ``ln|I - rho W|`` for ``W = D^{-1} C`` with C symmetric, from ``S = D^{1/2} W D^{-1/2}``.
 
     W and S are similar, so ``ln|I - rho W| = ln|I - rho S|``, and ``I - rho S`` is symmetric
@@ -40,43 +38,11 @@ class CholeskyLogDet(ExactMethod):
     matrix: sp.sparray
     scale: np.ndarray
     name: str = "cholesky"
-    _s: sp.csc_array = field(init=False, repr=False)
-    _identity: sp.csc_array = field(init=False, repr=False)
-    _recent: dict[complex, np.ndarray] = field(init=False, repr=False)
+    _symmetric: bool = field(default=True, init=False, repr=False)
 
     def __post_init__(self) -> None:
         s = symmetrized(self.matrix, self.scale)
         order = fill_reducing_order(s)
-        self._s = sp.csc_array(s[order][:, order])
+        self._ordered = sp.csc_array(s[order][:, order])
         self._identity = sp.identity(s.shape[0], format="csc")
         self._recent = {}
-
-    def _diag_d(self, rho: complex) -> np.ndarray:
-        if rho not in self._recent:
-            if len(self._recent) >= 8:
-                self._recent.pop(next(iter(self._recent)))
-            a = sp.csc_array(self._identity - rho * self._s)
-            try:
-                lu = splu(
-                    a,
-                    permc_spec="NATURAL",
-                    diag_pivot_thresh=0.0,
-                    options={"SymmetricMode": True},
-                )
-            except RuntimeError as err:  # an exactly zero pivot
-                raise ParameterSpaceError(f"I - rho W is singular at rho = {rho.real!r}.") from err
-            self._recent[rho] = lu.U.diagonal()
-        return self._recent[rho]
-
-    def value(self, rho: float) -> float:
-        return float(np.sum(np.log(np.abs(self._diag_d(complex(rho, 0.0)).real))))
-
-    def derivative(self, rho: float) -> float:
-        diag = self._diag_d(complex(rho, COMPLEX_STEP))
-        return float(np.sum(diag.imag / diag.real) / COMPLEX_STEP)
-
-    def value_and_derivative(self, rho: float) -> tuple[float, float]:
-        """Both from one complex factorisation (``|u| = |Re u| (1 + O(h^2))``)."""
-        diag = self._diag_d(complex(rho, COMPLEX_STEP))
-        value = float(np.sum(np.log(np.abs(diag.real))))
-        return value, float(np.sum(diag.imag / diag.real) / COMPLEX_STEP)
