@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-LogDetMethod = Literal["eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline", "auto"]
+LogDetMethod = Literal[
+    "eigen", "lu", "cholesky", "pardiso", "chebyshev", "monte_carlo", "spline", "auto"
+]
 """How ln|I - rho W| is evaluated: exactly (dense eigenvalues, sparse LU, sparse Cholesky), approximately
 with a stated error (Chebyshev, Monte Carlo, spline on a grid), or chosen by size and structure."""
 

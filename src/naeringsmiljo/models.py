@@ -196,12 +196,15 @@ class SpatialModel:
             Maximum likelihood, the default for models with spatial parameters. ``"ols"``, the
             default for OLS and SLX, gives the same estimates with the classical covariance
             (divisor ``n - k``, t distribution); ``"ml"`` gives them the ML covariance (divisor n).
-        logdet : {"auto", "eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline"}
+        logdet : {"auto", "eigen", "lu", "cholesky", "pardiso", "chebyshev", "monte_carlo", "spline"}
             How ``ln|I - rho W|`` is evaluated (:func:`naeringsmiljo.weights.logdet.make_logdet`):
-            exactly by dense eigenvalues, sparse LU, or sparse Cholesky (W similar to a symmetric
-            matrix), or approximately with a stated error that the results report
-            (``record.logdet_error``). ``"auto"``: eigenvalues up to 1,000 units, then Cholesky
-            where W allows it and LU otherwise.
+            exactly by dense eigenvalues, sparse LU, sparse Cholesky (W similar to a symmetric
+            matrix) or MKL PARDISO's parallel LU (optional, ``naeringsmiljo[fast]``), or
+            approximately with a stated error that the results report (``record.logdet_error``).
+            ``"auto"``: eigenvalues up to 1,000 units; PARDISO above 20,000 units when installed
+            (one spatial parameter searched: the search then needs only a few exact values,
+            see :func:`naeringsmiljo.estimation.ml.fit_one_parameter`); otherwise Cholesky where
+            W allows it and LU.
         cov : str, optional
             ML: ``"information"`` (default; inverse analytic information matrix), ``"hessian"``
             (inverse numerical Hessian) or ``"sandwich"`` (quasi-ML), or an estimator object
@@ -288,11 +291,14 @@ class SpatialModel:
                 raise ParameterSpaceError(
                     f"{name} = {value} lies outside the interval {interval} where I - {name} W is invertible."
                 )
+        free_spatial = [p for p in self.spatial_params if p not in fixed]
         lik = ConcentratedLikelihood(
             spec.y,
             spec.x,
             spec.weights.sparse,
-            make_logdet(spec.weights, logdet) if spatial else None,
+            make_logdet(spec.weights, logdet, derivatives=len(free_spatial) == 2)
+            if spatial
+            else None,
         )
         est = self._estimate(lik, interval, fixed)
         if not est.record.converged:
@@ -346,8 +352,13 @@ class SpatialModel:
         h = None
         if needs_h:
             h, _ = gmm.instrument_matrix(
-                spec.x, spec.exog_names, w, w_lags=w_lags, endog=spec.endog,
-                external=spec.instruments, lagged=spec.lagged,
+                spec.x,
+                spec.exog_names,
+                w,
+                w_lags=w_lags,
+                endog=spec.endog,
+                external=spec.instruments,
+                lagged=spec.lagged,
             )
         z = np.column_stack([spec.x, w @ spec.y]) if self.has_rho else spec.x
         extra: dict[str, Any] = {}

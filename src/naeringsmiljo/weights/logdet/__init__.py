@@ -6,7 +6,8 @@ estimators can solve the score equation), and ``error_bound(rho)`` /
 ``derivative_error_bound(rho)``, the stated error (zero for the exact methods).
 
 Exact: :class:`EigenLogDet` (dense eigenvalues), :class:`SparseLULogDet` (sparse LU),
-:class:`CholeskyLogDet` (W similar to a symmetric matrix). Approximate, with a stated error:
+:class:`CholeskyLogDet` (W similar to a symmetric matrix), :class:`PardisoLogDet` (MKL PARDISO's
+parallel LU, optional, for large n). Approximate, with a stated error:
 :class:`ChebyshevLogDet` (Pace & LeSage 2004), :class:`MonteCarloLogDet` (Barry & Pace 1999),
 :class:`SplineLogDet` (exact values on a grid, interpolated).
 """
@@ -20,6 +21,7 @@ from naeringsmiljo.weights.logdet.cholesky import CholeskyLogDet
 from naeringsmiljo.weights.logdet.eigen import EigenLogDet
 from naeringsmiljo.weights.logdet.lu import SparseLULogDet
 from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
+from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet, pardiso_available
 from naeringsmiljo.weights.logdet.spline import SplineLogDet
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -30,16 +32,24 @@ __all__ = [
     "EigenLogDet",
     "LogDeterminant",
     "MonteCarloLogDet",
+    "PardisoLogDet",
     "SparseLULogDet",
     "SplineLogDet",
     "make_logdet",
+    "pardiso_available",
 ]
 
 #: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above.
 AUTO_EIGEN_LIMIT = 1000
 
+#: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed: its parallel
+#: factorisation overtakes SuperLU's complex-step search from about 1e4 units (benchmarks/scale.py).
+AUTO_PARDISO_LIMIT = 20_000
 
-def _exact_sparse(weights: SpatialWeights, method: str) -> LogDeterminant:
+
+def _exact_sparse(
+    weights: SpatialWeights, method: str, *, derivatives: bool = False
+) -> LogDeterminant:
     scale = symmetrizing_scale(weights.sparse)
     if method == "cholesky":
         if scale is None:
@@ -48,6 +58,13 @@ def _exact_sparse(weights: SpatialWeights, method: str) -> LogDeterminant:
                 "row-standardised symmetric binary one); use 'lu'."
             )
         return CholeskyLogDet(weights.sparse, scale)
+    if (
+        method == "auto"
+        and weights.n > AUTO_PARDISO_LIMIT
+        and not derivatives
+        and pardiso_available()
+    ):
+        return PardisoLogDet(weights.sparse)
     if method == "auto" and scale is not None:
         return CholeskyLogDet(weights.sparse, scale)
     return SparseLULogDet(weights.sparse)
@@ -59,6 +76,7 @@ def make_logdet(
     *,
     tolerance: float = 0.0,
     seed: int = 0,
+    derivatives: bool = False,
 ) -> LogDeterminant:
     """Choose and build a log-determinant method for ``weights``.
 
@@ -66,9 +84,10 @@ def make_logdet(
     ----------
     weights : SpatialWeights
         The weights matrix W.
-    method : {"auto", "eigen", "lu", "cholesky", "chebyshev", "monte_carlo", "spline"}
-        ``"auto"`` takes dense eigenvalues for ``n <= AUTO_EIGEN_LIMIT``; above, exact sparse
-        Cholesky when W is similar to a symmetric matrix and sparse LU otherwise; with a
+    method : {"auto", "eigen", "lu", "cholesky", "pardiso", "chebyshev", "monte_carlo", "spline"}
+        ``"auto"`` takes dense eigenvalues for ``n <= AUTO_EIGEN_LIMIT``; above, MKL PARDISO for
+        ``n > AUTO_PARDISO_LIMIT`` when installed (``pip install naeringsmiljo[fast]``), else exact
+        sparse Cholesky when W is similar to a symmetric matrix and sparse LU otherwise; with a
         ``tolerance > 0`` it takes the spline of those exact values instead when the spline's
         stated error stays below ``tolerance`` over the inner 98% of the parameter interval
         (the spline costs ``2 * points - 1`` exact evaluations, wasted if it falls short).
@@ -76,11 +95,15 @@ def make_logdet(
         Largest acceptable error of ``ln|I - rho W|`` for ``"auto"``; 0 asks for an exact method.
     seed : int, default 0
         Seed of the random probes of ``"chebyshev"`` and ``"monte_carlo"``.
+    derivatives : bool, default False
+        Whether the caller needs many exact derivatives (the joint search over rho and lambda
+        of SAC and GNS). ``"auto"`` then keeps to SuperLU, whose complex-step derivative is
+        exact, instead of PARDISO, whose derivative is a central difference of two values.
     """
     if method == "auto":
         if weights.n <= AUTO_EIGEN_LIMIT:
             return EigenLogDet(weights.eigenvalues())
-        exact = _exact_sparse(weights, "auto")
+        exact = _exact_sparse(weights, "auto", derivatives=derivatives)
         if tolerance > 0:
             spline = SplineLogDet(exact, weights.parameter_interval())
             low, high = weights.parameter_interval()
@@ -95,6 +118,13 @@ def make_logdet(
         return SparseLULogDet(weights.sparse)
     if method == "cholesky":
         return _exact_sparse(weights, "cholesky")
+    if method == "pardiso":
+        if not pardiso_available():
+            raise ImportError(
+                "logdet='pardiso' needs MKL PARDISO: pip install pypardiso (x86-64 Linux or "
+                "Windows), or use 'lu'."
+            )
+        return PardisoLogDet(weights.sparse)
     if method == "spline":
         return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())
     if method == "chebyshev":
@@ -103,5 +133,5 @@ def make_logdet(
         return MonteCarloLogDet(weights, seed=seed)
     raise ValueError(
         f"Unknown log-determinant method {method!r}; use 'auto', 'eigen', 'lu', 'cholesky', "
-        "'chebyshev', 'monte_carlo' or 'spline'."
+        "'pardiso', 'chebyshev', 'monte_carlo' or 'spline'."
     )
