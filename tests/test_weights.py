@@ -39,7 +39,7 @@ ARPACK_RTOL = 1e-8
 # distance computations may differ in the last bits, amplified |alpha| times by the power.
 DISTANCE_RTOL = 1e-12
 
-N_BIG = 2500  # above DENSE_EIGEN_LIMIT, so eigenvalue_bounds() takes the ARPACK path
+N_BIG = 2500  # above DENSE_EIGEN_LIMIT, so eigenvalue_bounds() takes the sparse path
 K_BIG = 6
 
 
