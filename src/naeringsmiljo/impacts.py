@@ -43,7 +43,17 @@ from scipy.sparse.linalg import SuperLU, splu
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT, ImpactsInference, ImpactsMethod, TraceMethod
 from naeringsmiljo.exceptions import ParameterSpaceError
-from naeringsmiljo.traces import WeightsTraces, eigen_traces, trace_powers
+from naeringsmiljo.traces import (
+    EXACT_TRACE_LIMIT,
+    ProbePowers,
+    WeightsTraces,
+    cached_order,
+    cached_traces,
+    eigen_traces,
+    store_traces,
+    trace_key,
+    trace_powers,
+)
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 COLUMNS = ["direct", "indirect", "total"]
@@ -416,6 +426,74 @@ def make_multiplier(
             weights, trace_powers(weights, order, method=traces, probes=probes, seed=seed)
         )
     raise ValueError(f"Unknown impacts method {method!r}; use 'exact', 'trace', 'eigen' or 'auto'.")
+
+
+#: Monte Carlo trace series of the impacts stop where the truncation bound over the draws is below
+#: this share of the Monte Carlo standard error of a direct impact (a bias of at most a tenth of
+#: the stated error; both are reported), or below ``_SERIES_TOLERANCE`` of the coefficients.
+TRUNCATION_SHARE = 0.1
+_SERIES_TOLERANCE = 1e-13
+
+
+def _monte_carlo_series(
+    weights: SpatialWeights, method: ImpactsMethod, traces: TraceMethod
+) -> bool:
+    """Whether ``make_multiplier`` would build a trace series on Monte Carlo traces."""
+    series = method == "trace" or (method == "auto" and weights.n > AUTO_EIGEN_LIMIT)
+    if not series:
+        return False
+    return traces == "monte_carlo" or (traces == "auto" and weights.n > EXACT_TRACE_LIMIT)
+
+
+def impact_traces(
+    weights: SpatialWeights,
+    order: int,
+    probes: int,
+    seed: int | np.random.SeedSequence | None,
+    beta: np.ndarray,
+    theta: np.ndarray,
+    rho: float,
+    rhos: np.ndarray,
+) -> WeightsTraces:
+    """Monte Carlo traces for the impacts, truncated where the series has converged.
+
+    The series stops at the first order ``K <= order`` where the truncation bound of every
+    direct impact at every value in ``rhos`` (the estimate and the kept draws) is at most
+    :data:`TRUNCATION_SHARE` times the Monte Carlo standard error of the direct impacts at the
+    estimate, or ``1e-13`` of the coefficients. Traces cached on the weights for the same probes
+    and seed (by the sparse information matrix of the fit, say) are reused when they reach such
+    an order; otherwise one pass of block products computes them, stopping there, and caches
+    them.
+    """
+    key = trace_key("monte_carlo", probes, seed)
+    beta, theta = np.atleast_1d(beta), np.atleast_1d(theta)
+    rho_max = float(np.max(np.abs(rhos)))
+    scale = float(np.max(np.abs(beta) + max(weights.eigenvalue_bounds()[1], 0.0) * np.abs(theta)))
+
+    def converged(tr: WeightsTraces) -> bool:
+        bound = float(np.max(scale * tr.tail_factor(rho_max)))
+        if not np.isfinite(bound):
+            return False
+        error = max(
+            tr.series_error(_direct_coefficients(b, t, rho, tr))
+            for b, t in zip(beta, theta, strict=True)
+        )
+        return bound <= max(TRUNCATION_SHARE * error, _SERIES_TOLERANCE * scale)
+
+    available = cached_order(weights, key)
+    if available >= 2:
+        top = min(order, available)
+        cached = cached_traces(weights, key, top)
+        if cached is not None and (top == order or converged(cached)):
+            return cached
+    powers = ProbePowers(weights, probes, seed)
+    powers.step()
+    while True:
+        powers.step()
+        tr = powers.traces()
+        if tr.order >= order or (tr.order >= 2 and converged(tr)):
+            break
+    return store_traces(weights, key, tr)
 
 
 # ---------------------------------------------------------------------------- results
@@ -815,14 +893,32 @@ def _lag_impacts(
     sequence = np.random.SeedSequence(seed)
     trace_stream, draw_stream = sequence.spawn(2)
     built_here = multiplier is None
-    if multiplier is None:
-        multiplier = make_multiplier(
-            weights, method, order=order, traces=traces, probes=probes, seed=trace_stream
-        )
-    elif not multiplier.weights.equals(weights):
-        raise ValueError("The multiplier was built for other weights than the model's.")
     values = params.to_numpy()
     beta, theta = coef.values(values)
+    sample = cov_matrix = None
+    if inference is not None:
+        cov_matrix = cov.loc[params.index, params.index].to_numpy()
+    if inference == "simulation":
+        # Drawn first (an independent stream), so that Monte Carlo traces can be truncated
+        # where the series has converged for every draw.
+        sample = _draw_normal(np.random.default_rng(draw_stream), values, cov_matrix, draws)
+    if multiplier is None:
+        if _monte_carlo_series(weights, method, traces):
+            rhos = np.array([rho])
+            if sample is not None:
+                inside = sample[:, coef.rho]
+                inside = inside[(inside > interval[0]) & (inside < interval[1])]
+                rhos = np.concatenate([rhos, inside])
+            multiplier = SeriesMultiplier(
+                weights,
+                impact_traces(weights, order, probes, trace_stream, beta[0], theta[0], rho, rhos),
+            )
+        else:
+            multiplier = make_multiplier(
+                weights, method, order=order, traces=traces, probes=probes, seed=trace_stream
+            )
+    elif not multiplier.weights.equals(weights):
+        raise ValueError("The multiplier was built for other weights than the model's.")
     moments = multiplier.moments(np.array([rho]))
     powers = _power_traces(multiplier, order, traces, probes, trace_stream)
     # The seed is reported whenever this call drew random numbers: Monte Carlo traces or draws.
@@ -835,11 +931,9 @@ def _lag_impacts(
     if inference == "delta":
         derivatives = multiplier.derivatives(rho)
         grad = _gradients(coef, beta[0], theta[0], moments[0], derivatives, len(values))
-        std_errors = _delta_std_errors(grad, cov.loc[params.index, params.index].to_numpy())
+        std_errors = _delta_std_errors(grad, cov_matrix)
     elif inference == "simulation":
-        cov_matrix = cov.loc[params.index, params.index].to_numpy()
-        rng = np.random.default_rng(draw_stream)
-        simulation = _simulate(rng, values, cov_matrix, coef, multiplier, interval, draws)
+        simulation = _simulate(sample, values, cov_matrix, coef, multiplier, interval, draws)
         std_errors = simulation.impacts.std(axis=0, ddof=1)
         notes += simulation.notes
     return Impacts(
@@ -899,7 +993,7 @@ class _Simulation:
 
 
 def _simulate(
-    rng: np.random.Generator,
+    sample: np.ndarray,
     mean: np.ndarray,
     cov: np.ndarray,
     coef: _Coefficients,
@@ -907,13 +1001,12 @@ def _simulate(
     interval: tuple[float, float],
     draws: int,
 ) -> _Simulation:
-    """Impacts at parameters drawn from ``N(mean, cov)`` (LeSage & Pace 2009, s. 2.7).
+    """Impacts at parameters ``sample`` drawn from ``N(mean, cov)`` (LeSage & Pace 2009, s. 2.7).
 
     Draws whose rho leaves the open interval where ``I - rho W`` is invertible are discarded (as
     R spatialreg does), not redrawn, so the kept draws follow the normal truncated to it.
     """
     low, high = interval
-    sample = _draw_normal(rng, mean, cov, draws)
     rhos = sample[:, coef.rho]
     keep = (rhos > low) & (rhos < high)
     if keep.sum() < 2:

