@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 
-
 def collaboration_weights(
     actors: pd.DataFrame,
     ties: pd.DataFrame,

@@ -45,9 +45,7 @@ def factor_diagonal(
     which is an ``L D L'`` factorisation for a symmetric positive definite matrix.
     """
     a = sp.csc_array(identity - rho * matrix)
-    options = (
-        {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}} if symmetric else {}
-    )
+    options = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}} if symmetric else {}
     try:
         lu = splu(a, permc_spec="NATURAL", **options)
     except RuntimeError as err:  # SuperLU reports an exactly singular factor this way
