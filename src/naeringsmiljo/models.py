@@ -301,6 +301,9 @@ class SpatialModel:
             else None,
         )
         est = self._estimate(lik, interval, fixed)
+        release = getattr(lik.logdet, "release_factor", None)
+        if release is not None:  # the results keep the likelihood, not the factor's memory
+            release()
         if not est.record.converged:
             warnings.warn(f"{self.name}: {est.record.message}", ConvergenceWarning, stacklevel=3)
         problem = MLProblem(lik, est, self.has_rho, self.has_lambda, spec.weights)

@@ -238,7 +238,9 @@ class SpatialResults:
         names = list(self.params.index)
         if "ml_problem" in self.extra:
             if isinstance(kind, str) and kind not in covmod.COVARIANCES:
-                raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(covmod.COVARIANCES)}.")
+                raise ValueError(
+                    f"Unknown ML covariance {kind!r}; use {sorted(covmod.COVARIANCES)}."
+                )
             estimator = covmod.COVARIANCES[kind]() if isinstance(kind, str) else kind
             information = covmod.evaluate_information(estimator, self.extra["ml_problem"])
             full = covmod.covariance_from_information(information.matrix, self.extra["free"])

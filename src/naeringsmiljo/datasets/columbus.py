@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import geopandas
 
 
-
 def _data_dir() -> Path:
     """The folder with the Columbus files: inside an installed wheel, or the repository's data/."""
     here = Path(__file__).resolve().parent

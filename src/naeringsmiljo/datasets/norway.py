@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import geopandas
 
 
-
 #: Projected CRS of the ``x``, ``y`` columns and of the polygons returned with ``geometry=True``
 #: (ETRS89 / UTM zone 33N, Kartverket's national projection; metres).
 PROJECTED_CRS = "EPSG:25833"

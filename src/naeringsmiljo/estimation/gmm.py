@@ -143,13 +143,16 @@ def kp99_moments(u: np.ndarray, w: sp.csr_array, tr_wtw: float) -> Moments:
     n = u.shape[0]
     wu = w @ u
     wwu = w @ wu
-    big_g = np.array(
-        [
-            [2 * u @ wu, -(wu @ wu), n],
-            [2 * wu @ wwu, -(wwu @ wwu), tr_wtw],
-            [u @ wwu + wu @ wu, -(wu @ wwu), 0.0],
-        ]
-    ) / n
+    big_g = (
+        np.array(
+            [
+                [2 * u @ wu, -(wu @ wu), n],
+                [2 * wu @ wwu, -(wwu @ wwu), tr_wtw],
+                [u @ wwu + wu @ wu, -(wu @ wwu), 0.0],
+            ]
+        )
+        / n
+    )
     small_g = np.array([u @ u, wu @ wu, u @ wu]) / n
     return Moments(big_g, small_g)
 
@@ -164,12 +167,15 @@ def two_moments(u: np.ndarray, w: sp.csr_array, a1: sp.csr_array) -> Moments:
     n = u.shape[0]
     wu = w @ u
     a1u, a1wu = a1 @ u, a1 @ wu
-    big_g = np.array(
-        [
-            [2 * wu @ a1u, -(wu @ a1wu)],
-            [u @ (w @ wu) + wu @ wu, -(wu @ (w @ wu))],
-        ]
-    ) / n
+    big_g = (
+        np.array(
+            [
+                [2 * wu @ a1u, -(wu @ a1wu)],
+                [u @ (w @ wu) + wu @ wu, -(wu @ (w @ wu))],
+            ]
+        )
+        / n
+    )
     small_g = np.array([u @ a1u, u @ wu]) / n
     return Moments(big_g, small_g)
 
@@ -262,7 +268,11 @@ def projection_p(h: np.ndarray, zs: np.ndarray) -> np.ndarray:
 
 
 def het_a_vectors(
-    w: sp.csr_array, a1: sp.csr_array, h: np.ndarray, p: np.ndarray, zs: np.ndarray,
+    w: sp.csr_array,
+    a1: sp.csr_array,
+    h: np.ndarray,
+    p: np.ndarray,
+    zs: np.ndarray,
     us: np.ndarray,
 ) -> np.ndarray:
     """``a_r = H P alpha_r`` for the moments' dependence on the 2SLS estimates (Arraiz et al.)."""
@@ -356,7 +366,12 @@ def gm_error(
         cov = np.full((k + 1, k + 1), np.nan)
         cov[:k, :k] = sigma2 * np.linalg.inv(xs.T @ xs)
         return GMMEstimate(
-            beta, lam, cov, sigma2, u, e,
+            beta,
+            lam,
+            cov,
+            sigma2,
+            u,
+            e,
             "GM error model, Kelejian & Prucha (1999) moments, FGLS",
         )
     a1 = a1_het(w) if variant == "het" else a1_hom(w)
@@ -416,12 +431,15 @@ def _hom_moment_variance(
     tr11 = float(a1.multiply(a1.T).sum())
     tr12 = float(a1.multiply((2 * a2).T).sum())
     tr22 = float(a2.multiply(a2.T).sum()) * 2
-    psi = np.array(
-        [
-            [2 * sigma2**2 * tr11 + (mu4 - 3 * sigma2**2) * (d1 @ d1), sigma2**2 * tr12],
-            [sigma2**2 * tr12, sigma2**2 * tr22],
-        ]
-    ) / n
+    psi = (
+        np.array(
+            [
+                [2 * sigma2**2 * tr11 + (mu4 - 3 * sigma2**2) * (d1 @ d1), sigma2**2 * tr12],
+                [sigma2**2 * tr12, sigma2**2 * tr22],
+            ]
+        )
+        / n
+    )
     return psi, sigma2, mu3
 
 
@@ -477,7 +495,12 @@ def gs2sls_het(
     left[p.shape[1], p.shape[0] :] = omega_1
     cov = left @ psi_full @ left.T / n
     return GMMEstimate(
-        fit.delta, lam, cov, float(e @ e) / n, u, e,
+        fit.delta,
+        lam,
+        cov,
+        float(e @ e) / n,
+        u,
+        e,
         "generalised spatial 2SLS, heteroskedasticity-robust (Kelejian & Prucha 2010; "
         "Arraiz et al. 2010)",
         iterations,
@@ -514,7 +537,12 @@ def gs2sls_kp99(
     cov = np.full((k + 1, k + 1), np.nan)
     cov[:k, :k] = sigma2 * second.varb
     return GMMEstimate(
-        second.delta, lam, cov, sigma2, u, e,
+        second.delta,
+        lam,
+        cov,
+        sigma2,
+        u,
+        e,
         "generalised spatial 2SLS, Kelejian & Prucha (1998/1999) moments, homoskedastic",
         extra={"h": h, "z": zs},
     )
