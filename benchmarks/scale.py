@@ -12,8 +12,9 @@ neighbours, row-standardised; three standard-normal regressors and an intercept,
 * R spatialreg ``lagsarlm`` / ``errorsarlm`` with ``method="LU"`` and ``method="MC"`` when
   ``Rscript`` is on the path.
 
-Every fit runs in its own child process, so that its peak resident memory (``ru_maxrss`` of
-that child, which includes the interpreter and the data) is separable. The wall time is measured
+Every fit runs in its own child process, so that its peak resident memory (``VmHWM`` of that
+process image, read by the child itself; it includes the interpreter and the data) is
+separable. The wall time is measured
 inside the child around the fit alone (for naeringsmiljo: building the model from arrays and
 ``fit``; for spreg: the ``ML_Lag``/``ML_Error`` call; for R: the ``lagsarlm``/``errorsarlm``
 call), so interpreter start-up and reading the data are excluded. Accuracy is ``|delta rho|``
@@ -121,15 +122,13 @@ def logdet_methods() -> list[str]:
 
 # ----------------------------------------------------------------------------- children
 def _ours(data: dict[str, np.ndarray], model: str, method: str) -> dict[str, float]:
-    import resource
-
     from naeringsmiljo import SAR, SEM, SpatialWeights
 
     w = SpatialWeights.from_sparse(_row_standardised(data["neighbours"]), transform="r")
     cls = {"SAR": SAR, "SEM": SEM}[model]
     if method == "reference":
         return _reference(data, w, model)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = high_water_mb()
     start = time.perf_counter()
     res = cls.from_arrays(data["y"], data["x"], w).fit(logdet=method)
     seconds = time.perf_counter() - start
@@ -146,7 +145,26 @@ def _ours(data: dict[str, np.ndarray], model: str, method: str) -> dict[str, flo
         start = time.perf_counter()
         res.impacts()
         out["impacts_seconds"] = time.perf_counter() - start
+    out["peak_mb"] = high_water_mb()
     return out
+
+
+def high_water_mb() -> float:
+    """Peak resident memory of this process image, in MB.
+
+    ``VmHWM`` of ``/proc/self/status`` starts afresh at ``exec``, whereas ``ru_maxrss`` keeps the
+    parent's resident size at ``fork`` (the ~420 MB of a replication run). Elsewhere than Linux,
+    ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _reference(data: dict[str, np.ndarray], w, model: str) -> dict[str, float]:
@@ -176,6 +194,7 @@ def _reference(data: dict[str, np.ndarray], w, model: str) -> dict[str, float]:
     return {
         "seconds": time.perf_counter() - start,
         "estimate": float(est.rho if which == "rho" else est.lam),
+        "peak_mb": high_water_mb(),
         "note": f"{est.record.message}; {est.record.evaluations} likelihood evaluations",
     }
 
@@ -195,7 +214,13 @@ def _spreg(data: dict[str, np.ndarray], model: str, method: str) -> dict[str, fl
         res = spreg.ML_Error(y, data["x"], w, method=method, spat_diag=False)
         value, se = res.lam, res.std_err[-1]
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "estimate": float(value), "std_error": float(se), "note": ""}
+    return {
+        "seconds": seconds,
+        "estimate": float(value),
+        "std_error": float(se),
+        "peak_mb": high_water_mb(),
+        "note": "",
+    }
 
 
 R_SCRIPT = r"""
@@ -219,8 +244,10 @@ if (args[3] == "SAR") {
   est <- fit$lambda; se <- fit$lambda.se
 }
 t1 <- proc.time()[["elapsed"]]
-cat(sprintf('{"seconds": %.6f, "estimate": %.17g, "std_error": %.17g, "note": ""}\n',
-            t1 - t0, est, se))
+status <- readLines("/proc/self/status")
+hwm <- as.numeric(gsub("[^0-9]", "", status[grepl("^VmHWM:", status)])) / 1024
+cat(sprintf('{"seconds": %.6f, "estimate": %.17g, "std_error": %.17g, "peak_mb": %.1f, "note": ""}\n',
+            t1 - t0, est, se, hwm))
 """
 
 
@@ -340,7 +367,7 @@ def _fit_all(
                     method,
                     "ok",
                     seconds=result["seconds"],
-                    peak_mb=peak,
+                    peak_mb=result.get("peak_mb", peak),
                     estimate=result["estimate"],
                     baseline_mb=result.get("baseline_mb"),
                     impacts_seconds=result.get("impacts_seconds"),
