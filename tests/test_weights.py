@@ -295,7 +295,7 @@ def test_eigenvalue_bounds_columbus_dense():
     ids=["queen-binary-eigsh", "queen-row-eigs", "anselin-row-eigs"],
 )
 def test_arpack_branch_agrees_with_dense_on_columbus(kind, transform):
-    """The ARPACK code used above DENSE_EIGEN_LIMIT, applied to a small matrix (fast check).
+    """The ARPACK estimate of the ends (not a bound; see _sparse_eigenvalue_bounds) on a small matrix.
 
     Binary contiguity is symmetric (Lanczos, eigsh); row-standardised is not (Arnoldi, eigs).
     """

@@ -504,6 +504,10 @@ class SpatialWeights:
 def _sparse_eigenvalue_bounds(matrix: sp.csr_array, symmetric: bool) -> tuple[float, float]:
     """Extreme real eigenvalues by ARPACK (Lanczos when symmetric, Arnoldi otherwise).
 
+    Estimates, not bounds (a Ritz value of a non-symmetric matrix may lie on either side), so
+    :meth:`SpatialWeights.eigenvalue_bounds` does not use them; they are kept to show, in the
+    tests, how far inside the true interval the safe bounds lie.
+
     When every row sums to the same ``s`` (a row-standardised matrix), the largest eigenvalue is
     ``s`` exactly: ``W 1 = s 1``, and no eigenvalue of a non-negative matrix exceeds its largest
     row sum. Arnoldi needs that end most: the eigenvalues crowd towards it, and ``which="LR"``
