@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import _row_standardised, make_problem
 
 from naeringsmiljo import SAC, SAR, SEM, SpatialWeights
-from naeringsmiljo.covariance import (
+from naeringsmiljo.inference.covariance import (
     InformationMatrix,
     covariance_from_information,
 )
@@ -38,7 +38,7 @@ def measure(n: int) -> list[dict[str, object]]:
     rows = []
     for model in (SAR, SEM, SAC):
         res = model.from_arrays(data["y"], data["x"], weights).fit(logdet="lu", cov="hessian")
-        problem, free = res.extra["ml_problem"], res.extra["free"]
+        problem, free = res.ml.problem, res.ml.free
         start = time.perf_counter()
         dense = InformationMatrix(path="dense")(problem)
         dense_seconds = time.perf_counter() - start

@@ -172,7 +172,7 @@ def _reference(data: dict[str, np.ndarray], w, model: str) -> dict[str, float]:
     Brent search and Brent root of the score (derivative by central differences of exact
     values, stated error ~1e-5 against a score of order n), as the "lu" fit does with
     complex-step derivatives. Not timed against the peers: it exists for |delta|."""
-    from naeringsmiljo.estimation import ml
+    from naeringsmiljo.estimators import ml_search as ml
     from naeringsmiljo.weights.logdet import PardisoLogDet
 
     class ScoreRoot:  # the same values, offered to the search as having a cheap derivative

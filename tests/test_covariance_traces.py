@@ -17,12 +17,14 @@ from numpy.testing import assert_allclose
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from naeringsmiljo import SpatialWeights, traces
-from naeringsmiljo.covariance import InformationMatrix, MLProblem, sparse_information
-from naeringsmiljo.estimation.ml import ConcentratedLikelihood, fit_fixed
-from naeringsmiljo.impacts import compute_impacts, multiplier_moments
-from naeringsmiljo.traces import ProbePowers, monte_carlo_traces, trace_key
+from naeringsmiljo import SpatialWeights
+from naeringsmiljo.estimators.ml_search import fit_fixed
+from naeringsmiljo.inference.covariance import InformationMatrix, MLProblem, sparse_information
+from naeringsmiljo.inference.impacts import compute_impacts, multiplier_moments
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood
+from naeringsmiljo.weights import traces
 from naeringsmiljo.weights.logdet import make_logdet
+from naeringsmiljo.weights.traces import ProbePowers, monte_carlo_traces, trace_key
 
 N = 2500
 RHO = 0.5

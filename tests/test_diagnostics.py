@@ -32,14 +32,15 @@ from scipy import stats
 
 import naeringsmiljo as nm
 from naeringsmiljo import datasets, diagnostics
-from naeringsmiljo.covariance import InformationMatrix, MLProblem
-from naeringsmiljo.diagnostics import (
+from naeringsmiljo.inference.covariance import InformationMatrix, MLProblem
+from naeringsmiljo.inference.diagnostics import (
     DIAGNOSTIC_KEYS,
     MoranResult,
     SpatialDiagnostics,
     TestResult,
 )
-from naeringsmiljo.estimation.ml import ConcentratedLikelihood, FitRecord, MLEstimate
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.records import FitRecord
 from naeringsmiljo.weights import builders
 from peers import libpysal_w
 
@@ -200,8 +201,8 @@ def _sdm_score_and_information(kind: str) -> tuple[np.ndarray, np.ndarray, int]:
     """Score and expected information of the full SDM log-likelihood at rho = 0, theta = 0.
 
     Parameters in the package's order ``(beta (k), theta (q), rho, sigma^2)``; the information
-    comes from :class:`naeringsmiljo.covariance.InformationMatrix`, independent of the algebra
-    in :mod:`naeringsmiljo.diagnostics`.
+    comes from :class:`naeringsmiljo.inference.covariance.InformationMatrix`, independent of the algebra
+    in :mod:`naeringsmiljo.inference.diagnostics`.
     """
     y, x, w = arrays(kind)
     wx = w @ x[:, 1:]

@@ -28,12 +28,14 @@ import pytest
 import spreg
 
 import naeringsmiljo as nm
-from naeringsmiljo.covariance import hac_kernel
 from naeringsmiljo.exceptions import SingularDesignError, WeightsError
+from naeringsmiljo.inference.covariance import hac_kernel
 from peers import libpysal_w
 
 FORMULA = "CRIME ~ INC + HOVAL"
-R_REF = json.loads((Path(__file__).parent / "reference" / "r" / "columbus_spatialreg.json").read_text())
+R_REF = json.loads(
+    (Path(__file__).parent / "reference" / "r" / "columbus_spatialreg.json").read_text()
+)
 # spreg's numerical L-BFGS-B search for lambda stops up to ~5e-7 from the exact minimiser
 # (measured); coefficients and standard errors inherit that. Estimators without a lambda search
 # (2SLS) agree to rounding.
@@ -74,7 +76,9 @@ def test_sdm_s2sls_equals_spreg_slx_lags(setting) -> None:
     _, data, w, lw, y, x = setting
     peer = spreg.GM_Lag(y, x, w=lw, w_lags=1, slx_lags=1)
     # spreg orders [CONSTANT, x..., W_x..., W_y] (its name_z), as we do
-    assert len(peer.name_z) == 6 and peer.name_z[3].startswith("W_") and peer.name_z[-1] == "W_dep_var"
+    assert (
+        len(peer.name_z) == 6 and peer.name_z[3].startswith("W_") and peer.name_z[-1] == "W_dep_var"
+    )
     ours = nm.SDM.from_formula(FORMULA, data, w).fit(method="gmm", w_lags=1)
     _compare(ours, peer.betas, peer.vm, RTOL_EXACT)
 
@@ -119,12 +123,16 @@ def test_endogenous_regressor_equals_spreg(setting) -> None:
     """HOVAL endogenous, instrumented by DISCBD (and its spatial lag, as spreg's lag_q)."""
     _, data, w, lw, y, x = setting
     reference = spreg.GM_Lag(
-        y, data[["INC"]].to_numpy(), yend=data[["HOVAL"]].to_numpy(),
-        q=data[["DISCBD"]].to_numpy(), w=lw, w_lags=1,
+        y,
+        data[["INC"]].to_numpy(),
+        yend=data[["HOVAL"]].to_numpy(),
+        q=data[["DISCBD"]].to_numpy(),
+        w=lw,
+        w_lags=1,
     )
-    ours = nm.SAR.from_formula(
-        FORMULA, data, w, endog=["HOVAL"], instruments=["DISCBD"]
-    ).fit(method="gmm", w_lags=1)
+    ours = nm.SAR.from_formula(FORMULA, data, w, endog=["HOVAL"], instruments=["DISCBD"]).fit(
+        method="gmm", w_lags=1
+    )
     # spreg orders [CONSTANT, INC, HOVAL (endogenous), W_CRIME]: the same as ours here
     _compare(ours, reference.betas, reference.vm, RTOL_EXACT)
     with pytest.raises(ValueError, match="method='gmm'"):
@@ -151,8 +159,12 @@ def test_stsls_and_gstsls_equal_r(weights) -> None:
 def test_s2sls_reproduces_the_published_line(columbus, w_anselin) -> None:
     """R spatialreg's documentation (REFERENCES.md s. 1): S2SLS with [WX, W^2X], divisor n - k."""
     ours = nm.SAR.from_formula(FORMULA, columbus, w_anselin).fit(method="gmm", df_correction=True)
-    printed = {"rho": (0.454567, 0.185118), "Intercept": (43.793442, 10.952229),
-               "INC": (-1.000716, 0.383858), "HOVAL": (-0.265489, 0.091852)}
+    printed = {
+        "rho": (0.454567, 0.185118),
+        "Intercept": (43.793442, 10.952229),
+        "INC": (-1.000716, 0.383858),
+        "HOVAL": (-0.265489, 0.091852),
+    }
     for name, (estimate, se) in printed.items():
         assert abs(ours.params[name] - estimate) <= 0.5e-6  # half a unit of the 6th decimal
         assert abs(ours.std_errors[name] - se) <= 0.5e-6
@@ -211,7 +223,7 @@ def test_rank_deficient_moments_raise() -> None:
     """Residuals without spatial variation (W u = 0 for every u) leave G rank deficient."""
     import scipy.sparse as sp
 
-    from naeringsmiljo.estimation.gmm import kp99_moments, solve_lambda, two_moments
+    from naeringsmiljo.estimators._moments import kp99_moments, solve_lambda, two_moments
 
     n = 10
     zero_w = sp.csr_array((n, n))

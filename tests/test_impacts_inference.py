@@ -37,13 +37,13 @@ from scipy import stats
 import naeringsmiljo as nm
 from naeringsmiljo import MODELS
 from naeringsmiljo.exceptions import ParameterSpaceError
-from naeringsmiljo.impacts import (
+from naeringsmiljo.inference.impacts import (
     DenseMultiplier,
     EigenMultiplier,
     SeriesMultiplier,
     make_multiplier,
 )
-from naeringsmiljo.traces import exact_traces, monte_carlo_traces, trace_powers
+from naeringsmiljo.weights.traces import exact_traces, monte_carlo_traces, trace_powers
 from reference.elhorst2014 import TABLE_2_3
 
 REFERENCE = json.loads(

@@ -19,13 +19,14 @@ from scipy.spatial import cKDTree
 
 from naeringsmiljo import SAR, SEM, SpatialWeights
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT
-from naeringsmiljo.covariance import (
+from naeringsmiljo.estimators.ml_search import fit_fixed
+from naeringsmiljo.inference.covariance import (
     InformationMatrix,
     MLProblem,
     covariance_from_information,
     sparse_information,
 )
-from naeringsmiljo.estimation.ml import ConcentratedLikelihood, fit_fixed
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood
 from naeringsmiljo.weights.logdet import make_logdet
 
 # Exact traces (series truncated where the tail is below 1e-13 of tr(W^k)/n) agree with the
@@ -176,13 +177,13 @@ def test_probes_are_seeded(medium):
 def test_fit_records_the_path_and_switches_without_refitting(medium):
     res = SAR.from_arrays(medium[0], medium[1][:, 1:], medium[2]).fit()
     assert res.cov_type == "inverse of the analytic information matrix (dense)"
-    assert res.extra["information_accuracy"] is None
+    assert res.ml.information_accuracy is None
     sparse = res.with_cov(InformationMatrix(path="sparse", traces="monte_carlo"))
     assert sparse.cov_type.startswith("inverse of the analytic information matrix (sparse:")
     assert "tr(H'H) relative s.e." in sparse.cov_type
     assert sparse.params.equals(res.params)
     # within 4 jackknife standard errors of the Monte Carlo error of each standard error
-    accuracy = sparse.extra["information_accuracy"].std_error_accuracy(res.extra["free"])
+    accuracy = sparse.ml.information_accuracy.std_error_accuracy(res.ml.free)
     difference = np.abs(sparse.std_errors.to_numpy() - res.std_errors.to_numpy())
     assert np.all(difference <= STANDARD_ERRORS * accuracy[: len(res.params)] + 1e-12)
 
@@ -230,7 +231,7 @@ def test_large_fit_and_trace_impacts_without_dense_matrices(model, no_dense_matr
     y, x, weights = knn_problem(n, k=6, seed=3)
     res = model.from_arrays(y, x[:, 1:], weights).fit(logdet="lu")
     assert "(sparse:" in res.cov_type
-    accuracy = res.extra["information_accuracy"]
+    accuracy = res.ml.information_accuracy
     assert accuracy.relative_error < 0.05
     assert np.all(np.isfinite(res.std_errors)) and np.all(res.std_errors > 0)
     impacts = res.impacts("trace", inference="simulation", draws=200, seed=1)

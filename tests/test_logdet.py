@@ -122,7 +122,7 @@ def test_seeds_are_reproducible(w_queen, cls) -> None:
 
 def _rho_curvature(result: nm.SpatialResults) -> float:
     """``d score / d rho`` of the concentrated likelihood at the estimate (central difference)."""
-    lik = result.extra["ml_problem"].lik
+    lik = result.ml.problem.lik
     rho, h = float(result.params["rho"]), 1e-5
     return (lik.score(rho + h, 0.0)[0] - lik.score(rho - h, 0.0)[0]) / (2 * h)
 

@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 import naeringsmiljo as nm
-from naeringsmiljo.estimation import ml
+from naeringsmiljo.estimators import ml_search as ml
 from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.weights import knn
 from naeringsmiljo.weights.logdet import (

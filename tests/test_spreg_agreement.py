@@ -13,7 +13,7 @@ What spreg computes (spreg 1.9, ``spreg/ml_lag.py`` and ``spreg/ml_error.py``, `
   ``np.linalg.det`` of the dense matrix), stopping at ``xatol = epsilon = 1e-7`` (ML_Error
   passes ``tol=epsilon``, which scipy applies as that same absolute tolerance). No score
   equation is solved, so rho/lambda lie up to about 1e-7 from the maximiser; we solve the score
-  equation to rounding (``naeringsmiljo.estimation.ml``).
+  equation to rounding (``naeringsmiljo.estimators.ml_search``).
 * Coefficients: ML_Lag ``b = b0 - rho b1`` (OLS of y and of Wy on X); ML_Error the GLS fit of
   ``y - lambda Wy`` on ``X - lambda WX``. Same estimators as ours, at spreg's rho/lambda.
 * ``std_err``: ``sqrt(diag(vm))``. ML_Lag: ``vm`` is the (beta, rho) block of the inverse of the

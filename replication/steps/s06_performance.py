@@ -61,8 +61,18 @@ def measure(
     with tempfile.TemporaryDirectory() as tmp:
         sizes_arg = ",".join(map(str, sizes))
         args = scale.parse(
-            ["--sizes", sizes_arg, "--methods", ",".join(methods), "--out", str(out or tmp),
-             "--stem", stem, "--timeout", str(timeout)]
+            [
+                "--sizes",
+                sizes_arg,
+                "--methods",
+                ",".join(methods),
+                "--out",
+                str(out or tmp),
+                "--stem",
+                stem,
+                "--timeout",
+                str(timeout),
+            ]
         )
         return scale.run(args)
 

@@ -13,7 +13,8 @@ inference, and direct/indirect/total impacts.
 """
 
 from naeringsmiljo import datasets, exceptions, measures, microdata, simulate
-from naeringsmiljo.impacts import Impacts
+from naeringsmiljo.inference import covariance, diagnostics, impacts
+from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import SpatialResults
 from naeringsmiljo.tables import regression_table
@@ -35,11 +36,14 @@ __all__ = [
     "SpatialModel",
     "SpatialResults",
     "SpatialWeights",
+    "__version__",
+    "covariance",
     "datasets",
+    "diagnostics",
     "exceptions",
+    "impacts",
     "measures",
     "microdata",
-    "simulate",
     "regression_table",
-    "__version__",
+    "simulate",
 ]

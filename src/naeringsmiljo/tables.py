@@ -71,8 +71,8 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import TableFormat, TableStat
-from naeringsmiljo.results import SPATIAL_PARAMETERS, SpatialResults
-from naeringsmiljo.specification import INTERCEPT, LAG_PREFIX
+from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
+from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from naeringsmiljo.traces import WeightsTraces, monte_carlo_traces
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.traces import WeightsTraces, monte_carlo_traces
 
 #: Normal quantile of the stated interval: the error bound holds with probability ~99.7%.
 CONFIDENCE_Z = 3.0
@@ -23,7 +23,7 @@ class MonteCarloLogDet:
         \\approx -n \\sum_{k=1}^{m} \\frac{\\rho^k}{k} \\hat t_k ,
 
     with ``t_k = tr(W^k)/n`` estimated from random probes ``z'W^k z/n``
-    (:func:`naeringsmiljo.traces.monte_carlo_traces`; Rademacher probes, which have a smaller
+    (:func:`naeringsmiljo.weights.traces.monte_carlo_traces`; Rademacher probes, which have a smaller
     variance than Barry & Pace's normal ones; ``t_1`` and ``t_2`` exact). The value is a
     polynomial in rho and the derivative is its derivative. The stated error is Barry & Pace's
     interval: ``CONFIDENCE_Z`` Monte Carlo standard errors of the series (from the spread over

@@ -100,7 +100,7 @@ class PardisoLogDet(ExactMethod):
     :data:`DIFFERENCE_STEP` (two factorisations); its stated error bound covers the truncation
     ``h^2 |g'''| / 6`` (with ``|g'''| <= 2 n max|omega|^3 / (1 - |rho| max|omega|)^3``) and the
     rounding of the values. The maximum-likelihood search at large n uses values only
-    (:func:`naeringsmiljo.estimation.ml.fit_one_parameter`).
+    (:func:`naeringsmiljo.estimators.ml_search.fit_one_parameter`).
 
     References
     ----------

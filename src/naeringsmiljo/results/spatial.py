@@ -1,8 +1,9 @@
-"""The one results class shared by every model and estimator."""
+"""The one results class shared by every model and every frequentist estimator."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -10,12 +11,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from naeringsmiljo._options import ImpactsMethod
-from naeringsmiljo.estimation.ml import FitRecord
-from naeringsmiljo.impacts import Impacts, compute_impacts
-from naeringsmiljo.specification import LAG_PREFIX, Specification
+from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod
+from naeringsmiljo.design.base import Design
+from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
+from naeringsmiljo.inference.covariance import IVInference, MLInference
+from naeringsmiljo.inference.draws import normal_draws, seed_streams
+from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.records import FitRecord
 
-SPATIAL_PARAMETERS = ("rho", "lambda")
+#: Names of the spatial parameters of the terms, in the order of the parameter vector.
+SPATIAL_PARAMETERS = tuple(p for p in PARAMETERS.values() if p is not None)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ class SpatialResults:
         Variance of the innovations (ML: ``e'e/n``; OLS: ``e'e/(n-k)``).
     loglik : float
         Gaussian log-likelihood at the estimates, with all constants.
-    spec : Specification
-        The data and weights the model was fitted on.
+    spec : Design
+        The data and the weights of the spatial terms the model was fitted on.
     record : FitRecord
         What the estimator did (method, log-determinant, interval, optimiser, convergence).
     cov_type : str
@@ -49,7 +54,16 @@ class SpatialResults:
         Residual degrees of freedom when inference uses the t distribution (OLS), else None
         (asymptotic normal inference).
     innovations : numpy.ndarray
-        The estimated innovations ``e = (I - lambda W)((I - rho W) y - X beta)``.
+        The estimated innovations ``e = (I - lambda W_2)((I - rho W_1) y - X beta)``.
+    family : str
+        The outcome family the model declared (``"gaussian"``).
+    ml : MLInference or None
+        For ML fits: the likelihood at the estimate, which parameters are free, and how the
+        information matrix was computed (switch covariances with :meth:`with_cov`).
+    iv : IVInference or None
+        For spatial 2SLS and the Kelejian-Prucha GS2SLS: the 2SLS pieces their covariances need.
+    variant : str or None
+        The moment conditions of a GM error or GS2SLS fit (``"het"``, ``"hom"``, ``"kp99"``).
     """
 
     model: str
@@ -57,14 +71,17 @@ class SpatialResults:
     cov: pd.DataFrame
     sigma2: float
     loglik: float
-    spec: Specification
+    spec: Design
     record: FitRecord
     cov_type: str
     innovations: np.ndarray
     df_resid: int | None = None
     sigma2_se: float | None = None
     fixed: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    family: str = "gaussian"
+    ml: MLInference | None = None
+    iv: IVInference | None = None
+    variant: str | None = None
 
     # ------------------------------------------------------------------ inference
     @property
@@ -145,11 +162,11 @@ class SpatialResults:
         self,
         method: ImpactsMethod = "auto",
         *,
-        inference: str | None = "simulation",
+        inference: ImpactsInference | None = "simulation",
         draws: int = 1000,
-        seed: int | tuple[int, ...] | None = 0,
+        seed: int | Sequence[int] | None = 0,
         order: int = 100,
-        traces: str = "auto",
+        traces: TraceMethod = "auto",
         probes: int = 50,
         multiplier: Any = None,
     ) -> Impacts:
@@ -157,7 +174,7 @@ class SpatialResults:
 
         Implements LeSage & Pace (2009, s. 2.7): the mean diagonal (direct) and mean row sum
         (total) of ``S_r = (I - rho W)^{-1}(beta_r I + theta_r W)``; see
-        :func:`naeringsmiljo.impacts.compute_impacts` for the details.
+        :func:`naeringsmiljo.inference.impacts.compute_impacts` for the details.
 
         Parameters
         ----------
@@ -187,7 +204,7 @@ class SpatialResults:
         probes : int
             Probe vectors of the Monte Carlo traces.
         multiplier : optional
-            A prebuilt evaluator from :func:`naeringsmiljo.impacts.make_multiplier` for these
+            A prebuilt evaluator from :func:`naeringsmiljo.inference.impacts.make_multiplier` for these
             weights, to reuse its eigenvalues or traces across calls (``method``, ``traces`` and
             ``probes`` are then ignored).
 
@@ -200,11 +217,15 @@ class SpatialResults:
         ParameterSpaceError
             If rho lies outside the interval where ``I - rho W`` is invertible.
         """
+        seed = seed_streams(seed).seed
+        sample = None
+        if inference == "simulation" and "rho" in self.params.index:
+            sample = self.parameter_draws(draws, seed=seed)
         return compute_impacts(
             self.params,
             self.spec.regressor_names,
             LAG_PREFIX,
-            self.spec.weights,
+            self._impact_weights(),
             self.model,
             method,
             cov=self.cov,
@@ -216,6 +237,35 @@ class SpatialResults:
             probes=probes,
             multiplier=multiplier,
             df_resid=self.df_resid,
+            sample=sample,
+        )
+
+    def _impact_weights(self) -> Any:
+        """The weights of the multiplier: the lag of y's, else those of the lags of X."""
+        terms = self.spec.terms
+        if terms.lag is not None:
+            if terms.durbin is not None and not terms.durbin.weights.equals(terms.lag.weights):
+                raise ValueError(
+                    "Impacts of a model whose lags of X use other weights than the lag of y "
+                    "(w_durbin=) are not available: the multiplier (I - rho W_1)^{-1} W_3 mixes "
+                    "two matrices; compute them from results.params."
+                )
+            return terms.lag.weights
+        return terms.durbin.weights if terms.durbin is not None else self.spec.weights
+
+    def parameter_draws(self, draws: int, *, seed: int | Sequence[int] | None = 0) -> np.ndarray:
+        """Draws of the parameter vector from ``N(params, cov)``, one row per draw.
+
+        The draws every simulation-based quantity (impacts) is computed from; a posterior
+        results class returns its posterior draws instead. Parameters held fixed (zero
+        variance) stay at their values. ``seed`` is the entropy of
+        ``numpy.random.SeedSequence``; the draws use its second child stream, as
+        :func:`naeringsmiljo.inference.impacts.compute_impacts` does.
+        """
+        if int(draws) != draws or draws < 2:
+            raise ValueError(f"draws must be an integer of at least 2, got {draws!r}.")
+        return normal_draws(
+            self.params.to_numpy(), self.cov.to_numpy(), int(draws), seed_streams(seed).draws
         )
 
     def with_covariance(self, cov: pd.DataFrame, cov_type: str) -> SpatialResults:
@@ -230,31 +280,23 @@ class SpatialResults:
         ML fits: ``"information"``, ``"hessian"``, ``"sandwich"``, or an estimator object such
         as ``InformationMatrix(path="sparse")``. Spatial 2SLS fits (and the
         second step of the Kelejian-Prucha GS2SLS): ``"hom"``, ``"het"``, ``"hac"`` (with
-        ``kernel`` from :func:`naeringsmiljo.covariance.hac_kernel`). The GM error estimators'
+        ``kernel`` from :func:`naeringsmiljo.inference.covariance.hac_kernel`). The GM error estimators'
         covariances belong to their moment variant; refit with another ``variant`` instead.
         """
-        from naeringsmiljo import covariance as covmod
-
         names = list(self.params.index)
-        if "ml_problem" in self.extra:
-            if isinstance(kind, str) and kind not in covmod.COVARIANCES:
-                raise ValueError(
-                    f"Unknown ML covariance {kind!r}; use {sorted(covmod.COVARIANCES)}."
-                )
-            estimator = covmod.COVARIANCES[kind]() if isinstance(kind, str) else kind
-            information = covmod.evaluate_information(estimator, self.extra["ml_problem"])
-            full = covmod.covariance_from_information(information.matrix, self.extra["free"])
+        if self.ml is not None:
+            switched = self.ml.with_estimator(kind)
             k = len(names)
+            full = switched.covariance()
             return replace(
                 self,
                 cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
-                cov_type=information.label,
+                cov_type=switched.label,
                 sigma2_se=float(np.sqrt(full[k, k])),
-                extra={**self.extra, "information_accuracy": information.accuracy},
+                ml=switched,
             )
-        if "iv_problem" in self.extra:
-            problem = self.extra["iv_problem"]
-            block = covmod.iv_covariance(problem, kind, df_correction=df_correction, kernel=kernel)
+        if self.iv is not None:
+            block = self.iv.covariance(kind, df_correction=df_correction, kernel=kernel)
             k = block.shape[0]
             cov = self.cov.to_numpy().copy()
             cov[:k, :k] = block
@@ -287,7 +329,7 @@ class SpatialResults:
             "=" * 78,
             f"Dependent variable:  {spec.y_name}",
             f"Formula:             {spec.formula or '(arrays)'}",
-            f"Weights:             {spec.weights.describe()}",
+            *self._weights_lines(),
             f"Observations:        {self.nobs}"
             + (
                 f" ({len(spec.dropped)} dropped: {', '.join(f'{k} {len(v)}' for k, v in spec.drop_reasons.items())})"
@@ -298,7 +340,12 @@ class SpatialResults:
             + (f", log-determinant {rec.logdet}" if rec.logdet else "")
             + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else ""),
         ]
-        if rec.interval is not None:
+        if len(set(rec.intervals.values())) > 1:
+            lines += [
+                f"Interval of {name}:".ljust(21) + f"({low:.6f}, {high:.6f})"
+                for name, (low, high) in rec.intervals.items()
+            ]
+        elif rec.interval is not None:
             lines.append(f"Parameter interval:  ({rec.interval[0]:.6f}, {rec.interval[1]:.6f})")
         lines += [
             f"Optimiser:           {rec.optimizer}",
@@ -312,24 +359,30 @@ class SpatialResults:
         ]
         return "\n".join(lines)
 
+    def _weights_lines(self) -> list[str]:
+        terms = list(self.spec.terms)
+        if not terms or all(t.weights.equals(self.spec.weights) for t in terms):
+            return [f"Weights:             {self.spec.weights.describe()}"]
+        return ["Spatial terms:"] + [f"  {t.describe()}" for t in terms]
+
     def __repr__(self) -> str:
         return f"<SpatialResults {self.model}: n={self.nobs}, loglik={self.loglik:.4f}>"
 
     def spatial_diagnostics(self, w: Any = None) -> Any:
         """Moran's I and the LM tests at the OLS estimate of this model's specification.
 
-        Returns a :class:`naeringsmiljo.diagnostics.SpatialDiagnostics` mapping keyed ``moran``,
+        Returns a :class:`naeringsmiljo.inference.diagnostics.SpatialDiagnostics` mapping keyed ``moran``,
         ``lm_error``, ``lm_lag``, ``rlm_error``, ``rlm_lag``, ``sarma``, ``lm_wx``, ``rlm_wx``.
         The tests are defined at the OLS estimate of the same design (including any ``W_x``),
         whatever model was fitted; a SAR/SDM fitted by spatial 2SLS also gets
         ``anselin_kelejian`` from its own residuals. See
-        :func:`naeringsmiljo.diagnostics.spatial_diagnostics`.
+        :func:`naeringsmiljo.inference.diagnostics.spatial_diagnostics`.
 
         Parameters
         ----------
         w : SpatialWeights, optional
             Weights for the tests (aligned by id); by default the model's own.
         """
-        from naeringsmiljo.diagnostics import spatial_diagnostics
+        from naeringsmiljo.inference.diagnostics import spatial_diagnostics
 
         return spatial_diagnostics(self, w)

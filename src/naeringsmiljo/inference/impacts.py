@@ -43,7 +43,9 @@ from scipy.sparse.linalg import SuperLU, splu
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT, ImpactsInference, ImpactsMethod, TraceMethod
 from naeringsmiljo.exceptions import ParameterSpaceError
-from naeringsmiljo.traces import (
+from naeringsmiljo.inference.draws import normal_draws, seed_streams
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.traces import (
     EXACT_TRACE_LIMIT,
     ProbePowers,
     WeightsTraces,
@@ -54,7 +56,6 @@ from naeringsmiljo.traces import (
     trace_key,
     trace_powers,
 )
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 COLUMNS = ["direct", "indirect", "total"]
 
@@ -290,7 +291,7 @@ class SeriesMultiplier:
         \\frac{\\mathrm{tr}(MW)}{n} \\approx \\sum_{k=0}^{K} \\rho^k t_{k+1},
 
     truncated at ``K = traces.order``, with the remainder bounded by
-    :meth:`~naeringsmiljo.traces.WeightsTraces.tail_factor`. The row sums are not truncated:
+    :meth:`~naeringsmiljo.weights.traces.WeightsTraces.tail_factor`. The row sums are not truncated:
     ``M 1`` and ``M W1`` come from one sparse LU factorisation of ``I - rho W`` per rho, or in
     closed form ``1/(1 - rho c)`` when every row of W sums to the same ``c``. No dense ``n x n``
     matrix is formed.
@@ -400,7 +401,7 @@ def make_multiplier(
         if the eigenvectors are needed and ill-conditioned) and the trace series above.
     order, traces, probes, seed :
         Truncation order and traces of the trace series (see
-        :func:`naeringsmiljo.traces.trace_powers`); unused by the other methods.
+        :func:`naeringsmiljo.weights.traces.trace_powers`); unused by the other methods.
 
     Examples
     --------
@@ -670,8 +671,14 @@ def compute_impacts(
     probes: int = 50,
     multiplier: Multiplier | None = None,
     df_resid: int | None = None,
+    sample: np.ndarray | None = None,
 ) -> Impacts:
     """Impacts of ``regressors`` and their inference (LeSage & Pace 2009, s. 2.7, eq. 2.46).
+
+    Simulated inference is computed from draws of the parameters: ``sample`` when given (one row
+    per draw, columns in the order of ``params``: posterior draws, or the draws of
+    :meth:`SpatialResults.parameter_draws`), else draws from ``N(params, cov)`` with the seed's
+    draw stream (:func:`naeringsmiljo.inference.draws.normal_draws`).
 
     Parameters
     ----------
@@ -708,12 +715,14 @@ def compute_impacts(
         Truncation order of the trace series and highest order of :attr:`Impacts.by_order`.
     traces, probes :
         Exact or Monte Carlo traces for the trace method (see
-        :func:`naeringsmiljo.traces.trace_powers`).
+        :func:`naeringsmiljo.weights.traces.trace_powers`).
     multiplier : DenseMultiplier, EigenMultiplier or SeriesMultiplier, optional
         A prebuilt evaluator for these weights (:func:`make_multiplier`), to reuse its
         decomposition or traces across calls.
     df_resid : int, optional
         Degrees of freedom for t-based p-values and intervals of models without rho.
+    sample : numpy.ndarray, optional
+        Parameter draws ``(draws, len(params))`` for ``inference="simulation"``.
 
     Raises
     ------
@@ -731,6 +740,14 @@ def compute_impacts(
         raise ValueError(f"Unknown inference {inference!r}; use 'simulation', 'delta' or None.")
     if inference is not None and cov is None:
         raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
+    if sample is not None:
+        sample = np.asarray(sample, dtype=np.float64)
+        if sample.ndim != 2 or sample.shape[1] != len(params):
+            raise ValueError(
+                f"sample must have one column per parameter ({len(params)}), got shape "
+                f"{sample.shape}."
+            )
+        draws = sample.shape[0]
     if inference == "simulation" and (int(draws) != draws or draws < 2):
         raise ValueError(f"draws must be an integer of at least 2, got {draws!r}.")
     if int(order) != order or order < 1:
@@ -753,6 +770,7 @@ def compute_impacts(
         traces=traces,
         probes=probes,
         multiplier=multiplier,
+        sample=sample,
     )
 
 
@@ -881,6 +899,7 @@ def _lag_impacts(
     traces: TraceMethod,
     probes: int,
     multiplier: Multiplier | None,
+    sample: np.ndarray | None,
 ) -> Impacts:
     """Models with rho: the multiplier is evaluated at the estimate and at every draw."""
     rho = float(params["rho"])
@@ -890,18 +909,20 @@ def _lag_impacts(
             f"rho = {rho!r} lies outside the interval ({interval[0]:.6g}, {interval[1]:.6g}) "
             "where I - rho W is invertible; the impacts are not defined there."
         )
-    sequence = np.random.SeedSequence(seed)
-    trace_stream, draw_stream = sequence.spawn(2)
+    streams = seed_streams(seed)
+    trace_stream = streams.traces
     built_here = multiplier is None
     values = params.to_numpy()
     beta, theta = coef.values(values)
-    sample = cov_matrix = None
+    cov_matrix = None
     if inference is not None:
-        cov_matrix = cov.loc[params.index, params.index].to_numpy()
-    if inference == "simulation":
+        cov_matrix = cov.loc[params.index, params.index].to_numpy()  # type: ignore[union-attr]
+    if inference != "simulation":
+        sample = None
+    elif sample is None:
         # Drawn first (an independent stream), so that Monte Carlo traces can be truncated
         # where the series has converged for every draw.
-        sample = _draw_normal(np.random.default_rng(draw_stream), values, cov_matrix, draws)
+        sample = normal_draws(values, cov_matrix, draws, streams.draws)  # type: ignore[arg-type]
     if multiplier is None:
         if _monte_carlo_series(weights, method, traces):
             rhos = np.array([rho])
@@ -944,7 +965,7 @@ def _lag_impacts(
         inference=inference,
         draws=draws if simulation is not None else 0,
         draws_discarded=simulation.discarded if simulation is not None else 0,
-        seed=_recorded_seed(seed, sequence) if simulation is not None or traces_drawn else None,
+        seed=streams.seed if simulation is not None or traces_drawn else None,
         by_order=_by_order_frame(
             coef, beta[0], theta[0], rho, powers.traces, powers.sums, top=powers.order
         ),
@@ -1030,33 +1051,6 @@ def _simulate(
         worst = _truncation_bound(multiplier.traces, *coef.values(sample), sample[:, coef.rho])
         notes.append(f"largest truncation bound over the kept draws: {worst:.3g}")
     return _Simulation(impacts, int(draws - keep.sum()), tuple(notes))
-
-
-def _recorded_seed(
-    seed: int | Sequence[int] | None, sequence: np.random.SeedSequence
-) -> int | tuple[int, ...]:
-    """The seed as passed (a sequence as a tuple), or the fresh entropy drawn for None."""
-    if seed is None:
-        return int(sequence.entropy)  # type: ignore[arg-type]
-    if isinstance(seed, int | np.integer):
-        return int(seed)
-    return tuple(int(s) for s in seed)
-
-
-def _draw_normal(
-    rng: np.random.Generator, mean: np.ndarray, cov: np.ndarray, size: int
-) -> np.ndarray:
-    """Draws from ``N(mean, cov)`` by the Cholesky factor of the free parameters' block.
-
-    Parameters held fixed (zero variance) stay at their values. Cholesky, unlike an
-    eigen-decomposition, has no sign ambiguity, so the draws of a seed are the same everywhere.
-    """
-    free = np.flatnonzero(np.diag(cov) > 0)
-    block = 0.5 * (cov[np.ix_(free, free)] + cov[np.ix_(free, free)].T)
-    factor = np.linalg.cholesky(block)
-    sample = np.tile(mean, (size, 1))
-    sample[:, free] += rng.standard_normal((size, free.size)) @ factor.T
-    return sample
 
 
 def _power_traces(

@@ -20,8 +20,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT, InformationPath, TraceMethod
-from naeringsmiljo.estimation.ml import ConcentratedLikelihood, MLEstimate
-from naeringsmiljo.traces import (
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.traces import (
     EXACT_TRACE_LIMIT,
     ProbePowers,
     WeightsTraces,
@@ -33,7 +34,6 @@ from naeringsmiljo.traces import (
     trace_powers,
     transpose_facts,
 )
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 
 class CovarianceEstimator(Protocol):
@@ -59,6 +59,13 @@ class MLProblem:
     has_lambda: bool
     #: The weights of ``lik.w`` with their cached eigenvalue bounds (built from ``lik.w`` if None).
     weights: SpatialWeights | None = None
+    #: The weights of ``lik.w_error`` when the error term has its own (None: ``weights``).
+    error_weights: SpatialWeights | None = None
+
+    @property
+    def shared_weights(self) -> bool:
+        """Whether the lag and the error terms use the same weights."""
+        return self.lik.same_weights or not (self.has_rho and self.has_lambda)
 
     @property
     def k(self) -> int:
@@ -223,7 +230,7 @@ def sparse_information(
 ) -> Information:
     """The information matrix of :class:`InformationMatrix` without ``n x n`` matrices.
 
-    Traces, with ``t_k = tr(W^k)/n`` from :mod:`naeringsmiljo.traces`:
+    Traces, with ``t_k = tr(W^k)/n`` from :mod:`naeringsmiljo.weights.traces`:
 
     .. math::
 
@@ -238,7 +245,7 @@ def sparse_information(
     tr(G_B'H)``. When W is symmetric the matrices are symmetric and the norms equal the exact
     series of the squares.
 
-    One pass of block products ``W^k Z`` over the probes (:class:`naeringsmiljo.traces.ProbePowers`)
+    One pass of block products ``W^k Z`` over the probes (:class:`naeringsmiljo.weights.traces.ProbePowers`)
     gives both the Monte Carlo traces of ``W^k`` and ``G_A Z = sum_k rho^k W^(k+1) Z`` (and
     ``G_B Z``): no factorisation, no per-vector loop. The traces are cached on the weights under
     the seed, so the trace impacts of the fit reuse them. The series stop at the first order
@@ -251,6 +258,8 @@ def sparse_information(
     otherwise by the same Neumann series (to 1e-13 relative).
     """
     lik, est = problem.lik, problem.estimate
+    if not problem.shared_weights:
+        return _two_weights_information(problem, probes=probes, seed=seed)
     w = sp.csr_array(lik.w)
     n = lik.n
     sigma2 = est.sigma2
@@ -403,6 +412,109 @@ def sparse_information(
     )
     label = f"inverse of the analytic information matrix ({accuracy.describe()})"
     return Information(matrix(values), label, accuracy)
+
+
+def _two_weights_information(problem: MLProblem, *, probes: int, seed: int) -> Information:
+    """The information matrix of SAC/GNS with different lag and error weights, at large n.
+
+    The trace series of the one-matrix path need ``W_1 = W_2``. Here every trace is a
+    Hutchinson (1989) estimate with Rademacher probes ``z``, from sparse LU solves with
+    ``A = I - rho W_1`` and ``B = I - lambda W_2`` (no ``n x n`` matrix):
+    ``tr(M) = E[z'Mz]`` for ``G_A``, ``G_A^2``, ``G_B``, ``G_B^2`` and ``G_B H``, and
+    ``tr(M'N) = E[(Mz)'(Nz)]`` for the norms; ``m = B G_A X beta`` takes one solve. The Monte
+    Carlo standard error of each trace and leave-one-probe-out replicates of the matrix are
+    reported as on the one-matrix path.
+    """
+    lik, est = problem.lik, problem.estimate
+    if probes < 2:
+        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+    w1, w2 = sp.csr_array(lik.w), sp.csr_array(lik.w_error)
+    n, sigma2 = lik.n, est.sigma2
+    lu_a, lu_b = _factor(w1, est.rho), _factor(w2, est.lam)
+
+    def g_a(v: np.ndarray) -> np.ndarray:
+        return w1 @ _solve(lu_a, v)
+
+    def g_b(v: np.ndarray) -> np.ndarray:
+        return w2 @ _solve(lu_b, v)
+
+    def h(v: np.ndarray) -> np.ndarray:  # B G_A B^{-1} v
+        inner = g_a(_solve(lu_b, v))
+        return inner - est.lam * (w2 @ inner)
+
+    names = [
+        "tr(G_A)",
+        "tr(G_A^2)",
+        "tr(H'H)",
+        "tr(G_B)",
+        "tr(G_B^2)",
+        "tr(G_B'G_B)",
+        "tr(G_B H)",
+        "tr(G_B'H)",
+    ]
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    block = int(np.clip(_BLOCK_ENTRIES // n, 1, probes))
+    rows = []
+    for start in range(0, probes, block):
+        z = rng.integers(0, 2, size=(n, min(block, probes - start))).astype(np.float64) * 2 - 1
+        az, bz, hz = g_a(z), g_b(z), h(z)
+
+        def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.einsum("ij,ij->j", a, b)
+
+        rows.append(
+            np.column_stack(
+                [
+                    dot(z, az),
+                    dot(z, g_a(az)),
+                    dot(hz, hz),
+                    dot(z, bz),
+                    dot(z, g_b(bz)),
+                    dot(bz, bz),
+                    dot(z, g_b(hz)),
+                    dot(bz, hz),
+                ]
+            )
+        )
+    per_probe = np.vstack(rows)
+    bx = lik.x - est.lam * lik.wx
+    inner = g_a(lik.x @ est.beta)
+    m = inner - est.lam * (w2 @ inner)
+
+    def matrix(t: np.ndarray) -> np.ndarray:
+        v = dict(zip(names, t, strict=True))
+        blocks: dict[tuple[str, str], float | np.ndarray] = {
+            ("beta", "beta"): bx.T @ bx / sigma2,
+            ("beta", "rho"): bx.T @ m / sigma2,
+            ("rho", "rho"): v["tr(G_A^2)"] + v["tr(H'H)"] + float(m @ m) / sigma2,
+            ("rho", "sigma2"): v["tr(G_A)"] / sigma2,
+            ("lambda", "lambda"): v["tr(G_B^2)"] + v["tr(G_B'G_B)"],
+            ("lambda", "sigma2"): v["tr(G_B)"] / sigma2,
+            ("rho", "lambda"): v["tr(G_B H)"] + v["tr(G_B'H)"],
+            ("sigma2", "sigma2"): n / (2 * sigma2**2),
+        }
+        return _assemble(problem, blocks)
+
+    mean = per_probe.mean(axis=0)
+    total = per_probe.sum(axis=0)
+    count = per_probe.shape[0]
+    replicates = np.array([matrix((total - row) / (count - 1)) for row in per_probe])
+    errors = per_probe.std(axis=0, ddof=1) / np.sqrt(count)
+    accuracy = InformationAccuracy(
+        traces=dict(zip(names, map(float, mean), strict=True)),
+        std_errors=dict(zip(names, map(float, errors), strict=True)),
+        truncation_bound=0.0,
+        series_order=0,
+        trace_method="hutchinson",
+        probes=probes,
+        seed=seed,
+        replicates=replicates,
+    )
+    label = (
+        "inverse of the analytic information matrix (sparse, two weights matrices: "
+        f"Hutchinson traces with {probes} probes and sparse LU solves, seed {seed})"
+    )
+    return Information(matrix(mean), label, accuracy)
 
 
 def _structure(weights: SpatialWeights) -> tuple[bool, float]:
@@ -668,9 +780,12 @@ def _lag_multiplier(
 class InformationMatrix:
     """Inverse of the analytic (expected) information matrix.
 
-    With ``A = I - rho W``, ``B = I - lambda W``, ``G_A = W A^{-1}``, ``G_B = W B^{-1}``,
-    ``H = B G_A B^{-1}`` and ``m = B G_A X beta``, the non-zero blocks are (Anselin 1988, eq. 6.5
-    and 6.23 for SAR and SEM; the joint model as in Lee & Liu 2010, and LeSage & Pace 2009, s. 3.2)
+    With ``A = I - rho W_1``, ``B = I - lambda W_2``, ``G_A = W_1 A^{-1}``,
+    ``G_B = W_2 B^{-1}``, ``H = B G_A B^{-1}`` and ``m = B G_A X beta``, the non-zero blocks are
+    (Anselin 1988, eq. 6.5, for the general model with two matrices, and eq. 6.23 for SEM; Lee &
+    Liu 2010; LeSage & Pace 2009, s. 3.2). Nothing assumes that ``W_1`` and ``W_2`` commute:
+    ``tr(G_A^2) = tr(H^2)`` by similarity, and the cross term ``E[e' W_2 W_1 y] / sigma^2 =
+    tr(W_2 G_A B^{-1}) = tr(G_B H)``.
 
     .. math::
 
@@ -702,7 +817,7 @@ class InformationMatrix:
         Seed of the probes (``numpy.random.SeedSequence`` entropy); fixed by default so that
         the covariance of a fit is reproducible.
     traces : {"auto", "exact", "monte_carlo"}
-        Traces of ``W^k`` for the sparse path (see :func:`naeringsmiljo.traces.trace_powers`).
+        Traces of ``W^k`` for the sparse path (see :func:`naeringsmiljo.weights.traces.trace_powers`).
     """
 
     name: ClassVar[str] = "information"
@@ -734,24 +849,26 @@ class InformationMatrix:
     def _dense(self, problem: MLProblem) -> np.ndarray:
         lik, est = problem.lik, problem.estimate
         n = lik.n
-        w = lik.w.toarray()
+        w1 = lik.w.toarray()
+        w2 = w1 if lik.same_weights else lik.w_error.toarray()  # type: ignore[union-attr]
         eye = np.eye(n)
         sigma2 = est.sigma2
-        b = eye - est.lam * w
+        b = eye - est.lam * w2
         bx = b @ lik.x
         blocks: dict[tuple[str, str], float | np.ndarray] = {}
         if problem.has_rho:
-            g_a = np.linalg.solve((eye - est.rho * w).T, w.T).T  # W A^{-1}
+            g_a = np.linalg.solve((eye - est.rho * w1).T, w1.T).T  # W_1 A^{-1}
             h = np.linalg.solve(b.T, (b @ g_a).T).T if problem.has_lambda else g_a
             m = b @ (g_a @ (lik.x @ est.beta))
             blocks["beta", "rho"] = bx.T @ m / sigma2
             blocks["rho", "rho"] = np.sum(h * h.T) + np.sum(h * h) + m @ m / sigma2
             blocks["rho", "sigma2"] = np.trace(g_a) / sigma2
         if problem.has_lambda:
-            g_b = np.linalg.solve(b.T, w.T).T  # W B^{-1}
+            g_b = np.linalg.solve(b.T, w2.T).T  # W_2 B^{-1}
             blocks["lambda", "lambda"] = np.sum(g_b * g_b.T) + np.sum(g_b * g_b)
             blocks["lambda", "sigma2"] = np.trace(g_b) / sigma2
             if problem.has_rho:
+                # G_B H = W_2 G_A B^{-1}: no commuting of W_1 and W_2 is assumed
                 blocks["rho", "lambda"] = np.sum(g_b * h.T) + np.sum(g_b * h)
         blocks["beta", "beta"] = bx.T @ bx / sigma2
         blocks["sigma2", "sigma2"] = n / (2 * sigma2**2)
@@ -821,20 +938,73 @@ def _full_score(problem: MLProblem, theta: np.ndarray) -> np.ndarray:
         pos += 1
     sigma2 = theta[pos]
     u = lik.y - rho * lik.wy - lik.x @ beta
-    e = u - lam * (lik.w @ u)
+    w2u = lik.error_lag(u)
+    e = u - lam * w2u
     bx = lik.x - lam * lik.wx
     parts = [bx.T @ e / sigma2]
     if problem.has_rho:
         b_wy = lik.wy - lam * lik.wwy
-        parts.append([lik._logdet_derivative(rho) + (b_wy @ e) / sigma2])
+        parts.append([lik.logdet_derivative(rho) + (b_wy @ e) / sigma2])
     if problem.has_lambda:
-        parts.append([lik._logdet_derivative(lam) + ((lik.w @ u) @ e) / sigma2])
+        parts.append([lik.logdet_derivative(lam, error=True) + (w2u @ e) / sigma2])
     parts.append([-lik.n / (2 * sigma2) + (e @ e) / (2 * sigma2**2)])
     return np.concatenate([np.ravel(p) for p in parts])
 
 
 #: Canonical names of the ML covariance estimators.
 COVARIANCES: dict[str, type] = {cls.name: cls for cls in (InformationMatrix, ObservedHessian)}
+
+
+def covariance_estimator(kind: str | CovarianceEstimator) -> CovarianceEstimator:
+    """The ML covariance estimator named ``kind`` (or ``kind`` itself when it is one)."""
+    if isinstance(kind, str):
+        if kind not in COVARIANCES:
+            raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(COVARIANCES)}.")
+        return COVARIANCES[kind]()  # type: ignore[no-any-return]
+    return kind
+
+
+@dataclass(frozen=True)
+class MLInference:
+    """What an ML fit keeps to compute and switch its covariance without refitting.
+
+    Attributes
+    ----------
+    problem : MLProblem
+        The likelihood at the estimate.
+    free : numpy.ndarray
+        Which entries of ``(beta, rho, lambda, sigma^2)`` were estimated (fixed ones get zero
+        variance).
+    information : Information
+        The information matrix of the current covariance, its label and, for the sparse path,
+        the accuracy of its traces.
+    """
+
+    problem: MLProblem
+    free: np.ndarray
+    information: Information
+
+    @classmethod
+    def evaluate(
+        cls, problem: MLProblem, free: np.ndarray, kind: str | CovarianceEstimator
+    ) -> MLInference:
+        return cls(problem, free, evaluate_information(covariance_estimator(kind), problem))
+
+    def with_estimator(self, kind: str | CovarianceEstimator) -> MLInference:
+        """The same fit with another covariance estimator."""
+        return MLInference.evaluate(self.problem, self.free, kind)
+
+    @property
+    def label(self) -> str:
+        return self.information.label
+
+    @property
+    def information_accuracy(self) -> InformationAccuracy | None:
+        return self.information.accuracy
+
+    def covariance(self) -> np.ndarray:
+        """Covariance of ``(beta, rho, lambda, sigma^2)`` (zero rows for fixed parameters)."""
+        return covariance_from_information(self.information.matrix, self.free)
 
 
 def least_squares_covariance(x: np.ndarray, resid: np.ndarray) -> tuple[np.ndarray, float]:
@@ -867,17 +1037,18 @@ class Sandwich:
         if n > DENSE_MATRIX_LIMIT:
             raise ValueError(f"The sandwich covariance needs dense {n}x{n} inverses.")
         hessian = ObservedHessian()(problem)  # minus the Hessian
-        w = lik.w.toarray()
+        w1 = lik.w.toarray()
+        w2 = w1 if lik.same_weights else lik.w_error.toarray()  # type: ignore[union-attr]
         sigma2 = est.sigma2
         u = lik.y - est.rho * lik.wy - lik.x @ est.beta
         e = est.innovations
         parts = [(lik.x - est.lam * lik.wx) * (e / sigma2)[:, None]]
         if problem.has_rho:
-            g_a = np.linalg.solve((np.eye(n) - est.rho * w).T, w.T).T
+            g_a = np.linalg.solve((np.eye(n) - est.rho * w1).T, w1.T).T
             parts.append((-np.diag(g_a) + e * (lik.wy - est.lam * lik.wwy) / sigma2)[:, None])
         if problem.has_lambda:
-            g_b = np.linalg.solve((np.eye(n) - est.lam * w).T, w.T).T
-            parts.append((-np.diag(g_b) + e * (lik.w @ u) / sigma2)[:, None])
+            g_b = np.linalg.solve((np.eye(n) - est.lam * w2).T, w2.T).T
+            parts.append((-np.diag(g_b) + e * lik.error_lag(u) / sigma2)[:, None])
         parts.append((-0.5 / sigma2 + e**2 / (2 * sigma2**2))[:, None])
         scores = np.hstack(parts)
         bread = _invert(hessian)
@@ -904,6 +1075,19 @@ class IVProblem:
     @property
     def zthhthi(self) -> np.ndarray:
         return np.linalg.solve(self.h.T @ self.h, self.h.T @ self.z).T
+
+
+@dataclass(frozen=True)
+class IVInference:
+    """What a 2SLS fit keeps to switch its covariance without refitting."""
+
+    problem: IVProblem
+
+    def covariance(
+        self, kind: str, *, df_correction: bool = False, kernel: sp.csr_array | None = None
+    ) -> np.ndarray:
+        """The 2SLS covariance ``kind`` of the coefficients (see :func:`iv_covariance`)."""
+        return iv_covariance(self.problem, kind, df_correction=df_correction, kernel=kernel)
 
 
 def iv_covariance(

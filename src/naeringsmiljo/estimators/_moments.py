@@ -11,8 +11,9 @@
 * Generalised spatial two-stage least squares for SAC (Kelejian & Prucha 2010; Arraiz et al. 2010),
   heteroskedasticity-robust.
 
-Every function computes on arrays and returns a frozen dataclass; :mod:`naeringsmiljo.models`
-orchestrates. The moment problems are quartic polynomials in lambda (the moments are linear in
+Every function computes on arrays and returns a frozen dataclass; the estimator modules
+(:mod:`~naeringsmiljo.estimators.s2sls`, :mod:`~naeringsmiljo.estimators.gm_error`,
+:mod:`~naeringsmiljo.estimators.gs2sls`) orchestrate. The moment problems are quartic polynomials in lambda (the moments are linear in
 ``(lambda, lambda^2)``), so they are minimised exactly through the real roots of their cubic
 derivative rather than by a numerical optimiser.
 """
@@ -20,12 +21,17 @@ derivative rather than by a numerical optimiser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from naeringsmiljo._options import GMMVariant
 from naeringsmiljo.exceptions import SingularDesignError
+from naeringsmiljo.inference.covariance import IVInference
+from naeringsmiljo.records import FitRecord
+from naeringsmiljo.results.spatial import SpatialResults
 
 
 # --------------------------------------------------------------------------- instruments
@@ -49,6 +55,7 @@ def instrument_matrix(
     endog: tuple[str, ...] = (),
     external: np.ndarray | None = None,
     lagged: list[str] | None = None,
+    w_error: sp.csr_array | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Instruments ``H`` for spatial 2SLS/GS2SLS (Kelejian & Prucha 1998, s. 3).
 
@@ -58,6 +65,10 @@ def instrument_matrix(
     instruments start at ``W^2 X``. Lags identical to a regressor are not repeated. With
     ``w_lags=1`` and no Durbin terms this is spreg's default ``[X, WX]``; ``w_lags=2`` gives
     ``[X, WX, W^2X]``, R spatialreg's ``stsls`` default.
+
+    With error weights ``M`` of their own (``w_error``, GS2SLS), their lags ``M q, M W q, ...,
+    M W^(w_lags - 1) q`` are added: the instruments of Kelejian & Prucha (1998, s. 3) for
+    ``W != M``, which span ``M X`` and ``M W X`` in the filtered regressors ``(I - lambda M) Z``.
     """
     if w_lags < 1:
         raise ValueError(f"w_lags must be at least 1, got {w_lags}.")
@@ -87,6 +98,15 @@ def instrument_matrix(
                 continue  # already a regressor of the Durbin model
             columns.append(block[:, [j]])
             labels.append(name)
+    if w_error is not None:
+        orders = range(w_lags)
+        for order, block in zip(orders, spatial_lags(w, source, orders), strict=True):
+            filtered = w_error @ block
+            for j, label in enumerate(lag_labels):
+                columns.append(filtered[:, [j]])
+                labels.append(
+                    "M" + ("W" if order == 1 else f"W^{order}" if order else "") + f"_{label}"
+                )
     h = np.column_stack(columns)
     return h, labels
 
@@ -546,3 +566,46 @@ def gs2sls_kp99(
         "generalised spatial 2SLS, Kelejian & Prucha (1998/1999) moments, homoskedastic",
         extra={"h": h, "z": zs},
     )
+
+
+def moment_results(
+    problem: Any,
+    est: GMMEstimate,
+    *,
+    interval: tuple[float, float],
+    intervals: dict[str, tuple[float, float]],
+    covariance: np.ndarray,
+    cov_type: str,
+    optimizer: str,
+    iv: IVInference | None = None,
+    variant: str | None = None,
+) -> SpatialResults:
+    """The results of any moment estimator (the parameter vector ends with rho, then lambda)."""
+    names = problem.param_names
+    values = np.concatenate([est.coefficients] + ([[est.lam]] if est.lam is not None else []))
+    record = FitRecord(
+        method="gmm",
+        interval=interval,
+        intervals=intervals,
+        optimizer=optimizer + (f"; {est.iterations} iteration(s)" if est.iterations else ""),
+        message="closed-form moments (exact roots)",
+    )
+    return SpatialResults(
+        model=problem.name,
+        params=pd.Series(values, index=names, name="estimate"),
+        cov=pd.DataFrame(covariance, index=names, columns=names),
+        sigma2=est.sigma2,
+        loglik=float("nan"),
+        spec=problem.spec,
+        record=record,
+        cov_type=cov_type,
+        innovations=est.innovations,
+        family=problem.family,
+        iv=iv,
+        variant=variant,
+    )
+
+
+def bounds_of(interval: tuple[float, float]) -> tuple[float, float]:
+    """The search bounds of the moment estimators: the parameter interval within (-1, 1)."""
+    return max(interval[0], -0.99999), min(interval[1], 0.99999)

@@ -1,13 +1,16 @@
-"""From a formula (or arrays), data and weights to a validated, aligned model specification.
+"""The cross-section design: from a formula (or arrays), data and weights to aligned arrays.
 
 Everything a model needs before estimation happens here, once, for every model: the formula is
-expanded by formulaic, the weights are aligned to the data **by id**, missing values and islands
-are handled by explicit policy, Durbin (WX) terms are added, and the design is checked for rank.
+expanded by formulaic, every term's weights are aligned to the data **by id**, missing values and
+islands are handled by explicit policy, Durbin (WX) terms are added, and the design is checked for
+rank. Estimators then ask the design for y, X and lagged variables (:meth:`CrossSectionDesign.lag`)
+and never multiply by a weights matrix themselves; a design that stacks periods (``I_T ⊗ W``)
+gives the same interface.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import IslandPolicy, MissingPolicy
+from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm, SpatialTerms, TermKind
 from naeringsmiljo.exceptions import (
     FormulaError,
+    IdMismatchError,
     IslandError,
     MissingDataError,
     SingularDesignError,
@@ -24,15 +29,15 @@ from naeringsmiljo.exceptions import (
 from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
 
 INTERCEPT = "Intercept"
-#: Prefix of the name of a spatially lagged regressor.
-LAG_PREFIX = "W_"
 
 Durbin = bool | Sequence[str]
 
+__all__ = ["INTERCEPT", "LAG_PREFIX", "CrossSectionDesign", "from_arrays", "from_formula"]
+
 
 @dataclass(frozen=True)
-class Specification:
-    """A model's data, aligned with its weights and ready for estimation.
+class CrossSectionDesign:
+    """A model's data, aligned with the weights of its spatial terms and ready for estimation.
 
     Attributes
     ----------
@@ -45,7 +50,8 @@ class Specification:
     y_name : str
         Name of the dependent variable.
     weights : SpatialWeights
-        Weights with rows and columns in the order of ``ids``.
+        The model's weights (``w=``), with rows and columns in the order of ``ids``; the default
+        of every spatial term and of the diagnostics.
     ids : pandas.Index
         Unit ids of the estimation sample.
     lagged : list of str
@@ -54,6 +60,8 @@ class Specification:
         Regressors treated as endogenous by instrumental-variable estimators.
     instruments : numpy.ndarray or None
         External instruments for ``endog`` (their spatial lags are added by the estimator).
+    terms : SpatialTerms
+        The spatial terms of the model with their weights (aligned like ``weights``).
     formula : str or None
         The formula the specification came from.
     dropped : pandas.Index
@@ -73,10 +81,40 @@ class Specification:
     endog: tuple[str, ...] = ()
     instruments: np.ndarray | None = None
     instrument_names: tuple[str, ...] = ()
+    terms: SpatialTerms = field(default_factory=SpatialTerms)
 
     @property
     def nobs(self) -> int:
         return int(self.y.shape[0])
+
+    @property
+    def n_units(self) -> int:
+        """Number of spatial units (the order of every weights matrix)."""
+        return self.weights.n
+
+    @property
+    def n_periods(self) -> int:
+        """Number of periods stacked in the design (1 for a cross-section)."""
+        return 1
+
+    @property
+    def logdet_multiplicity(self) -> int:
+        """How many times ``ln|I - v W|`` of the units' weights enters the log-likelihood."""
+        return self.n_periods
+
+    def term_weights(self, kind: TermKind) -> SpatialWeights:
+        """The weights of the term ``kind``; the model's weights when it has no such term."""
+        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
+        return self.weights if term is None else term.weights
+
+    def lag(self, kind: TermKind, v: np.ndarray) -> np.ndarray:
+        """``W v`` with the weights of the term ``kind`` (a vector or the columns of a matrix)."""
+        return self.term_weights(kind).sparse @ v
+
+    def lag_operator(self, kind: TermKind) -> Callable[[np.ndarray], np.ndarray]:
+        """The lag of the term ``kind`` as a function, for estimators that apply it repeatedly."""
+        matrix = self.term_weights(kind).sparse
+        return lambda v: matrix @ v
 
     @property
     def has_intercept(self) -> bool:
@@ -106,16 +144,42 @@ def _ids_of(data: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
     return data
 
 
+def _align(name: str, weights: SpatialWeights, ids: pd.Index) -> SpatialWeights:
+    """``weights`` reordered to ``ids``; an id mismatch names the argument it came from."""
+    try:
+        return weights.reorder(ids)
+    except IdMismatchError as err:
+        raise IdMismatchError(
+            f"{name}: {err}",
+            missing_in_weights=err.missing_in_weights,
+            missing_in_data=err.missing_in_data,
+        ) from None
+
+
 def _apply_policies(
     ids: pd.Index,
     bad_rows: pd.Index,
-    weights: SpatialWeights,
+    weights: Mapping[str, SpatialWeights],
     missing: MissingPolicy,
     islands: IslandPolicy,
-) -> tuple[pd.Index, SpatialWeights, dict[str, pd.Index]]:
-    """Align weights to ``ids`` and apply the missing-value and island policies."""
-    weights = weights.reorder(ids)
+) -> tuple[pd.Index, dict[str, SpatialWeights], dict[str, pd.Index]]:
+    """Align every weights matrix to ``ids`` and apply the missing-value and island policies.
+
+    ``weights`` maps the argument names (``w``, ``w_error``, ``w_durbin``) to their matrices;
+    a unit without neighbours in any of them is an island.
+    """
+    aligned = {name: _align(name, w, ids) for name, w in weights.items()}
     reasons: dict[str, pd.Index] = {}
+
+    def subset(keep: pd.Index) -> dict[str, SpatialWeights]:
+        return {name: w.subset(keep) for name, w in aligned.items()}
+
+    def isolated() -> pd.Index:
+        found = pd.Index([])
+        for w in aligned.values():
+            found = found.append(w.islands.difference(found, sort=False))
+        return found
+
     if len(bad_rows):
         if missing == "raise":
             raise MissingDataError(
@@ -128,29 +192,29 @@ def _apply_policies(
             raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}.")
         reasons["missing"] = bad_rows
         ids = ids.difference(bad_rows, sort=False)
-        weights = weights.subset(ids)
-    isolated = weights.islands
-    if len(isolated):
+        aligned = subset(ids)
+    lonely = isolated()
+    if len(lonely):
         if islands == "raise":
             raise IslandError(
-                f"{len(isolated)} unit(s) have no neighbours: {_describe_ids(isolated)}. Choose a "
+                f"{len(lonely)} unit(s) have no neighbours: {_describe_ids(lonely)}. Choose a "
                 "policy: islands='keep' (their spatial lags are zero) or islands='drop'; or use "
                 "weights that connect every unit (k-nearest neighbours).",
-                islands=tuple(isolated),
+                islands=tuple(lonely),
             )
         if islands == "drop":
-            reasons["island"] = isolated
-            ids = ids.difference(isolated, sort=False)
-            weights = weights.subset(ids)
-            if len(weights.islands):
+            reasons["island"] = lonely
+            ids = ids.difference(lonely, sort=False)
+            aligned = subset(ids)
+            if len(isolated()):
                 raise IslandError(
                     "Dropping islands left new units without neighbours: "
-                    f"{_describe_ids(weights.islands)}.",
-                    islands=tuple(weights.islands),
+                    f"{_describe_ids(isolated())}.",
+                    islands=tuple(isolated()),
                 )
         elif islands != "keep":
             raise ValueError(f"islands must be 'raise', 'keep' or 'drop', got {islands!r}.")
-    return ids, weights, reasons
+    return ids, aligned, reasons
 
 
 def _durbin_columns(durbin: Durbin, names: list[str]) -> list[str]:
@@ -208,34 +272,60 @@ def assemble(
     x: np.ndarray,
     exog_names: list[str],
     y_name: str,
-    weights: SpatialWeights,
+    weights: Mapping[str, SpatialWeights],
     ids: pd.Index,
     *,
+    kinds: Sequence[TermKind],
     durbin: Durbin,
     formula: str | None,
     dropped: dict[str, pd.Index],
-) -> Specification:
-    """Add the Durbin terms and check the design; weights and ids are already aligned."""
+) -> CrossSectionDesign:
+    """Build the terms, add the Durbin lags and check the design.
+
+    ``weights`` maps ``w`` (and ``w_error``, ``w_durbin`` when given) to matrices already
+    aligned with ``ids``; ``kinds`` are the model's terms with a parameter (``"y"``,
+    ``"error"``); the lags of X are a term when ``durbin`` selects regressors.
+    """
+    main = weights["w"]
     lagged = _durbin_columns(durbin, exog_names)
+    terms = SpatialTerms(
+        lag=SpatialTerm("y", main) if "y" in kinds else None,
+        error=SpatialTerm("error", weights.get("w_error", main)) if "error" in kinds else None,
+        durbin=SpatialTerm("x", weights.get("w_durbin", main)) if lagged else None,
+    )
     if lagged:
         cols = [exog_names.index(n) for n in lagged]
-        wx = weights.sparse @ x[:, cols]
+        wx = terms.durbin.weights.sparse @ x[:, cols]  # type: ignore[union-attr]
         x = np.column_stack([x, wx])
         exog_names = exog_names + [LAG_PREFIX + n for n in lagged]
     check_rank(x, exog_names)
     all_dropped = pd.Index([]).append([v for v in dropped.values()]) if dropped else pd.Index([])
-    return Specification(
+    return CrossSectionDesign(
         y=np.ascontiguousarray(y, dtype=np.float64),
         x=np.ascontiguousarray(x, dtype=np.float64),
         exog_names=exog_names,
         y_name=y_name,
-        weights=weights,
+        weights=main,
         ids=ids,
         lagged=lagged,
         formula=formula,
         dropped=all_dropped,
         drop_reasons=dropped,
+        terms=terms,
     )
+
+
+def _weights_arguments(
+    w: SpatialWeights, w_error: SpatialWeights | None, w_durbin: SpatialWeights | None
+) -> dict[str, SpatialWeights]:
+    given = {"w": w, "w_error": w_error, "w_durbin": w_durbin}
+    for name, value in given.items():
+        if value is not None and not isinstance(value, SpatialWeights):
+            raise TypeError(
+                f"{name} must be a SpatialWeights; convert libpysal weights with "
+                "SpatialWeights.from_libpysal."
+            )
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def from_formula(
@@ -243,29 +333,31 @@ def from_formula(
     data: pd.DataFrame,
     weights: SpatialWeights,
     *,
+    kinds: Sequence[TermKind] = (),
+    w_error: SpatialWeights | None = None,
+    w_durbin: SpatialWeights | None = None,
     durbin: Durbin = False,
     id_column: str | None = None,
     missing: MissingPolicy = "raise",
     islands: IslandPolicy = "raise",
     endog: Sequence[str] = (),
     instruments: Sequence[str] = (),
-) -> Specification:
-    """Build a :class:`Specification` from a Wilkinson formula (formulaic).
+) -> CrossSectionDesign:
+    """Build a :class:`CrossSectionDesign` from a Wilkinson formula (formulaic).
 
-    ``endog`` names regressors of the formula that are endogenous and ``instruments`` the
-    data columns that instrument them (used by ``fit(method="gmm")``).
+    ``kinds`` are the model's parametric terms (``"y"``, ``"error"``); ``w_error`` and
+    ``w_durbin`` give the error term and the lags of X weights of their own (default
+    ``weights``). ``endog`` names regressors of the formula that are endogenous and
+    ``instruments`` the data columns that instrument them (used by the moment estimators).
 
     The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
-    ids of ``weights``; the two sets must be equal.
+    ids of every weights matrix; the sets must be equal.
     """
     from formulaic import Formula, model_matrix
 
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    if not isinstance(weights, SpatialWeights):
-        raise TypeError(
-            "w must be a SpatialWeights; convert libpysal weights with SpatialWeights.from_libpysal."
-        )
+    given = _weights_arguments(weights, w_error, w_durbin)
     try:
         parsed = Formula(formula)
         variables = sorted(str(v) for v in parsed.required_variables)
@@ -283,7 +375,7 @@ def from_formula(
         raise FormulaError("Give both endog= and instruments= (or neither).")
     used = [v for v in variables if v in data.columns] + instruments
     bad = _missing_rows(data[used])
-    ids, aligned, dropped = _apply_policies(data.index, bad, weights, missing, islands)
+    ids, aligned, dropped = _apply_policies(data.index, bad, given, missing, islands)
     frame = data.loc[ids]
     try:
         matrices = model_matrix(formula, frame, na_action="raise")
@@ -303,6 +395,7 @@ def from_formula(
         str(lhs.columns[0]),
         aligned,
         ids,
+        kinds=kinds,
         durbin=durbin,
         formula=formula,
         dropped=dropped,
@@ -322,18 +415,22 @@ def from_arrays(
     x: Any,
     weights: SpatialWeights,
     *,
+    kinds: Sequence[TermKind] = (),
+    w_error: SpatialWeights | None = None,
+    w_durbin: SpatialWeights | None = None,
     ids: Sequence[Hashable] | pd.Index | None = None,
     durbin: Durbin = False,
     add_intercept: bool = True,
     missing: MissingPolicy = "raise",
     islands: IslandPolicy = "raise",
-) -> Specification:
-    """Build a :class:`Specification` from arrays or pandas objects.
+) -> CrossSectionDesign:
+    """Build a :class:`CrossSectionDesign` from arrays or pandas objects.
 
     The unit ids come from ``ids``, else from the index of ``y`` or ``x`` when they are pandas
     objects. Plain arrays without ids are accepted only when their length matches the weights; they
     are then taken to be in the weights' order, which is the caller's explicit statement.
     """
+    given = _weights_arguments(weights, w_error, w_durbin)
     y_name = str(getattr(y, "name", None) or "y")
     if isinstance(x, pd.DataFrame):
         names = [str(c) for c in x.columns]
@@ -371,7 +468,7 @@ def from_arrays(
             f"Unit ids must be unique; duplicated: {_describe_ids(ids[ids.duplicated()].unique())}."
         )
     bad = _missing_rows(frame)
-    kept, aligned, dropped = _apply_policies(ids, bad, weights, missing, islands)
+    kept, aligned, dropped = _apply_policies(ids, bad, given, missing, islands)
     rows = ids.get_indexer(kept)
     return assemble(
         y_arr[rows],
@@ -380,6 +477,7 @@ def from_arrays(
         y_name,
         aligned,
         kept,
+        kinds=kinds,
         durbin=durbin,
         formula=None,
         dropped=dropped,

@@ -53,12 +53,12 @@ import scipy.sparse as sp
 from scipy import stats
 
 from naeringsmiljo._options import Alternative
+from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.exceptions import SingularDesignError
-from naeringsmiljo.specification import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
-    from naeringsmiljo.results import SpatialResults
+    from naeringsmiljo.results.spatial import SpatialResults
 
 
 #: Keys of :class:`SpatialDiagnostics`, in display order.
@@ -914,7 +914,7 @@ def spatial_diagnostics(
             )
         wx = np.asarray(wmat @ spec.x[:, candidates]) if candidates else None
         tests = ols_diagnostics(spec.y, spec.x, wmat, wx=wx, wx_reason=wx_reason)
-    iv = results.extra.get("iv_problem")
+    iv = results.iv.problem if results.iv is not None else None
     if (
         results.record.method == "gmm"
         and iv is not None

@@ -1,185 +1,24 @@
-"""Maximum likelihood for the general nesting spatial model and its restrictions.
+"""Maximum-likelihood searches over the spatial parameters of the concentrated likelihood.
 
-The model is
-
-.. math::
-
-    y = \\rho W y + X\\beta + u, \\qquad u = \\lambda W u + \\varepsilon,
-    \\qquad \\varepsilon \\sim N(0, \\sigma^2 I),
-
-where ``X`` already holds any lagged regressors ``WX``. SAR and SDM fix ``lambda = 0``, SEM and
-SDEM fix ``rho = 0``, SAC and GNS estimate both. With ``A = I - rho W`` and ``B = I - lambda W``,
-``beta`` and ``sigma^2`` are concentrated out (Anselin 1988, ch. 6; LeSage & Pace 2009, s. 3.1;
-Elhorst 2014, s. 2.4):
-
-.. math::
-
-    \\ell_c(\\rho, \\lambda) = -\\tfrac{n}{2}\\left(\\ln 2\\pi + 1 + \\ln \\hat\\sigma^2(\\rho,\\lambda)\\right)
-        + \\ln|A| + \\ln|B|,
-
-with ``beta(rho, lambda)`` the least-squares fit of ``B A y`` on ``B X``. The score of the
-concentrated likelihood is analytic (by the envelope theorem ``beta`` may be held fixed), so the
-maximiser is found as a root of the score, to machine precision, after a bracketing search.
+The likelihood itself (:class:`naeringsmiljo.likelihood.gaussian.ConcentratedLikelihood`) computes
+values and the analytic score; the functions here find its maximiser: a bounded search polished
+into the root of the score (one parameter), a values-only interpolated search when each
+log-determinant is a costly factorisation, and a grid start, L-BFGS-B and Newton polish for the
+joint search over (rho, lambda) (SAC, GNS). :class:`MLEstimator` (in
+:mod:`naeringsmiljo.estimators.ml`) orchestrates them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
 from naeringsmiljo.exceptions import ParameterSpaceError
-from naeringsmiljo.weights.logdet import LogDeterminant
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-@dataclass(frozen=True)
-class FitRecord:
-    """What ``fit`` did, kept in the results so that a replication can report it.
-
-    Attributes
-    ----------
-    method : str
-        ``"ml"`` or ``"ols"``.
-    logdet : str or None
-        Log-determinant method (``"eigen"``, ``"lu"``, ...), None without a spatial parameter.
-    logdet_error : float
-        Stated error bound of the log-determinants in the likelihood at the estimate (0 for
-        the exact methods; see ``LogDeterminant.error_bound``).
-    interval : tuple of float or None
-        Interval searched for rho and lambda: ``(1/omega_min, 1/omega_max)`` of W.
-    optimizer : str
-        Search and refinement used.
-    converged : bool
-        Whether the score vanished at an interior point (to ``score_tol``).
-    message : str
-        Human-readable outcome.
-    score : tuple of float
-        Score of the concentrated log-likelihood at the estimate.
-    evaluations : int
-        Number of likelihood evaluations.
-    """
-
-    method: str
-    logdet: str | None = None
-    logdet_error: float = 0.0
-    interval: tuple[float, float] | None = None
-    optimizer: str = "closed form"
-    converged: bool = True
-    message: str = "closed-form solution"
-    score: tuple[float, ...] = ()
-    evaluations: int = 0
-
-
-@dataclass(frozen=True)
-class MLEstimate:
-    """Point estimates of one ML fit (arrays in the order of the specification)."""
-
-    beta: np.ndarray
-    rho: float
-    lam: float
-    sigma2: float
-    loglik: float
-    innovations: np.ndarray
-    record: FitRecord = field(default_factory=lambda: FitRecord(method="ml"))
-
-
-@dataclass
-class ConcentratedLikelihood:
-    """The concentrated log-likelihood ``l_c(rho, lambda)`` and its analytic score.
-
-    Lags of y and X are computed once; each evaluation is a least-squares fit of an ``n x k``
-    design plus two log-determinants.
-    """
-
-    y: np.ndarray
-    x: np.ndarray
-    w: sp.csr_array
-    logdet: LogDeterminant | None
-    evaluations: int = 0
-
-    def __post_init__(self) -> None:
-        self.wy = self.w @ self.y
-        self.wwy = self.w @ self.wy
-        self.wx = self.w @ self.x
-        self.n = self.y.shape[0]
-
-    def profile(self, rho: float, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """``beta``, innovations ``e = B(Ay - X beta)``, errors ``u = Ay - X beta`` and ``sigma^2``."""
-        z = self.y - rho * self.wy
-        bz = z - lam * (self.wy - rho * self.wwy)
-        bx = self.x - lam * self.wx
-        beta = np.linalg.lstsq(bx, bz, rcond=None)[0]
-        e = bz - bx @ beta
-        u = z - self.x @ beta
-        return beta, e, u, float(e @ e) / self.n
-
-    def concentrated_part(self, rho: complex, lam: complex) -> complex:
-        """``-n/2 ln sigma^2(rho, lambda)`` from cross-products, in O(k^3) per evaluation.
-
-        ``B A y = Z c`` with ``Z = [y, Wy, WWy]`` and ``c = (1, -(rho + lambda), rho lambda)``, and
-        ``B X = [X, WX] D`` with ``D = [I; -lambda I]``, so ``sigma^2`` follows from the Gram
-        matrix of ``[Z, X, WX]``, formed once. Analytic in (rho, lambda): a complex argument
-        gives the complex-step derivative. Used by the search with costly log-determinants; the
-        estimate itself is evaluated by :meth:`profile`.
-        """
-        if not hasattr(self, "_gram"):
-            stacked = np.column_stack([self.y, self.wy, self.wwy, self.x, self.wx])
-            self._gram = stacked.T @ stacked
-        k = self.x.shape[1]
-        g = self._gram
-        c = np.array([1.0, -(rho + lam), rho * lam])
-        d = np.vstack([np.eye(k), -lam * np.eye(k)])
-        zz = c @ g[:3, :3] @ c
-        xz = d.T @ g[3:, :3] @ c
-        xx = d.T @ g[3:, 3:] @ d
-        sigma2 = (zz - xz @ np.linalg.solve(xx, xz)) / self.n
-        return -0.5 * self.n * np.log(sigma2)
-
-    def _logdets(self, rho: float, lam: float) -> float:
-        total = 0.0
-        if rho != 0.0:
-            total += self.logdet.value(rho)  # type: ignore[union-attr]
-        if lam != 0.0:
-            total += self.logdet.value(lam)  # type: ignore[union-attr]
-        return total
-
-    def value(self, rho: float, lam: float) -> float:
-        self.evaluations += 1
-        sigma2 = self.profile(rho, lam)[3]
-        return -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(sigma2)) + self._logdets(rho, lam)
-
-    def score(self, rho: float, lam: float) -> tuple[float, float]:
-        """``(d l_c / d rho, d l_c / d lambda)``."""
-        _, e, u, sigma2 = self.profile(rho, lam)
-        b_wy = self.wy - lam * self.wwy
-        d_rho = float(e @ b_wy) / sigma2
-        d_lam = float(e @ (self.w @ u)) / sigma2
-        if self.logdet is not None:
-            d_rho += self._logdet_derivative(rho)
-            d_lam += self._logdet_derivative(lam)
-        return d_rho, d_lam
-
-    def _logdet_derivative(self, value: float) -> float:
-        if value == 0.0:  # -tr(W), without a factorisation
-            return -float(self.w.diagonal().sum())
-        return self.logdet.derivative(value)  # type: ignore[union-attr]
-
-    def estimate(self, rho: float, lam: float, record: FitRecord) -> MLEstimate:
-        beta, e, _, sigma2 = self.profile(rho, lam)
-        loglik = -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(sigma2)) + self._logdets(rho, lam)
-        return MLEstimate(beta, rho, lam, sigma2, float(loglik), e, record)
-
-
-def _logdet_error(lik: ConcentratedLikelihood, rho: float, lam: float) -> float:
-    """Stated error bound of ``ln|A| + ln|B|``, the log-determinants in the likelihood."""
-    if lik.logdet is None:
-        return 0.0
-    return float(sum(lik.logdet.error_bound(v) for v in (rho, lam) if v != 0.0))
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.records import FitRecord
 
 
 def _interior(interval: tuple[float, float]) -> tuple[float, float]:
@@ -239,7 +78,8 @@ def fit_one_parameter(
     def score(value: float) -> float:
         return lik.score(*at(value))[0 if which == "rho" else 1]
 
-    if lik.logdet is not None and not getattr(lik.logdet, "cheap_derivative", True):
+    searched = lik.logdet if which == "rho" else lik.error_logdet
+    if searched is not None and not getattr(searched, "cheap_derivative", True):
         found = _interpolated_search(lik, which, other, interval)
         if found is not None:
             return found
@@ -258,9 +98,10 @@ def fit_one_parameter(
     )
     record = FitRecord(
         method="ml",
-        logdet=lik.logdet.name if lik.logdet is not None else None,
-        logdet_error=_logdet_error(lik, *at(root)),
+        logdet=searched.name if searched is not None else None,
+        logdet_error=lik.logdet_error_bound(*at(root)),
         interval=interval,
+        intervals={which: interval},
         optimizer="bounded Brent search, then Brent root of the analytic score",
         converged=converged,
         message=message,
@@ -306,11 +147,13 @@ def _interpolated_search(
     Returns None (the caller falls back to the bracketing search) when the model has no interior
     maximum or the steps do not settle within ``max_evaluations`` factorisations.
     """
-    w = sp.csr_array(lik.w)
+    # the searched term's weights; m ln|I - v W| enters m times (periods of a stacked design)
+    w = sp.csr_array(lik.w if which == "rho" else lik.w_error)
+    logdet = lik.logdet if which == "rho" else lik.error_logdet
+    assert logdet is not None
+    m = lik.multiplicity
     t1 = float(w.diagonal().sum())
     t2 = float(w.multiply(w.T).sum())
-    logdet = lik.logdet
-    assert logdet is not None
     h = 1e-20  # complex step, as in the log-determinant modules
 
     def at(value: complex) -> tuple[complex, complex]:
@@ -321,10 +164,10 @@ def _interpolated_search(
     nodes: list[int] = []
 
     def model_slope(v: float) -> float:
-        slope = float(lik.concentrated_part(*at(complex(v, h))).imag / h) - (t1 + v * t2)
+        slope = float(lik.concentrated_part(*at(complex(v, h))).imag / h) - m * (t1 + v * t2)
         if nodes:
             q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
-            slope += 3 * v**2 * q(v) + v**3 * q.deriv()(v)
+            slope += m * (3 * v**2 * q(v) + v**3 * q.deriv()(v))
         return slope
 
     # |g'''(v)| <= 2 n r^3 / (1 - |v| r)^3 with r the largest absolute row sum of W: the bound
@@ -339,12 +182,19 @@ def _interpolated_search(
         """
         if len(nodes) == 3:
             q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
-            third = 2.0 * abs(
-                6 * q(v) + 18 * v * q.deriv(1)(v) + 9 * v**2 * q.deriv(2)(v) + v**3 * q.deriv(3)(v)
+            third = (
+                2.0
+                * m
+                * abs(
+                    6 * q(v)
+                    + 18 * v * q.deriv(1)(v)
+                    + 9 * v**2 * q.deriv(2)(v)
+                    + v**3 * q.deriv(3)(v)
+                )
             )
         else:
             margin = max(1.0 - abs(v) * radius, 1e-3)
-            third = 2.0 * lik.n * radius**3 / margin**3
+            third = 2.0 * m * w.shape[0] * radius**3 / margin**3
         distances = [abs(v - points[i]) for i in nodes[1:]] + [1.0] * (3 - len(nodes))
         return third / 6.0 * float(np.prod(distances))
 
@@ -407,8 +257,9 @@ def _interpolated_search(
     record = FitRecord(
         method="ml",
         logdet=logdet.name,
-        logdet_error=_logdet_error(lik, *at(estimate)),  # type: ignore[arg-type]
+        logdet_error=lik.logdet_error_bound(*at(estimate)),  # type: ignore[arg-type]
         interval=interval,
+        intervals={which: interval},
         optimizer=(
             "exact log-determinants at the maximisers of an interpolated likelihood "
             f"({len(points)} factorisations)"
@@ -449,20 +300,32 @@ def _tail_polynomial(points: list[float], residuals: list[float]) -> np.polynomi
 
 
 def fit_two_parameters(
-    lik: ConcentratedLikelihood, interval: tuple[float, float], *, grid: int = 9
+    lik: ConcentratedLikelihood,
+    interval: tuple[float, float],
+    *,
+    error_interval: tuple[float, float] | None = None,
+    grid: int = 9,
 ) -> MLEstimate:
     """Maximise over ``(rho, lambda)`` jointly (SAC, GNS).
 
     The likelihood of the SAC model can have more than one local maximum (Elhorst 2014, s. 2.7), so
-    the search starts from the best point of a ``grid x grid`` lattice over the interval, runs
+    the search starts from the best point of a ``grid x grid`` lattice over the intervals, runs
     L-BFGS-B with the analytic score, and solves the score equations by Newton's method.
+    ``interval`` is rho's, ``error_interval`` lambda's (the same unless the error term has
+    weights of its own).
     """
+    error_interval = interval if error_interval is None else error_interval
     bounds = _interior(interval)
+    error_bounds = _interior(error_interval)
     points = np.linspace(bounds[0], bounds[1], grid + 2)[1:-1]
-    logdets = {p: lik.logdet.value(p) for p in points}  # type: ignore[union-attr]
+    error_points = np.linspace(error_bounds[0], error_bounds[1], grid + 2)[1:-1]
+    lag_logdets = {p: lik.logdets(p, 0.0) for p in points}
+    error_logdets = {p: lik.logdets(0.0, p) for p in error_points}
     best = max(
-        ((r, l) for r in points for l in points),
-        key=lambda rl: -0.5 * lik.n * np.log(lik.profile(*rl)[3]) + logdets[rl[0]] + logdets[rl[1]],
+        ((r, l) for r in points for l in error_points),
+        key=lambda rl: (
+            -0.5 * lik.n * np.log(lik.profile(*rl)[3]) + lag_logdets[rl[0]] + error_logdets[rl[1]]
+        ),
     )
 
     def negative(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -474,11 +337,13 @@ def fit_two_parameters(
         np.asarray(best),
         jac=True,
         method="L-BFGS-B",
-        bounds=[bounds, bounds],
+        bounds=[bounds, error_bounds],
         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
     )
     theta = _newton_polish(
-        lambda t: np.asarray(lik.score(*t)), np.asarray(search.x, dtype=float), bounds
+        lambda t: np.asarray(lik.score(*t)),
+        np.asarray(search.x, dtype=float),
+        (np.array([bounds[0], error_bounds[0]]), np.array([bounds[1], error_bounds[1]])),
     )
     final_score = np.asarray(lik.score(*theta))
     scale = np.sqrt(lik.n)
@@ -492,8 +357,9 @@ def fit_two_parameters(
     record = FitRecord(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
-        logdet_error=_logdet_error(lik, float(theta[0]), float(theta[1])),
+        logdet_error=lik.logdet_error_bound(float(theta[0]), float(theta[1])),
         interval=interval,
+        intervals={"rho": interval, "lambda": error_interval},
         optimizer=f"{grid}x{grid} grid start, L-BFGS-B with analytic score, Newton root of the score",
         converged=converged,
         message=message,
@@ -506,7 +372,7 @@ def fit_two_parameters(
 def _newton_polish(
     score: Callable[[np.ndarray], np.ndarray],
     theta: np.ndarray,
-    bounds: tuple[float, float],
+    bounds: tuple[np.ndarray, np.ndarray],
     *,
     steps: int = 30,
 ) -> np.ndarray:
@@ -545,12 +411,6 @@ def _newton_polish(
     return theta
 
 
-def fit_least_squares(y: np.ndarray, x: np.ndarray) -> MLEstimate:
-    """Ordinary least squares, the ML estimator without spatial parameters."""
-    lik = ConcentratedLikelihood(y, x, sp.csr_array((y.shape[0], y.shape[0])), None)
-    return lik.estimate(0.0, 0.0, FitRecord(method="ols"))
-
-
 def fit_fixed(
     lik: ConcentratedLikelihood, rho: float, lam: float, interval: tuple[float, float] | None
 ) -> MLEstimate:
@@ -558,7 +418,7 @@ def fit_fixed(
     record = FitRecord(
         method="ml",
         logdet=lik.logdet.name if lik.logdet is not None else None,
-        logdet_error=_logdet_error(lik, rho, lam),
+        logdet_error=lik.logdet_error_bound(rho, lam),
         interval=interval,
         optimizer="none (spatial parameters fixed)",
         message="spatial parameters fixed by the caller",

@@ -1,0 +1,54 @@
+"""The interface every design gives the estimators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo.design.terms import SpatialTerms, TermKind
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+
+class Design(Protocol):
+    """What an estimator may ask of a model's data.
+
+    ``y`` and ``x`` are stacked over units (and periods, where a design has them); ``weights``
+    and the terms' weights are matrices over the units, so that a design stacking ``T`` periods
+    applies ``I_T ⊗ W`` in :meth:`lag` and reports ``logdet_multiplicity = T`` (each
+    ``ln|I - v W|`` enters the log-likelihood ``T`` times).
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    exog_names: list[str]
+    y_name: str
+    weights: SpatialWeights
+    ids: pd.Index
+    lagged: list[str]
+    terms: SpatialTerms
+    endog: tuple[str, ...]
+    instruments: np.ndarray | None
+
+    @property
+    def nobs(self) -> int: ...
+
+    @property
+    def n_units(self) -> int: ...
+
+    @property
+    def n_periods(self) -> int: ...
+
+    @property
+    def logdet_multiplicity(self) -> int: ...
+
+    @property
+    def regressor_names(self) -> list[str]: ...
+
+    def term_weights(self, kind: TermKind) -> SpatialWeights: ...
+
+    def lag(self, kind: TermKind, v: np.ndarray) -> np.ndarray: ...
+
+    def lag_operator(self, kind: TermKind) -> Callable[[np.ndarray], np.ndarray]: ...

@@ -1,0 +1,132 @@
+"""The interface of every estimator, its typed options, and the registry that finds it.
+
+A model orchestrates: ``Model.fit(method=..., **options)`` looks the estimator up by name in
+:data:`ESTIMATORS`, validates the options against the estimator's options dataclass
+(:func:`parse_options`: an unknown option or a value outside a ``Literal`` is an error that lists
+what is valid) and calls ``estimator.fit(problem, options)``. An estimator is one module with an
+options dataclass and a class registered with :func:`register`; adding one touches no other
+estimator and no model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args, get_origin
+
+from naeringsmiljo.design.base import Design
+from naeringsmiljo.results.spatial import SpatialResults
+
+Family = Literal["gaussian"]
+"""The outcome family a model declares; estimators state which families they can fit."""
+
+
+class FitProblem(Protocol):
+    """What an estimator is given: the model's name, design and outcome family."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> Design: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def spatial_params(self) -> list[str]: ...
+
+    @property
+    def param_names(self) -> list[str]: ...
+
+
+class Estimator(Protocol):
+    """An estimator: a registry name, an options type, the families it fits, and ``fit``."""
+
+    name: ClassVar[str]
+    options_type: ClassVar[type]
+    families: ClassVar[tuple[str, ...]]
+
+    def check(self, problem: FitProblem) -> None:
+        """Raise ``ValueError`` naming the reason when the estimator cannot fit ``problem``."""
+        ...
+
+    def fit(self, problem: FitProblem, options: Any) -> SpatialResults: ...
+
+
+#: Estimators by registry name (``"ols"``, ``"ml"``, ``"s2sls"``, ``"gm_error"``, ``"gs2sls"``).
+ESTIMATORS: dict[str, type[Estimator]] = {}
+
+#: Names that choose an estimator from the model's terms (``"gmm"``: the moment estimator that
+#: fits the model: spatial 2SLS, GM error or GS2SLS).
+ALIASES: dict[str, Callable[[FitProblem], str]] = {}
+
+E = TypeVar("E", bound=type)
+
+
+def register(cls: E) -> E:
+    """Class decorator adding an estimator to :data:`ESTIMATORS` under its ``name``."""
+    ESTIMATORS[cls.name] = cls  # type: ignore[attr-defined]
+    return cls
+
+
+def resolve(method: str, problem: FitProblem) -> Estimator:
+    """The estimator registered as ``method`` (or chosen by the alias ``method``)."""
+    if method in ALIASES:
+        method = ALIASES[method](problem)
+    if method not in ESTIMATORS:
+        valid = sorted([*ESTIMATORS, *ALIASES])
+        raise ValueError(f"Unknown method {method!r}; use one of {valid}.")
+    estimator = ESTIMATORS[method]()
+    if problem.family not in estimator.families:
+        raise ValueError(
+            f"The {method!r} estimator fits the families {list(estimator.families)}; "
+            f"{problem.name} declares the {problem.family!r} family."
+        )
+    estimator.check(problem)
+    return estimator
+
+
+def parse_options(options_type: type, given: Mapping[str, Any], method: str) -> Any:
+    """Build ``options_type`` from ``given``, naming the valid options and values on error.
+
+    Every field of the options dataclass whose type is a ``Literal`` (or a union containing
+    one and no ``str``) is checked against its values, so that a misspelt value fails here
+    instead of deep inside the estimator.
+    """
+    fields = {f.name: f for f in dataclasses.fields(options_type)}
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"The {method!r} estimator takes no option {', '.join(map(repr, unknown))}; "
+            f"its options: {sorted(fields)}."
+        )
+    hints = typing.get_type_hints(options_type)
+    for name, value in given.items():
+        allowed = _literal_values(hints[name])
+        if allowed is not None and value not in allowed:
+            doc = fields[name].metadata.get("doc")
+            raise ValueError(
+                f"Option {name}={value!r}" + (f" ({doc})" if doc else "") + f" of the "
+                f"{method!r} estimator is not one of {sorted(map(repr, allowed))}."
+            )
+    return options_type(**given)
+
+
+def _literal_values(hint: Any) -> tuple[Any, ...] | None:
+    """The values a ``Literal`` hint admits (with None when optional); None if unconstrained."""
+    if get_origin(hint) is Literal:
+        return get_args(hint)
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        values: list[Any] = []
+        for arm in get_args(hint):
+            if arm is type(None):
+                values.append(None)
+            elif get_origin(arm) is Literal:
+                values.extend(get_args(arm))
+            else:
+                return None
+        return tuple(values)
+    return None

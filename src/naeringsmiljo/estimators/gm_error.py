@@ -1,0 +1,79 @@
+"""Generalised-moments estimators of the spatial error models (SEM, SDEM).
+
+Kelejian & Prucha (1999) moments and FGLS (``variant="kp99"``), the heteroskedasticity-robust
+two-moment estimator of Arraiz, Drukker, Kelejian & Prucha (2010) (``"het"``, the default) and
+the homoskedastic one of Drukker, Egger & Prucha (2013) (``"hom"``); each carries its own
+covariance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from naeringsmiljo.estimators import _moments as gmm
+from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.results.spatial import SpatialResults
+
+#: The covariance each variant carries.
+COVARIANCE_LABELS = {
+    "het": "heteroskedasticity-robust GMM",
+    "hom": "homoskedastic GMM",
+    "kp99": "FGLS for beta (sigma^2 = e'e/n); none for lambda",
+}
+
+
+@dataclass(frozen=True)
+class GMErrorOptions:
+    """Options of the GM error estimators.
+
+    Attributes
+    ----------
+    variant : {"het", "hom", "kp99"}
+        The moment conditions (and with them the covariance).
+    max_iter : int
+        Rounds of re-estimation after the first step (spreg's default 1).
+    """
+
+    variant: Literal["het", "hom", "kp99"] = "het"
+    max_iter: int = 1
+
+
+@register
+class GMError:
+    """GM estimators of ``y = X beta + u, u = lambda W u + e``."""
+
+    name: ClassVar[str] = "gm_error"
+    options_type: ClassVar[type] = GMErrorOptions
+    families: ClassVar[tuple[str, ...]] = ("gaussian",)
+
+    def check(self, problem: FitProblem) -> None:
+        terms = problem.spec.terms
+        if terms.error is None or terms.lag is not None or problem.spec.endog:
+            raise ValueError(
+                "The GM error estimators fit models with an error term, no lag of y and no "
+                f"endogenous regressors; for {problem.name} use method='gmm'."
+            )
+
+    def fit(self, problem: FitProblem, options: GMErrorOptions) -> SpatialResults:
+        spec = problem.spec
+        weights = spec.term_weights("error")
+        interval = weights.parameter_interval()
+        est = gmm.gm_error(
+            spec.y,
+            spec.x,
+            weights.sparse,
+            variant=options.variant,
+            bounds=gmm.bounds_of(interval),
+            max_iter=options.max_iter,
+        )
+        return gmm.moment_results(
+            problem,
+            est,
+            interval=interval,
+            intervals={"lambda": interval},
+            covariance=est.cov,
+            cov_type=COVARIANCE_LABELS[options.variant],
+            optimizer=est.description,
+            variant=options.variant,
+        )

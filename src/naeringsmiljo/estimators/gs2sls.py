@@ -1,0 +1,130 @@
+"""Generalised spatial two-stage least squares for SAC and GNS (and error models with
+endogenous regressors).
+
+Heteroskedasticity-robust GS2SLS (Kelejian & Prucha 2010; Arraiz et al. 2010; ``variant="het"``)
+or the homoskedastic estimator of Kelejian & Prucha (1998) with the 1999 moments
+(``"kp99"``, R's ``gstsls``). The lag of y uses its weights ``W`` and the error its weights
+``M``; when they differ the instruments add the lags of X by ``M``
+(:func:`naeringsmiljo.estimators._moments.instrument_matrix`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from naeringsmiljo.estimators import _moments as gmm
+from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.s2sls import iv_label
+from naeringsmiljo.inference.covariance import IVInference, IVProblem
+from naeringsmiljo.results.spatial import SpatialResults
+
+
+@dataclass(frozen=True)
+class GS2SLSOptions:
+    """Options of GS2SLS.
+
+    Attributes
+    ----------
+    variant : {"het", "kp99"}
+        Heteroskedasticity-robust moments and covariance (Arraiz et al. 2010), or the
+        Kelejian & Prucha (1998/1999) estimator with a second-step 2SLS covariance.
+    w_lags : int
+        Spatial lags of X in the instruments beyond those in the model.
+    max_iter : int
+        Rounds of re-estimation of the ``"het"`` estimator.
+    cov, df_correction, hac_kernel :
+        The second-step 2SLS covariance of ``variant="kp99"`` (as for spatial 2SLS); the
+        ``"het"`` estimator carries its own.
+    """
+
+    variant: Literal["het", "kp99"] = "het"
+    w_lags: int = 2
+    max_iter: int = 1
+    cov: Literal["hom", "het", "hac"] = "hom"
+    df_correction: bool = False
+    hac_kernel: Any = None
+
+
+@register
+class GeneralisedSpatialTwoStageLeastSquares:
+    """GS2SLS for ``y = rho W y + X beta + u, u = lambda M u + e``."""
+
+    name: ClassVar[str] = "gs2sls"
+    options_type: ClassVar[type] = GS2SLSOptions
+    families: ClassVar[tuple[str, ...]] = ("gaussian",)
+
+    def check(self, problem: FitProblem) -> None:
+        terms = problem.spec.terms
+        if terms.error is None or (terms.lag is None and not problem.spec.endog):
+            raise ValueError(
+                "GS2SLS fits models with an error term and a lag of y (or endogenous "
+                f"regressors); for {problem.name} use method='gmm'."
+            )
+
+    def fit(self, problem: FitProblem, options: GS2SLSOptions) -> SpatialResults:
+        spec = problem.spec
+        terms = spec.terms
+        if options.variant == "het" and (
+            options.cov != "hom" or options.df_correction or options.hac_kernel is not None
+        ):
+            raise ValueError(
+                "The heteroskedasticity-robust GS2SLS estimator carries its own covariance; "
+                "cov=, df_correction= and hac_kernel= apply to variant='kp99'."
+            )
+        error_weights = spec.term_weights("error")
+        lag_weights = spec.term_weights("y")
+        own_error = terms.lag is not None and not terms.shared_weights
+        h, _ = gmm.instrument_matrix(
+            spec.x,
+            spec.exog_names,
+            lag_weights.sparse,
+            w_lags=options.w_lags,
+            endog=spec.endog,
+            external=spec.instruments,
+            lagged=spec.lagged,
+            w_error=error_weights.sparse if own_error else None,
+        )
+        z = np.column_stack([spec.x, spec.lag("y", spec.y)]) if terms.lag is not None else spec.x
+        intervals = {"lambda": error_weights.parameter_interval()}
+        if terms.lag is not None:
+            intervals = {"rho": lag_weights.parameter_interval(), **intervals}
+        bounds = gmm.bounds_of(intervals["lambda"])
+        interval = next(iter(intervals.values()))
+        optimizer = f"; w_lags={options.w_lags}"
+        if options.variant == "kp99":
+            est = gmm.gs2sls_kp99(spec.y, z, h, error_weights.sparse, bounds=bounds)
+            k = z.shape[1]
+            iv = IVInference(IVProblem(h, est.extra["z"], est.innovations))
+            covariance = est.cov
+            covariance[:k, :k] = iv.covariance(
+                options.cov, df_correction=options.df_correction, kernel=options.hac_kernel
+            )
+            return gmm.moment_results(
+                problem,
+                est,
+                interval=interval,
+                intervals=intervals,
+                covariance=covariance,
+                cov_type="second-step "
+                + iv_label(options.cov, options.df_correction)
+                + "; none for lambda",
+                optimizer=est.description + optimizer,
+                iv=iv,
+                variant="kp99",
+            )
+        est = gmm.gs2sls_het(
+            spec.y, z, h, error_weights.sparse, bounds=bounds, max_iter=options.max_iter
+        )
+        return gmm.moment_results(
+            problem,
+            est,
+            interval=interval,
+            intervals=intervals,
+            covariance=est.cov,
+            cov_type="heteroskedasticity-robust GMM",
+            optimizer=est.description + optimizer,
+            variant="het",
+        )

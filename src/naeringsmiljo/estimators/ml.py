@@ -1,0 +1,185 @@
+"""Exact (or stated-error) maximum likelihood for the Gaussian spatial models.
+
+Builds the concentrated likelihood from the design and the model's spatial terms (each term's
+log-determinant from its own weights), maximises it with the searches of
+:mod:`naeringsmiljo.estimators.ml_search`, and computes the covariance with an estimator from
+:mod:`naeringsmiljo.inference.covariance`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.ml_search import fit_fixed, fit_one_parameter, fit_two_parameters
+from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.inference.covariance import (
+    CovarianceEstimator,
+    MLInference,
+    MLProblem,
+    covariance_estimator,
+)
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate, least_squares
+from naeringsmiljo.records import FitRecord
+from naeringsmiljo.results.spatial import SpatialResults
+from naeringsmiljo.weights.logdet import LogDeterminant, make_logdet
+
+
+@dataclass(frozen=True)
+class MLOptions:
+    """Options of ``fit(method="ml")``.
+
+    Attributes
+    ----------
+    logdet : str
+        How ``ln|I - v W|`` is evaluated (:func:`naeringsmiljo.weights.logdet.make_logdet`).
+    cov : str or covariance estimator
+        ``"information"``, ``"hessian"``, ``"sandwich"`` or an estimator object.
+    fixed : mapping, optional
+        Spatial parameters held at given values instead of estimated.
+    """
+
+    logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
+    cov: str | CovarianceEstimator = "information"
+    fixed: Mapping[str, float] | None = None
+
+
+@register
+class MaximumLikelihood:
+    """The concentrated-likelihood ML estimator of every Gaussian model of the package."""
+
+    name: ClassVar[str] = "ml"
+    options_type: ClassVar[type] = MLOptions
+    families: ClassVar[tuple[str, ...]] = ("gaussian",)
+
+    def check(self, problem: FitProblem) -> None:
+        if problem.spec.endog:
+            raise ValueError("Endogenous regressors need method='gmm'.")
+
+    def fit(self, problem: FitProblem, options: MLOptions) -> SpatialResults:
+        spec = problem.spec
+        fixed = dict(options.fixed or {})
+        unknown = sorted(set(fixed) - set(problem.spatial_params))
+        if unknown:
+            raise ValueError(
+                f"{problem.name} cannot fix {unknown}; its spatial parameters: "
+                f"{problem.spatial_params}."
+            )
+        estimator = covariance_estimator(options.cov)
+        if estimator.name == "sandwich" and fixed:
+            raise ValueError("The sandwich covariance is not defined with fixed parameters.")
+        terms = spec.terms.parametric
+        intervals = {t.parameter: t.weights.parameter_interval() for t in terms}
+        for name, value in fixed.items():
+            low, high = intervals[name]
+            if not low < value < high:
+                raise ParameterSpaceError(
+                    f"{name} = {value} lies outside the interval {(low, high)} where "
+                    f"I - {name} W is invertible."
+                )
+        lik, problem_weights = self._likelihood(problem, options.logdet, fixed)
+        est = self._estimate(problem, lik, intervals, fixed)
+        for logdet in {id(lik.logdet): lik.logdet, id(lik.error_logdet): lik.error_logdet}.values():
+            release = getattr(logdet, "release_factor", None)
+            if release is not None:  # the results keep the likelihood, not the factor's memory
+                release()
+        if not est.record.converged:
+            warnings.warn(f"{problem.name}: {est.record.message}", ConvergenceWarning, stacklevel=4)
+        names = problem.param_names
+        ml_problem = MLProblem(
+            lik,
+            est,
+            "rho" in problem.spatial_params,
+            "lambda" in problem.spatial_params,
+            *problem_weights,
+        )
+        free = np.ones(ml_problem.size, dtype=bool)
+        for name in fixed:
+            free[names.index(name)] = False
+        inference = MLInference.evaluate(ml_problem, free, estimator)
+        full = inference.covariance()
+        k = len(names)
+        spatial_values = {"rho": est.rho, "lambda": est.lam}
+        values = np.concatenate([est.beta, [spatial_values[p] for p in problem.spatial_params]])
+        return SpatialResults(
+            model=problem.name,
+            params=pd.Series(values, index=names, name="estimate"),
+            cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
+            sigma2=est.sigma2,
+            loglik=est.loglik,
+            spec=spec,
+            record=est.record,
+            cov_type=inference.label,
+            innovations=est.innovations,
+            sigma2_se=float(np.sqrt(full[k, k])),
+            fixed=tuple(fixed),
+            family=problem.family,
+            ml=inference,
+        )
+
+    @staticmethod
+    def _likelihood(
+        problem: FitProblem, method: LogDetMethod, fixed: Mapping[str, float]
+    ) -> tuple[ConcentratedLikelihood, tuple]:
+        """The concentrated likelihood of the model's terms, and the weights of its matrices.
+
+        One log-determinant per distinct weights matrix; the joint search over two free
+        parameters asks for exact derivatives (``derivatives=True``).
+        """
+        spec = problem.spec
+        lag, error = spec.terms.lag, spec.terms.error
+        derivatives = len([p for p in problem.spatial_params if p not in fixed]) == 2
+        first = lag if lag is not None else error
+        if first is None:
+            lik = ConcentratedLikelihood(spec.y, spec.x, spec.weights.sparse, None)
+            return lik, (spec.weights,)
+        logdet: LogDeterminant = make_logdet(first.weights, method, derivatives=derivatives)
+        kind = "y" if lag is not None else "error"
+        own_error = lag is not None and error is not None and not spec.terms.shared_weights
+        lik = ConcentratedLikelihood(
+            spec.y,
+            spec.x,
+            first.weights.sparse,
+            logdet,
+            w_error=error.weights.sparse if own_error else None,  # type: ignore[union-attr]
+            error_logdet=(
+                make_logdet(error.weights, method, derivatives=derivatives)  # type: ignore[union-attr]
+                if own_error
+                else None
+            ),
+            multiplicity=spec.logdet_multiplicity,
+            lag=spec.lag_operator(kind),
+            lag_error=spec.lag_operator("error") if own_error else None,
+        )
+        weights = (first.weights, error.weights) if own_error else (first.weights,)  # type: ignore[union-attr]
+        return lik, weights
+
+    @staticmethod
+    def _estimate(
+        problem: FitProblem,
+        lik: ConcentratedLikelihood,
+        intervals: dict[str, tuple[float, float]],
+        fixed: dict[str, float],
+    ) -> MLEstimate:
+        params = problem.spatial_params
+        if not params:
+            return replace(least_squares(lik.y, lik.x), record=FitRecord(method="ml"))
+        free = [p for p in params if p not in fixed]
+        if len(free) == 2:
+            est = fit_two_parameters(lik, intervals["rho"], error_interval=intervals["lambda"])
+        elif len(free) == 1:
+            other = fixed.get("lambda" if free[0] == "rho" else "rho", 0.0)
+            est = fit_one_parameter(lik, free[0], intervals[free[0]], other=other)
+        else:
+            est = fit_fixed(
+                lik, fixed.get("rho", 0.0), fixed.get("lambda", 0.0), intervals[params[0]]
+            )
+        record = replace(est.record, interval=intervals[params[0]], intervals=intervals)
+        return replace(est, record=record)

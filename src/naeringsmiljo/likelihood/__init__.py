@@ -1,0 +1,1 @@
+"""The Gaussian likelihood of spatial models, concentrated in the coefficients and sigma^2."""

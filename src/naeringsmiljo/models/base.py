@@ -1,0 +1,264 @@
+"""Spatial regression models: one base class, and each model a few declarative lines.
+
+Every model is a restriction of the general nesting spatial model (Elhorst 2014, s. 2.3)
+
+.. math::
+
+    y = \\rho W_1 y + X\\beta + W_3 X\\theta + u, \\qquad u = \\lambda W_2 u + \\varepsilon,
+
+declared by its spatial terms (:mod:`naeringsmiljo.design.terms`): which of the lag of y and the
+lag of the error it has, and whether the regressors are lagged by default (``durbin``). Each term
+takes its weights: ``w`` for all of them unless ``w_error=`` (the error term) or ``w_durbin=``
+(the lags of X) say otherwise. Durbin terms belong to the design, so
+``SAR.from_formula(..., durbin=["x"])`` is a valid SDM with a subset of lags.
+
+The model orchestrates: ``fit(method=..., **options)`` finds the estimator in the registry
+(:mod:`naeringsmiljo.estimators`), validates the options by name and hands it the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy
+from naeringsmiljo.design import cross_section
+from naeringsmiljo.design.base import Design
+from naeringsmiljo.design.cross_section import Durbin
+from naeringsmiljo.design.terms import TermKind
+from naeringsmiljo.estimators import parse_options, resolve
+from naeringsmiljo.estimators.base import Family
+from naeringsmiljo.results.spatial import SpatialResults
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+
+class SpatialModel:
+    """Base class: builds the design, hands ``fit`` to an estimator from the registry.
+
+    Parameters
+    ----------
+    spec : Design
+        Validated data and weights; build it with :meth:`from_formula` or :meth:`from_arrays`.
+    """
+
+    #: The parametric spatial terms: ``"y"`` (``rho W y``) and/or ``"error"`` (``lambda W u``).
+    terms: ClassVar[tuple[TermKind, ...]] = ()
+    default_durbin: ClassVar[bool] = False
+    #: ``fit``'s default: ML for models with spatial parameters; for OLS and SLX, least squares
+    #: with the classical ``n - k`` covariance (the same estimates as ML, the usual inference).
+    default_method: ClassVar[FitMethod] = "ml"
+    #: The outcome family: the distribution of y given the design (estimators check it).
+    family: ClassVar[Family] = "gaussian"
+    description: ClassVar[str] = ""
+
+    def __init__(self, spec: Design) -> None:
+        if not hasattr(spec, "terms") or not hasattr(spec, "lag"):
+            raise TypeError("Build models with from_formula() or from_arrays().")
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    #: Derived from ``terms`` for every subclass: whether the model has rho / lambda.
+    has_rho: ClassVar[bool] = False
+    has_lambda: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.has_rho = "y" in cls.terms
+        cls.has_lambda = "error" in cls.terms
+
+    @classmethod
+    def _check_error_weights(cls, w_error: SpatialWeights | None) -> None:
+        if w_error is not None and "error" not in cls.terms:
+            raise ValueError(
+                f"{cls.__name__} has no error term; w_error= applies to SEM, SDEM, SAC and GNS."
+            )
+
+    @classmethod
+    def from_formula(
+        cls,
+        formula: str,
+        data: pd.DataFrame,
+        w: SpatialWeights,
+        *,
+        w_error: SpatialWeights | None = None,
+        w_durbin: SpatialWeights | None = None,
+        durbin: Durbin | None = None,
+        id_column: str | None = None,
+        missing: MissingPolicy = "raise",
+        islands: IslandPolicy = "raise",
+        endog: Sequence[str] = (),
+        instruments: Sequence[str] = (),
+    ) -> SpatialModel:
+        """Specify the model by a Wilkinson formula (formulaic).
+
+        Parameters
+        ----------
+        formula : str
+            For example ``"CRIME ~ INC + HOVAL"``; an intercept is included unless removed.
+        data : pandas.DataFrame
+            Units in rows, identified by the index or by ``id_column``.
+        w : SpatialWeights
+            Weights whose ids are exactly the units of ``data`` (any order; aligned by id): the
+            weights of every spatial term unless given separately below.
+        w_error : SpatialWeights, optional
+            Weights of the error term (``lambda W_2 u``) when they differ from ``w``: SAC and GNS
+            with different matrices for the lag and the error (Anselin 1988, ch. 6).
+        w_durbin : SpatialWeights, optional
+            Weights of the lags of X (``W_3 X theta``) when they differ from ``w``.
+        durbin : bool or list of str, optional
+            Regressors that also enter lagged as ``W_<name>``: ``True`` for every non-constant
+            regressor, a list for a subset, ``False`` for none. The model's default otherwise
+            (lagged for SLX, SDM, SDEM, GNS).
+        id_column : str, optional
+            Column of ``data`` with the unit ids (default: the index).
+        missing : {"raise", "drop"}
+            NaN or infinite values raise :class:`~naeringsmiljo.exceptions.MissingDataError`
+            naming the rows, or drop those units from the data and the weights (the transform is
+            re-applied and the dropped ids are recorded in the results).
+        islands : {"raise", "keep", "drop"}
+            Units without neighbours (in any of the weights) raise
+            :class:`~naeringsmiljo.exceptions.IslandError`, are kept (their spatial lags are
+            zero), or are dropped.
+        endog, instruments : list of str, optional
+            Regressors of the formula that are endogenous, and the data columns that instrument
+            them (with their spatial lags), for ``fit(method="gmm")``.
+
+        Raises
+        ------
+        IdMismatchError
+            If the ids of the data and of any weights differ (the message names the argument
+            and the ids).
+
+        Examples
+        --------
+        >>> from naeringsmiljo import SAR, datasets
+        >>> data, w = datasets.columbus(), datasets.columbus_weights("anselin")
+        >>> res = SAR.from_formula("CRIME ~ INC + HOVAL", data, w.row_standardize()).fit()
+        >>> round(float(res.params["rho"]), 5)
+        0.43102
+        """
+        cls._check_error_weights(w_error)
+        spec = cross_section.from_formula(
+            formula,
+            data,
+            w,
+            kinds=cls.terms,
+            w_error=w_error,
+            w_durbin=w_durbin,
+            durbin=cls.default_durbin if durbin is None else durbin,
+            id_column=id_column,
+            missing=missing,
+            islands=islands,
+            endog=endog,
+            instruments=instruments,
+        )
+        cls._check_durbin_weights(spec, w_durbin)
+        return cls(spec)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        y: Any,
+        x: Any,
+        w: SpatialWeights,
+        *,
+        w_error: SpatialWeights | None = None,
+        w_durbin: SpatialWeights | None = None,
+        ids: Sequence[Hashable] | pd.Index | None = None,
+        durbin: Durbin | None = None,
+        add_intercept: bool = True,
+        missing: MissingPolicy = "raise",
+        islands: IslandPolicy = "raise",
+    ) -> SpatialModel:
+        """Specify the model by arrays or pandas objects (ids from ``ids`` or their index).
+
+        ``w_error`` and ``w_durbin`` as in :meth:`from_formula`.
+        """
+        cls._check_error_weights(w_error)
+        spec = cross_section.from_arrays(
+            y,
+            x,
+            w,
+            kinds=cls.terms,
+            w_error=w_error,
+            w_durbin=w_durbin,
+            ids=ids,
+            durbin=cls.default_durbin if durbin is None else durbin,
+            add_intercept=add_intercept,
+            missing=missing,
+            islands=islands,
+        )
+        cls._check_durbin_weights(spec, w_durbin)
+        return cls(spec)
+
+    @classmethod
+    def _check_durbin_weights(cls, spec: Design, w_durbin: SpatialWeights | None) -> None:
+        if w_durbin is not None and spec.terms.durbin is None:
+            raise ValueError(
+                f"w_durbin= gives the weights of the lags of X, but this {cls.__name__} has none; "
+                "lag regressors with durbin=."
+            )
+
+    # ------------------------------------------------------------------ estimation
+    @property
+    def spatial_params(self) -> list[str]:
+        """The spatial parameters of the model, from its terms (among ``rho`` and ``lambda``)."""
+        return self.spec.terms.parameters
+
+    @property
+    def param_names(self) -> list[str]:
+        return list(self.spec.exog_names) + self.spatial_params
+
+    def fit(self, *, method: str | None = None, **options: Any) -> SpatialResults:
+        """Estimate the model with the estimator ``method`` and its ``options``.
+
+        Parameters
+        ----------
+        method : {"ml", "ols", "gmm", "s2sls", "gm_error", "gs2sls"}, optional
+            The estimator (:data:`naeringsmiljo.estimators.ESTIMATORS`). Maximum likelihood is
+            the default for models with spatial parameters; ``"ols"``, the default for OLS and
+            SLX, gives the same estimates with the classical covariance (divisor ``n - k``,
+            t distribution). ``"gmm"`` chooses the moment estimator that fits the model:
+            spatial 2SLS for SAR/SDM, a GM error estimator for SEM/SDEM, GS2SLS for SAC/GNS.
+        **options
+            The chosen estimator's options, by name; an option it does not take, or a value
+            outside its choices, is an error that lists the valid ones.
+
+            ``"ml"``: ``logdet`` (``"auto"``, ``"eigen"``, ``"lu"``, ``"cholesky"``,
+            ``"pardiso"``, ``"chebyshev"``, ``"monte_carlo"``, ``"spline"``: how
+            ``ln|I - v W|`` is evaluated, exactly or with a stated error reported in
+            ``record.logdet_error``; ``"auto"`` takes eigenvalues up to 1,000 units, PARDISO
+            above 20,000 when installed, otherwise Cholesky where W allows it and LU), ``cov``
+            (``"information"``, the inverse analytic information matrix, without ``n x n``
+            matrices above ``DENSE_MATRIX_LIMIT`` units; ``"hessian"``; ``"sandwich"``; or an
+            estimator object such as ``InformationMatrix(path="sparse", probes=100, seed=1)``),
+            ``fixed`` (spatial parameters held at given values, e.g. ``{"rho": 0.0}``).
+
+            ``"s2sls"``: ``w_lags`` (instrument lags beyond those in the model, default 2,
+            R's; spreg's is 1), ``cov`` (``"hom"``, ``"het"``, ``"hac"``), ``df_correction``
+            (divisor ``n - k`` as R's ``stsls``), ``hac_kernel`` (from
+            :func:`naeringsmiljo.inference.covariance.hac_kernel`).
+
+            ``"gm_error"``: ``variant`` (``"het"``, Arraiz et al. 2010; ``"hom"``, Drukker,
+            Egger & Prucha 2013; ``"kp99"``, Kelejian & Prucha 1999, no s.e. for lambda),
+            ``max_iter``.
+
+            ``"gs2sls"``: ``variant`` (``"het"`` or ``"kp99"``, R's ``gstsls``), ``w_lags``,
+            ``max_iter``, and for ``"kp99"`` the second-step 2SLS ``cov``, ``df_correction``,
+            ``hac_kernel``.
+
+        Returns
+        -------
+        SpatialResults
+        """
+        method = self.default_method if method is None else method
+        estimator = resolve(method, self)
+        return estimator.fit(self, parse_options(estimator.options_type, options, estimator.name))
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {self.spec.formula or 'arrays'}, n={self.spec.nobs}>"

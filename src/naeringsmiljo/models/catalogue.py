@@ -1,0 +1,77 @@
+"""The models of the package: each one declares its spatial terms, default lags and method."""
+
+from __future__ import annotations
+
+from naeringsmiljo.models.base import SpatialModel
+
+
+class OLS(SpatialModel):
+    """Linear regression without spatial terms (the benchmark of every specification search)."""
+
+    default_method = "ols"
+    description = "y = X beta + e"
+
+
+class SLX(SpatialModel):
+    """Spatial lag of X (Halleck Vega & Elhorst 2015): ``y = X beta + W X theta + e``."""
+
+    default_durbin = True
+    default_method = "ols"
+    description = "y = X beta + W X theta + e"
+
+
+class SAR(SpatialModel):
+    """Spatial autoregressive (spatial lag) model (Anselin 1988, ch. 6): ``y = rho W y + X beta + e``."""
+
+    terms = ("y",)
+    description = "y = rho W y + X beta + e"
+
+
+class SDM(SpatialModel):
+    """Spatial Durbin model (LeSage & Pace 2009, s. 2.2): ``y = rho W y + X beta + W X theta + e``."""
+
+    terms = ("y",)
+    default_durbin = True
+    description = "y = rho W y + X beta + W X theta + e"
+
+
+class SEM(SpatialModel):
+    """Spatial error model (Anselin 1988, ch. 6): ``y = X beta + u, u = lambda W u + e``."""
+
+    terms = ("error",)
+    description = "y = X beta + u, u = lambda W u + e"
+
+
+class SDEM(SpatialModel):
+    """Spatial Durbin error model (LeSage & Pace 2009): ``y = X beta + W X theta + u, u = lambda W u + e``."""
+
+    terms = ("error",)
+    default_durbin = True
+    description = "y = X beta + W X theta + u, u = lambda W u + e"
+
+
+class SAC(SpatialModel):
+    """Spatial autoregressive combined model (Kelejian & Prucha 1998; LeSage & Pace 2009 'SAC').
+
+    ``y = rho W y + X beta + u, u = lambda W u + e``.
+    """
+
+    terms = ("y", "error")
+    description = "y = rho W y + X beta + u, u = lambda W u + e"
+
+
+class GNS(SpatialModel):
+    """General nesting spatial model (Elhorst 2014, s. 2.3).
+
+    ``y = rho W y + X beta + W X theta + u, u = lambda W u + e``; weakly identified in practice
+    (Elhorst 2014, s. 2.7), but the nest that every other model restricts.
+    """
+
+    terms = ("y", "error")
+    default_durbin = True
+    description = "y = rho W y + X beta + W X theta + u, u = lambda W u + e"
+
+
+MODELS: dict[str, type[SpatialModel]] = {
+    cls.__name__: cls for cls in (OLS, SLX, SAR, SDM, SEM, SDEM, SAC, GNS)
+}
