@@ -8,7 +8,7 @@ import pytest
 
 from naeringsmiljo import SpatialWeights
 from naeringsmiljo.microdata import MicrodataError, validate_actors, validate_ties
-from naeringsmiljo.weights.relational import collaboration_weights
+from naeringsmiljo.weights import collaboration_weights
 
 # Counts and ratios of small integers: exact up to rounding of one division.
 EXACT_RTOL = 1e-12

@@ -606,6 +606,11 @@ def moment_results(
     )
 
 
+def iv_label(cov: str, df_correction: bool) -> str:
+    """The label of a 2SLS covariance in the results."""
+    return f"2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
+
+
 def bounds_of(interval: tuple[float, float]) -> tuple[float, float]:
     """The search bounds of the moment estimators: the parameter interval within (-1, 1)."""
     return max(interval[0], -0.99999), min(interval[1], 0.99999)

@@ -17,7 +17,6 @@ import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import FitProblem, register
-from naeringsmiljo.estimators.s2sls import iv_label
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -109,7 +108,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
                 intervals=intervals,
                 covariance=covariance,
                 cov_type="second-step "
-                + iv_label(options.cov, options.df_correction)
+                + gmm.iv_label(options.cov, options.df_correction)
                 + "; none for lambda",
                 optimizer=est.description + optimizer,
                 iv=iv,

@@ -40,10 +40,6 @@ class S2SLSOptions:
     hac_kernel: Any = None
 
 
-def iv_label(cov: str, df_correction: bool) -> str:
-    return f"2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
-
-
 @register
 class SpatialTwoStageLeastSquares:
     """Spatial 2SLS (Kelejian & Prucha 1998)."""
@@ -84,7 +80,7 @@ class SpatialTwoStageLeastSquares:
             interval=interval,
             intervals={"rho": interval},
             covariance=covariance,
-            cov_type=iv_label(options.cov, options.df_correction),
+            cov_type=gmm.iv_label(options.cov, options.df_correction),
             optimizer=f"{est.description}; w_lags={options.w_lags}",
             iv=iv,
         )

@@ -9,7 +9,7 @@ by region (index ``region``) with one column per statistic, by industry
   :func:`density`, :func:`colocation_potential`;
 - diversity: :func:`variety`, :func:`actor_diversity`, :func:`triple_helix`;
 - collaboration: :func:`collaboration` (and, as weights between regions,
-  :func:`naeringsmiljo.weights.relational.collaboration_weights`).
+  :func:`naeringsmiljo.weights.collaboration_weights`).
 """
 
 from naeringsmiljo.measures._common import Weighting

@@ -8,12 +8,16 @@ the result in :class:`SpatialWeights`. The returned weights are untransformed (`
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from naeringsmiljo._options import RelationalValue
 from naeringsmiljo.exceptions import WeightsError
+from naeringsmiljo.microdata import Years
+from naeringsmiljo.weights.relational import collaboration_matrix
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
@@ -118,3 +122,80 @@ def _distance(
     points, positional = _points(frame)
     graph = Graph.build_distance_band(points, threshold, binary=binary, alpha=alpha)
     return _from_graph(graph, frame.index, positional=positional)
+
+
+def collaboration_weights(
+    actors: pd.DataFrame,
+    ties: pd.DataFrame,
+    *,
+    value: RelationalValue = "count",
+    symmetric: bool = True,
+    max_distance: float | None = None,
+    regions: Sequence[Hashable] | pd.Index | None = None,
+    year: Years | None = None,
+) -> SpatialWeights:
+    """Region-by-region weights from the collaboration ties between their actors.
+
+    With :math:`A_{ab}` the number of ties (rows of ``ties``) whose ``actor_a`` lies in region
+    :math:`a` and ``actor_b`` in region :math:`b \\ne a`,
+
+    .. math::
+
+        w_{ab} = A_{ab} + A_{ba} \\;\\text{(count, symmetric)}, \\qquad
+        w_{ab} = \\frac{A_{ab} + A_{ba}}{n_a\\, n_b} \\;\\text{(intensity, symmetric)},
+
+    and without symmetry :math:`A_{ab}` or :math:`A_{ab} / (n_a n_b)`, directed from the region
+    of ``actor_a`` to that of ``actor_b``. :math:`n_a` is the number of actors in region
+    :math:`a`, so the intensity is the number of ties per possible pair of actors of the two
+    regions: the density of the block of the collaboration network between them, the
+    counterpart of the within-region ``density`` of :func:`naeringsmiljo.measures.collaboration`.
+    It removes the mechanical effect of region size, which dividing by the sum
+    :math:`n_a + n_b` would not (the count of possible pairs grows with the product).
+
+    The diagonal is zero: ties within a region belong to its local measures.
+
+    Parameters
+    ----------
+    actors, ties : pandas.DataFrame
+        Validated frames (:mod:`naeringsmiljo.microdata`).
+    value : {"count", "intensity"}, default "count"
+        Number of ties, or ties per possible actor pair (see above).
+    symmetric : bool, default True
+        ``A + A'`` (undirected collaboration) or the directed ``A``.
+    max_distance : float, optional
+        Keep only the ties whose two actors are at most this many metres apart (needs ``x``,
+        ``y``), e.g. to separate regional from long-distance collaboration.
+    regions : sequence, optional
+        Region ids fixing the units of the weights and their order; regions without ties (or
+        without actors) become islands. Every actor's region must be among them. By default
+        the sorted regions of the actors.
+    year : int or (int, int), optional
+        Use only the ties active in this year or in this inclusive range of years.
+
+    Returns
+    -------
+    SpatialWeights
+        Untransformed (``"o"``) weights with the region ids; row-standardise them for a
+        spatial-lag model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> actors = pd.DataFrame({"actor_id": [1, 2, 3], "region": ["A", "A", "B"],
+    ...                        "actor_type": "firm", "industry": "62", "size": 1.0})
+    >>> ties = pd.DataFrame({"actor_a": [1, 2, 1], "actor_b": [3, 3, 2], "year": 2020,
+    ...                      "formal": True})
+    >>> collaboration_weights(actors, ties, value="intensity").sparse.toarray()
+    array([[0., 1.],
+           [1., 0.]])
+    """
+    matrix, ids = collaboration_matrix(
+        actors,
+        ties,
+        value=value,
+        symmetric=symmetric,
+        max_distance=max_distance,
+        regions=regions,
+        year=year,
+    )
+    return SpatialWeights.from_sparse(matrix, ids=ids)

@@ -10,7 +10,6 @@ Science*) use such networks as spatial weights.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,11 +18,8 @@ import scipy.sparse as sp
 from naeringsmiljo._options import RelationalValue
 from naeringsmiljo.microdata import MicrodataError, Years, link_ties, tie_distances
 
-if TYPE_CHECKING:
-    from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
-
-def collaboration_weights(
+def collaboration_matrix(
     actors: pd.DataFrame,
     ties: pd.DataFrame,
     *,
@@ -32,64 +28,13 @@ def collaboration_weights(
     max_distance: float | None = None,
     regions: Sequence[Hashable] | pd.Index | None = None,
     year: Years | None = None,
-) -> SpatialWeights:
-    """Region-by-region weights from the collaboration ties between their actors.
+) -> tuple[sp.csr_array, pd.Index]:
+    """The region-by-region matrix of collaboration ties and its region ids.
 
-    With :math:`A_{ab}` the number of ties (rows of ``ties``) whose ``actor_a`` lies in region
-    :math:`a` and ``actor_b`` in region :math:`b \\ne a`,
-
-    .. math::
-
-        w_{ab} = A_{ab} + A_{ba} \\;\\text{(count, symmetric)}, \\qquad
-        w_{ab} = \\frac{A_{ab} + A_{ba}}{n_a\\, n_b} \\;\\text{(intensity, symmetric)},
-
-    and without symmetry :math:`A_{ab}` or :math:`A_{ab} / (n_a n_b)`, directed from the region
-    of ``actor_a`` to that of ``actor_b``. :math:`n_a` is the number of actors in region
-    :math:`a`, so the intensity is the number of ties per possible pair of actors of the two
-    regions: the density of the block of the collaboration network between them, the
-    counterpart of the within-region ``density`` of :func:`naeringsmiljo.measures.collaboration`.
-    It removes the mechanical effect of region size, which dividing by the sum
-    :math:`n_a + n_b` would not (the count of possible pairs grows with the product).
-
-    The diagonal is zero: ties within a region belong to its local measures.
-
-    Parameters
-    ----------
-    actors, ties : pandas.DataFrame
-        Validated frames (:mod:`naeringsmiljo.microdata`).
-    value : {"count", "intensity"}, default "count"
-        Number of ties, or ties per possible actor pair (see above).
-    symmetric : bool, default True
-        ``A + A'`` (undirected collaboration) or the directed ``A``.
-    max_distance : float, optional
-        Keep only the ties whose two actors are at most this many metres apart (needs ``x``,
-        ``y``), e.g. to separate regional from long-distance collaboration.
-    regions : sequence, optional
-        Region ids fixing the units of the weights and their order; regions without ties (or
-        without actors) become islands. Every actor's region must be among them. By default
-        the sorted regions of the actors.
-    year : int or (int, int), optional
-        Use only the ties active in this year or in this inclusive range of years.
-
-    Returns
-    -------
-    SpatialWeights
-        Untransformed (``"o"``) weights with the region ids; row-standardise them for a
-        spatial-lag model.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> actors = pd.DataFrame({"actor_id": [1, 2, 3], "region": ["A", "A", "B"],
-    ...                        "actor_type": "firm", "industry": "62", "size": 1.0})
-    >>> ties = pd.DataFrame({"actor_a": [1, 2, 1], "actor_b": [3, 3, 2], "year": 2020,
-    ...                      "formal": True})
-    >>> collaboration_weights(actors, ties, value="intensity").sparse.toarray()
-    array([[0., 1.],
-           [1., 0.]])
+    The computation behind :meth:`SpatialWeights.from_collaboration` and
+    :func:`naeringsmiljo.weights.collaboration_weights`, which document the options and the
+    formulas; kept free of :class:`SpatialWeights` so that the weights class can call it.
     """
-    from naeringsmiljo.weights.spatial_weights import SpatialWeights
-
     if value not in ("count", "intensity"):
         raise MicrodataError(f"value must be 'count' or 'intensity', got {value!r}.")
     if max_distance is not None and not (np.isfinite(max_distance) and max_distance > 0):
@@ -111,4 +56,4 @@ def collaboration_weights(
         n_actors = np.bincount(linked.actor_region, minlength=n).astype(np.float64)
         inverse = np.divide(1.0, n_actors, out=np.zeros(n), where=n_actors > 0)
         matrix = sp.diags_array(inverse) @ matrix @ sp.diags_array(inverse)
-    return SpatialWeights.from_sparse(sp.csr_array(matrix), ids=linked.regions)
+    return sp.csr_array(matrix), pd.Index(linked.regions)

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from naeringsmiljo._options import Transform
 from naeringsmiljo.exceptions import IdMismatchError, WeightsError
+from naeringsmiljo.weights.symmetry import symmetrized, symmetrizing_scale
 
 BoundsMethod = Literal["auto", "dense", "lanczos", "norms"]
 
@@ -214,12 +215,13 @@ class SpatialWeights:
     ) -> SpatialWeights:
         """Relational weights between regions from their actors' collaboration ties.
 
-        See :func:`naeringsmiljo.weights.relational.collaboration_weights` for the options
-        (``value``, ``symmetric``, ``max_distance``, ``regions``, ``year``).
+        See :func:`naeringsmiljo.weights.collaboration_weights` for the options
+        (``value``, ``symmetric``, ``max_distance``, ``regions``, ``year``) and the formulas.
         """
-        from naeringsmiljo.weights.relational import collaboration_weights
+        from naeringsmiljo.weights.relational import collaboration_matrix
 
-        return collaboration_weights(actors, ties, **kwargs)
+        matrix, ids = collaboration_matrix(actors, ties, **kwargs)
+        return cls.from_sparse(matrix, ids=ids)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -387,8 +389,6 @@ class SpatialWeights:
         accurate, and several times faster than the general one (LeSage & Pace 2009, s. 4.1).
         """
         if "eigenvalues" not in self._cache:
-            from naeringsmiljo.weights.logdet.base import symmetrized, symmetrizing_scale
-
             scale = symmetrizing_scale(self.sparse)
             if scale is not None:
                 values = np.linalg.eigvalsh(symmetrized(self.sparse, scale).toarray())
@@ -548,8 +548,6 @@ def _bounding_symmetric(matrix: sp.csr_array) -> sp.csr_array:
     diagonal scaling, else the symmetric part ``(W + W')/2``: for an eigenpair ``W x = lambda x``
     with ``|x| = 1``, ``Re(lambda) = Re(x* W x) = x* H x``, inside ``H``'s extreme eigenvalues.
     """
-    from naeringsmiljo.weights.logdet.base import symmetrized, symmetrizing_scale
-
     # A diagonal scaling keeps the sparsity pattern, so in-degrees equal to out-degrees are
     # necessary; the check is one pass and spares symmetrizing_scale's transposes (4 s at n=1e6).
     out_degree = np.diff(matrix.indptr)
