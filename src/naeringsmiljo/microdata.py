@@ -273,9 +273,9 @@ def validate_actors(frame: pd.DataFrame, *, weights: SpatialWeights | None = Non
     )
     if malformed.any():
         bad = (codes >= 0) & np.append(malformed, False)[codes]
-        examples = sorted(repr(code) for code in np.asarray(uniques)[malformed])[:3]
+        bad_codes = sorted(repr(code) for code in np.asarray(uniques)[malformed])[:3]
         problems.add(
-            f"malformed industry code(s) ({', '.join(examples)}; digits with optional dots "
+            f"malformed industry code(s) ({', '.join(bad_codes)}; digits with optional dots "
             "expected, e.g. '62.01')",
             frame.index[bad],
         )

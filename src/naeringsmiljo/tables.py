@@ -381,7 +381,7 @@ def _diagnostics_block(
     for key in keys:
         found = [t[key] for t in tests if t is not None and key in t]
         name = rename.get(key, getattr(found[0], "name", None) or key)
-        entries = []
+        entries: list[_Entry | None] = []
         for t in tests:
             test = None if t is None else t.get(key)
             if test is None:
@@ -517,6 +517,7 @@ def _columns(
     results: SpatialResults | Sequence[SpatialResults] | Mapping[str, SpatialResults],
     names: Sequence[str] | None,
 ) -> tuple[list[str], list[Any]]:
+    fits: list[Any]
     if isinstance(results, Mapping):
         if names is not None:
             raise ValueError("Give column labels either as the keys of a dict or as names=.")

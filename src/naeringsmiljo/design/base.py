@@ -21,16 +21,47 @@ class Design(Protocol):
     ``ln|I - v W|`` enters the log-likelihood ``T`` times).
     """
 
-    y: np.ndarray
-    x: np.ndarray
-    exog_names: list[str]
-    y_name: str
-    weights: SpatialWeights
-    ids: pd.Index
-    lagged: list[str]
-    terms: SpatialTerms
-    endog: tuple[str, ...]
-    instruments: np.ndarray | None
+    @property
+    def y(self) -> np.ndarray: ...
+
+    @property
+    def x(self) -> np.ndarray: ...
+
+    @property
+    def exog_names(self) -> list[str]: ...
+
+    @property
+    def y_name(self) -> str: ...
+
+    @property
+    def weights(self) -> SpatialWeights: ...
+
+    @property
+    def ids(self) -> pd.Index: ...
+
+    @property
+    def lagged(self) -> list[str]: ...
+
+    @property
+    def terms(self) -> SpatialTerms: ...
+
+    @property
+    def endog(self) -> tuple[str, ...]: ...
+
+    @property
+    def instruments(self) -> np.ndarray | None: ...
+
+    @property
+    def formula(self) -> str | None: ...
+
+    @property
+    def dropped(self) -> pd.Index: ...
+
+    @property
+    def drop_reasons(self) -> dict[str, pd.Index]: ...
+
+    @property
+    def has_intercept(self) -> bool: ...
 
     @property
     def nobs(self) -> int: ...

@@ -450,26 +450,24 @@ def from_arrays(
         x_arr = x_arr[:, None]
     if x_arr.shape[0] != y_arr.shape[0]:
         raise ValueError(f"y has {y_arr.shape[0]} rows but x has {x_arr.shape[0]}.")
-    if ids is None:
-        if y_arr.shape[0] != weights.n:
-            raise ValueError(
-                f"{y_arr.shape[0]} observations for weights of {weights.n} units, and no ids."
-            )
-        ids = weights.ids
-    ids = pd.Index(ids)
-    if len(ids) != y_arr.shape[0]:
-        raise ValueError(f"{len(ids)} ids for {y_arr.shape[0]} observations.")
+    if ids is None and y_arr.shape[0] != weights.n:
+        raise ValueError(
+            f"{y_arr.shape[0]} observations for weights of {weights.n} units, and no ids."
+        )
+    index = weights.ids if ids is None else pd.Index(ids)
+    if len(index) != y_arr.shape[0]:
+        raise ValueError(f"{len(index)} ids for {y_arr.shape[0]} observations.")
     if add_intercept:
         x_arr = np.column_stack([np.ones(y_arr.shape[0]), x_arr])
         names = [INTERCEPT] + names
-    frame = pd.DataFrame(np.column_stack([y_arr, x_arr]), index=ids)
-    if ids.has_duplicates:
+    frame = pd.DataFrame(np.column_stack([y_arr, x_arr]), index=index)
+    if index.has_duplicates:
         raise MissingDataError(
-            f"Unit ids must be unique; duplicated: {_describe_ids(ids[ids.duplicated()].unique())}."
+            f"Unit ids must be unique; duplicated: {_describe_ids(index[index.duplicated()].unique())}."
         )
     bad = _missing_rows(frame)
-    kept, aligned, dropped = _apply_policies(ids, bad, given, missing, islands)
-    rows = ids.get_indexer(kept)
+    kept, aligned, dropped = _apply_policies(index, bad, given, missing, islands)
+    rows = index.get_indexer(kept)
     return assemble(
         y_arr[rows],
         x_arr[rows],

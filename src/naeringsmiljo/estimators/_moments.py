@@ -56,6 +56,7 @@ def instrument_matrix(
     external: np.ndarray | None = None,
     lagged: list[str] | None = None,
     w_error: sp.csr_array | None = None,
+    durbin_on_w: bool = True,
 ) -> tuple[np.ndarray, list[str]]:
     """Instruments ``H`` for spatial 2SLS/GS2SLS (Kelejian & Prucha 1998, s. 3).
 
@@ -69,10 +70,14 @@ def instrument_matrix(
     With error weights ``M`` of their own (``w_error``, GS2SLS), their lags ``M q, M W q, ...,
     M W^(w_lags - 1) q`` are added: the instruments of Kelejian & Prucha (1998, s. 3) for
     ``W != M``, which span ``M X`` and ``M W X`` in the filtered regressors ``(I - lambda M) Z``.
+    ``durbin_on_w`` says whether the lagged regressors of the model are lags by ``w``; when they
+    use other weights (``w_durbin=``), ``W X`` is an instrument like in a model without them.
+    Columns in the span of earlier ones (a lag by ``M`` equal to a Durbin regressor, say) are
+    dropped, so that ``H'H`` is invertible.
     """
     if w_lags < 1:
         raise ValueError(f"w_lags must be at least 1, got {w_lags}.")
-    lagged = lagged or []
+    lagged = (lagged or []) if durbin_on_w else []
     base_names = [n for n in names if n != "Intercept" and not n.startswith("W_")]
     exog_base = [n for n in base_names if n not in endog]
     start = 2 if lagged else 1
@@ -94,7 +99,7 @@ def instrument_matrix(
     for order, block in zip(orders, spatial_lags(w, source, orders), strict=True):
         for j, label in enumerate(lag_labels):
             name = "W" * 1 + ("^%d" % order if order > 1 else "") + "_" + label
-            if order == 1 and f"W_{label}" in names:
+            if order == 1 and lagged and f"W_{label}" in names:
                 continue  # already a regressor of the Durbin model
             columns.append(block[:, [j]])
             labels.append(name)
@@ -108,7 +113,24 @@ def instrument_matrix(
                     "M" + ("W" if order == 1 else f"W^{order}" if order else "") + f"_{label}"
                 )
     h = np.column_stack(columns)
-    return h, labels
+    keep = _independent_columns(h)
+    return h[:, keep], [labels[j] for j in keep]
+
+
+def _independent_columns(h: np.ndarray) -> list[int]:
+    """Indices of the columns of ``h`` not in the span of the earlier ones (order kept).
+
+    QR without pivoting of the column-normalised matrix: ``|R_jj|`` is the part of column ``j``
+    orthogonal to the columns before it; a column whose part is below the rank tolerance of
+    :func:`naeringsmiljo.design.cross_section.check_rank` repeats earlier ones.
+    """
+    scale = np.linalg.norm(h, axis=0)
+    nonzero = scale > 0
+    scale[~nonzero] = 1.0
+    r = np.linalg.qr(h / scale, mode="r")
+    diag = np.abs(np.diag(r))
+    tol = max(h.shape) * np.finfo(float).eps * 100
+    return [j for j in range(h.shape[1]) if nonzero[j] and j < diag.size and diag[j] > tol]
 
 
 # --------------------------------------------------------------------------- 2SLS

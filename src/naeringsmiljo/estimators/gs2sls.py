@@ -84,6 +84,8 @@ class GeneralisedSpatialTwoStageLeastSquares:
             endog=spec.endog,
             external=spec.instruments,
             lagged=spec.lagged,
+            durbin_on_w=spec.terms.durbin is None
+            or spec.terms.durbin.weights.equals(spec.term_weights("y")),
             w_error=error_weights.sparse if own_error else None,
         )
         z = np.column_stack([spec.x, spec.lag("y", spec.y)]) if terms.lag is not None else spec.x

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_search import fit_fixed, fit_one_parameter, fit_two_parameters
 from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
@@ -76,7 +77,9 @@ class MaximumLikelihood:
         if estimator.name == "sandwich" and fixed:
             raise ValueError("The sandwich covariance is not defined with fixed parameters.")
         terms = spec.terms.parametric
-        intervals = {t.parameter: t.weights.parameter_interval() for t in terms}
+        intervals = {
+            t.parameter: t.weights.parameter_interval() for t in terms if t.parameter is not None
+        }
         for name, value in fixed.items():
             low, high = intervals[name]
             if not low < value < high:
@@ -141,7 +144,7 @@ class MaximumLikelihood:
             lik = ConcentratedLikelihood(spec.y, spec.x, spec.weights.sparse, None)
             return lik, (spec.weights,)
         logdet: LogDeterminant = make_logdet(first.weights, method, derivatives=derivatives)
-        kind = "y" if lag is not None else "error"
+        kind: TermKind = "y" if lag is not None else "error"
         own_error = lag is not None and error is not None and not spec.terms.shared_weights
         lik = ConcentratedLikelihood(
             spec.y,

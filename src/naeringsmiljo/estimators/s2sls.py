@@ -66,6 +66,8 @@ class SpatialTwoStageLeastSquares:
             endog=spec.endog,
             external=spec.instruments,
             lagged=spec.lagged,
+            durbin_on_w=spec.terms.durbin is None
+            or spec.terms.durbin.weights.equals(spec.term_weights("y")),
         )
         z = np.column_stack([spec.x, spec.lag("y", spec.y)])
         est = gmm.s2sls(spec.y, z, h)

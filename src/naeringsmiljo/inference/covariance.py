@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 import scipy.linalg
@@ -373,7 +373,8 @@ def sparse_information(
             blocks["lambda", "sigma2"] = values["tr(G_B)"] / sigma2
         if problem.has_rho and problem.has_lambda:
             blocks["rho", "lambda"] = values["tr(G_B H)"] + values["tr(G_B'H)"]
-        return _assemble(problem, blocks)
+        # The only string key, "mm", was popped above: every key left is a pair.
+        return _assemble(problem, cast(dict[tuple[str, str], float | np.ndarray], blocks))
 
     t = powers.traces
     hutchinson = None if per_probe is None else per_probe.mean(axis=0)
@@ -393,7 +394,7 @@ def sparse_information(
                 matrix(
                     trace_values(
                         _leave_out(powers.probe_traces, j, t),
-                        None if per_probe is None else _leave_out(per_probe, j, hutchinson),
+                        None if hutchinson is None else _leave_out(per_probe, j, hutchinson),
                     )
                 )
                 for j in range(m)
@@ -655,7 +656,10 @@ def _norms(
     k: int,
 ) -> tuple[np.ndarray, float, list[float]]:
     """Per-probe norms and the bound on their truncation error (each, and the largest)."""
-    n = (acc_a if acc_a is not None else acc_b).shape[0]
+    first = acc_a if acc_a is not None else acc_b
+    if first is None:
+        raise ValueError("The per-probe norms need at least one accumulator (acc_a or acc_b).")
+    n = first.shape[0]
 
     def tail(value: float) -> float:  # ||remainder||_inf of sum_j value^j W^(j+1) z
         x = abs(value) * c
@@ -666,14 +670,20 @@ def _norms(
     root = np.sqrt(n)
     columns, bounds = [], []
     if "tr(H'H)" in names:
+        if size_a is None:
+            raise ValueError("The norm tr(H'H) needs the accumulator acc_a.")
         e = root * tail(rho)
         columns.append(size_a**2)
         bounds.append(float(np.max(2 * size_a * e + e**2)))
     if "tr(G_B'G_B)" in names:
+        if size_b is None:
+            raise ValueError("The norm tr(G_B'G_B) needs the accumulator acc_b.")
         e = root * tail(lam)
         columns.append(size_b**2)
         bounds.append(float(np.max(2 * size_b * e + e**2)))
     if "tr(G_B'H)" in names:
+        if acc_a is None or acc_b is None or size_a is None or size_b is None:
+            raise ValueError("The norm tr(G_B'H) needs both accumulators acc_a and acc_b.")
         ea, eb = root * tail(rho), root * tail(lam)
         columns.append(np.einsum("ij,ij->j", acc_b, acc_a))
         bounds.append(float(np.max(size_b * ea + size_a * eb + ea * eb)))
@@ -952,7 +962,9 @@ def _full_score(problem: MLProblem, theta: np.ndarray) -> np.ndarray:
 
 
 #: Canonical names of the ML covariance estimators.
-COVARIANCES: dict[str, type] = {cls.name: cls for cls in (InformationMatrix, ObservedHessian)}
+COVARIANCES: dict[str, type[CovarianceEstimator]] = {
+    cls.name: cls for cls in (InformationMatrix, ObservedHessian)
+}
 
 
 def covariance_estimator(kind: str | CovarianceEstimator) -> CovarianceEstimator:
@@ -960,7 +972,7 @@ def covariance_estimator(kind: str | CovarianceEstimator) -> CovarianceEstimator
     if isinstance(kind, str):
         if kind not in COVARIANCES:
             raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(COVARIANCES)}.")
-        return COVARIANCES[kind]()  # type: ignore[no-any-return]
+        return COVARIANCES[kind]()
     return kind
 
 

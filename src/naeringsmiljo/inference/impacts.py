@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -128,7 +128,9 @@ class Multiplier(Protocol):
     """
 
     name: ClassVar[str]
-    weights: SpatialWeights
+
+    @property
+    def weights(self) -> SpatialWeights: ...
 
     def moments(self, rho: np.ndarray) -> np.ndarray: ...
 
@@ -870,6 +872,8 @@ def _linear_impacts(
     std_errors = None
     if inference is not None:
         grad = _gradients(coef, beta[0], theta[0], moments, None, len(params))
+        if cov is None:
+            raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
         cov_matrix = cov.loc[params.index, params.index].to_numpy()
         std_errors = coef.frame(_delta_std_errors(grad, cov_matrix))
     return Impacts(
@@ -916,7 +920,9 @@ def _lag_impacts(
     beta, theta = coef.values(values)
     cov_matrix = None
     if inference is not None:
-        cov_matrix = cov.loc[params.index, params.index].to_numpy()  # type: ignore[union-attr]
+        if cov is None:
+            raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
+        cov_matrix = cov.loc[params.index, params.index].to_numpy()
     if inference != "simulation":
         sample = None
     elif sample is None:
@@ -952,9 +958,18 @@ def _lag_impacts(
     if inference == "delta":
         derivatives = multiplier.derivatives(rho)
         grad = _gradients(coef, beta[0], theta[0], moments[0], derivatives, len(values))
-        std_errors = _delta_std_errors(grad, cov_matrix)
+        std_errors = _delta_std_errors(grad, cast(np.ndarray, cov_matrix))
     elif inference == "simulation":
-        simulation = _simulate(sample, values, cov_matrix, coef, multiplier, interval, draws)
+        # With simulation inference, the covariance is set and the sample drawn above.
+        simulation = _simulate(
+            cast(np.ndarray, sample),
+            values,
+            cast(np.ndarray, cov_matrix),
+            coef,
+            multiplier,
+            interval,
+            draws,
+        )
         std_errors = simulation.impacts.std(axis=0, ddof=1)
         notes += simulation.notes
     return Impacts(

@@ -6,6 +6,7 @@ All entropies are in bits (base-2 logarithms) and use :math:`0 \\log 0 = 0`.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ from naeringsmiljo.microdata import (
 #: 0, 1-4, 5-9, 10-19, 20-49, 50-99, 100-249 and 250 or more employees.
 SIZE_CLASS_EDGES: tuple[float, ...] = (0, 1, 5, 10, 20, 50, 100, 250)
 
-RegionGroups = Mapping[Hashable, Hashable] | pd.Series | Callable[[Hashable], Hashable]
+RegionGroups: TypeAlias = Mapping[Hashable, Hashable] | pd.Series | Callable[[Hashable], Hashable]
 """A map from region id to a larger area: a dict, a Series indexed by region, or a function."""
 
 
@@ -158,7 +159,7 @@ def actor_diversity(actors: pd.DataFrame, *, weight: Weighting = "count") -> pd.
     return region_frame(regions.labels, columns)
 
 
-def _size_classes(actors: pd.DataFrame, edges: Sequence[float]) -> Coded:
+def _size_classes(actors: pd.DataFrame, edges: Sequence[float] | np.ndarray) -> Coded:
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.size == 0 or np.any(np.diff(edges) <= 0):
         raise MicrodataError(f"size_classes must be increasing lower edges, got {list(edges)}.")
@@ -298,12 +299,17 @@ def triple_helix(
             f"by={by!r} is one of the dimensions; within each area that dimension is constant "
             "and T is zero. Use a finer geography as a dimension (e.g. 'region')."
         )
-    options = {"region_groups": region_groups, "level": level, "size_classes": size_classes}
-    coded = [_dimension(actors, name, **options) for name in dimensions]
+
+    def dimension(name: str) -> Coded:
+        return _dimension(
+            actors, name, region_groups=region_groups, level=level, size_classes=size_classes
+        )
+
+    coded = [dimension(name) for name in dimensions]
     if by is None:
         area = Coded(np.zeros(len(actors), dtype=np.int64), pd.Index(["all"], name="area"))
     else:
-        area = _dimension(actors, by, **options)
+        area = dimension(by)
     weights = actor_weights(actors, weight)
     columns: dict[str, np.ndarray] = {}
     subsets = [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2), (0, 1, 2)]

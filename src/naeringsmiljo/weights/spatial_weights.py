@@ -189,10 +189,12 @@ class SpatialWeights:
         src = frame[source].to_numpy()
         dst = frame[target].to_numpy()
         values = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=np.float64)
-        if ids is None:
-            ids = pd.Index(pd.unique(np.concatenate([src, dst]))).sort_values()
-        ids = pd.Index(ids)
-        rows, cols = ids.get_indexer(src), ids.get_indexer(dst)
+        index = (
+            pd.Index(pd.unique(np.concatenate([src, dst]))).sort_values()
+            if ids is None
+            else pd.Index(ids)
+        )
+        rows, cols = index.get_indexer(src), index.get_indexer(dst)
         unknown = np.concatenate([src[rows < 0], dst[cols < 0]])
         if unknown.size:
             raise IdMismatchError(
@@ -203,11 +205,11 @@ class SpatialWeights:
             raise WeightsError(
                 f"Self-links in the edge list: {_describe_ids(pd.unique(src[rows == cols]))}."
             )
-        n = len(ids)
+        n = len(index)
         matrix = sp.coo_array((values, (rows, cols)), shape=(n, n)).tocsr()
         if symmetric:
             matrix = matrix + matrix.T
-        return cls(sp.csr_array(matrix), ids, "o")
+        return cls(sp.csr_array(matrix), index, "o")
 
     @classmethod
     def from_collaboration(

@@ -155,7 +155,11 @@ def _chebyshev_traces(m: sp.csr_array, order: int, probes: int | None, seed: int
             cols = np.arange(start, min(start + _BLOCK, n))
             z = np.zeros((n, cols.size))
             z[cols, np.arange(cols.size)] = 1.0
-            total += _recurrence(m, z, order, lambda v, cols=cols: v[cols, np.arange(cols.size)])
+
+            def diagonal(v: np.ndarray, cols: np.ndarray = cols) -> np.ndarray:
+                return v[cols, np.arange(cols.size)]
+
+            total += _recurrence(m, z, order, diagonal)
         rows = total[None, :]
     else:
         if probes < 2:

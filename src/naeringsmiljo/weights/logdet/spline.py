@@ -76,7 +76,7 @@ class SplineLogDet:
         low, high = self.interval
         return np.log1p(-rho / high) + np.log1p(-rho / low)
 
-    def _singular_slope(self, rho: np.ndarray | float) -> np.ndarray:
+    def _singular_slope(self, rho: np.ndarray | float) -> np.ndarray | float:
         low, high = self.interval
         return -1.0 / (high - rho) - 1.0 / (low - rho)
 
