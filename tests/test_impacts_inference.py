@@ -518,7 +518,8 @@ def test_impacts_are_computed_from_the_parameter_draws() -> None:
     res = _fit("SDM")
     default = res.impacts(draws=300, seed=7)
     sample = res.parameter_draws(300, seed=7)
-    given = compute_impacts(
+    from_draws = functools.partial(
+        compute_impacts,
         res.params,
         res.spec.regressor_names,
         "W_",
@@ -527,36 +528,17 @@ def test_impacts_are_computed_from_the_parameter_draws() -> None:
         cov=res.cov,
         inference="simulation",
         seed=7,
-        sample=sample,
     )
     # identical arithmetic on identical draws
-    np.testing.assert_allclose(given.std_errors, default.std_errors, rtol=0, atol=0)
+    np.testing.assert_allclose(
+        from_draws(sample=sample).std_errors, default.std_errors, rtol=0, atol=0
+    )
     # draws spread twice as wide around the estimates: simulated s.e. about twice as large
     wider = res.params.to_numpy() + 2.0 * (sample - res.params.to_numpy())
     inside = wider[:, list(res.params.index).index("rho")] < 1.0
-    doubled = compute_impacts(
-        res.params,
-        res.spec.regressor_names,
-        "W_",
-        res.spec.weights,
-        "SDM",
-        cov=res.cov,
-        inference="simulation",
-        seed=7,
-        sample=wider[inside],
-    )
-    ratio = (doubled.std_errors / default.std_errors).to_numpy()
+    ratio = (from_draws(sample=wider[inside]).std_errors / default.std_errors).to_numpy()
     # the direct impacts are nearly linear in the draws: the ratio is close to 2 (rho's
     # nonlinearity moves the indirect and total ones more)
     np.testing.assert_allclose(ratio[:, 0], 2.0, rtol=0.1)
     with pytest.raises(ValueError, match="one column per parameter"):
-        compute_impacts(
-            res.params,
-            res.spec.regressor_names,
-            "W_",
-            res.spec.weights,
-            "SDM",
-            cov=res.cov,
-            inference="simulation",
-            sample=sample[:, :-1],
-        )
+        from_draws(sample=sample[:, :-1])

@@ -21,7 +21,7 @@ derivative rather than by a numerical optimiser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,38 @@ from naeringsmiljo.exceptions import SingularDesignError
 from naeringsmiljo.inference.covariance import IVInference
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
+
+
+# --------------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class TwoStageOptions:
+    """The options every estimator with a 2SLS step shares (spatial 2SLS, GS2SLS).
+
+    Attributes
+    ----------
+    w_lags : int
+        Spatial lags of X in the instruments beyond those in the model (R's default 2; spreg's 1).
+    cov : {"hom", "het", "hac"}
+        Covariance of the 2SLS estimates.
+    df_correction : bool
+        Divisor ``n - k`` (R ``stsls``) instead of ``n`` (spreg).
+    hac_kernel : scipy sparse array, optional
+        Kernel for ``cov="hac"`` (:func:`naeringsmiljo.inference.covariance.hac_kernel`).
+    """
+
+    w_lags: int = 2
+    cov: Literal["hom", "het", "hac"] = "hom"
+    df_correction: bool = False
+    hac_kernel: Any = None
+
+    def iv_covariance(self, iv: IVInference) -> np.ndarray:
+        """The chosen 2SLS covariance of the coefficients."""
+        return iv.covariance(self.cov, df_correction=self.df_correction, kernel=self.hac_kernel)
+
+    @property
+    def label(self) -> str:
+        """The covariance's label in the results."""
+        return f"2SLS, {self.cov}" + (" (divisor n-k)" if self.df_correction else "")
 
 
 # --------------------------------------------------------------------------- instruments
@@ -626,11 +658,6 @@ def moment_results(
         iv=iv,
         variant=variant,
     )
-
-
-def iv_label(cov: str, df_correction: bool) -> str:
-    """The label of a 2SLS covariance in the results."""
-    return f"2SLS, {cov}" + (" (divisor n-k)" if df_correction else "")
 
 
 def bounds_of(interval: tuple[float, float]) -> tuple[float, float]:

@@ -11,7 +11,7 @@ or the homoskedastic estimator of Kelejian & Prucha (1998) with the 1999 moments
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from naeringsmiljo.results.spatial import SpatialResults
 
 
 @dataclass(frozen=True)
-class GS2SLSOptions:
+class GS2SLSOptions(gmm.TwoStageOptions):
     """Options of GS2SLS.
 
     Attributes
@@ -30,21 +30,16 @@ class GS2SLSOptions:
     variant : {"het", "kp99"}
         Heteroskedasticity-robust moments and covariance (Arraiz et al. 2010), or the
         Kelejian & Prucha (1998/1999) estimator with a second-step 2SLS covariance.
-    w_lags : int
-        Spatial lags of X in the instruments beyond those in the model.
     max_iter : int
         Rounds of re-estimation of the ``"het"`` estimator.
-    cov, df_correction, hac_kernel :
-        The second-step 2SLS covariance of ``variant="kp99"`` (as for spatial 2SLS); the
-        ``"het"`` estimator carries its own.
+    w_lags, cov, df_correction, hac_kernel :
+        As for spatial 2SLS (:class:`~naeringsmiljo.estimators._moments.TwoStageOptions`);
+        ``cov``, ``df_correction`` and ``hac_kernel`` are the second-step covariance of
+        ``variant="kp99"``, the ``"het"`` estimator carries its own.
     """
 
     variant: Literal["het", "kp99"] = "het"
-    w_lags: int = 2
     max_iter: int = 1
-    cov: Literal["hom", "het", "hac"] = "hom"
-    df_correction: bool = False
-    hac_kernel: Any = None
 
 
 @register
@@ -100,18 +95,14 @@ class GeneralisedSpatialTwoStageLeastSquares:
             k = z.shape[1]
             iv = IVInference(IVProblem(h, est.extra["z"], est.innovations))
             covariance = est.cov
-            covariance[:k, :k] = iv.covariance(
-                options.cov, df_correction=options.df_correction, kernel=options.hac_kernel
-            )
+            covariance[:k, :k] = options.iv_covariance(iv)
             return gmm.moment_results(
                 problem,
                 est,
                 interval=interval,
                 intervals=intervals,
                 covariance=covariance,
-                cov_type="second-step "
-                + gmm.iv_label(options.cov, options.df_correction)
-                + "; none for lambda",
+                cov_type=f"second-step {options.label}; none for lambda",
                 optimizer=est.description + optimizer,
                 iv=iv,
                 variant="kp99",

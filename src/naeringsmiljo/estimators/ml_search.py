@@ -101,7 +101,6 @@ def fit_one_parameter(
         logdet=searched.name if searched is not None else None,
         logdet_error=lik.logdet_error_bound(*at(root)),
         interval=interval,
-        intervals={which: interval},
         optimizer="bounded Brent search, then Brent root of the analytic score",
         converged=converged,
         message=message,
@@ -259,7 +258,6 @@ def _interpolated_search(
         logdet=logdet.name,
         logdet_error=lik.logdet_error_bound(*at(estimate)),  # type: ignore[arg-type]
         interval=interval,
-        intervals={which: interval},
         optimizer=(
             "exact log-determinants at the maximisers of an interpolated likelihood "
             f"({len(points)} factorisations)"
@@ -359,7 +357,6 @@ def fit_two_parameters(
         logdet=lik.logdet.name if lik.logdet is not None else None,
         logdet_error=lik.logdet_error_bound(float(theta[0]), float(theta[1])),
         interval=interval,
-        intervals={"rho": interval, "lambda": error_interval},
         optimizer=f"{grid}x{grid} grid start, L-BFGS-B with analytic score, Newton root of the score",
         converged=converged,
         message=message,

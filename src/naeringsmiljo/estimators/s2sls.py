@@ -8,7 +8,7 @@ external instruments with their lags for endogenous regressors); covariances ``"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 
@@ -19,25 +19,9 @@ from naeringsmiljo.results.spatial import SpatialResults
 
 
 @dataclass(frozen=True)
-class S2SLSOptions:
-    """Options of spatial 2SLS.
-
-    Attributes
-    ----------
-    w_lags : int
-        Spatial lags of X in the instruments beyond those in the model (R's default 2).
-    cov : {"hom", "het", "hac"}
-        Covariance of the estimates.
-    df_correction : bool
-        Divisor ``n - k`` (R ``stsls``) instead of ``n`` (spreg).
-    hac_kernel : scipy sparse array, optional
-        Kernel for ``cov="hac"`` (:func:`naeringsmiljo.inference.covariance.hac_kernel`).
-    """
-
-    w_lags: int = 2
-    cov: Literal["hom", "het", "hac"] = "hom"
-    df_correction: bool = False
-    hac_kernel: Any = None
+class S2SLSOptions(gmm.TwoStageOptions):
+    """Options of spatial 2SLS: ``w_lags``, ``cov``, ``df_correction``, ``hac_kernel``
+    (:class:`~naeringsmiljo.estimators._moments.TwoStageOptions`)."""
 
 
 @register
@@ -72,9 +56,7 @@ class SpatialTwoStageLeastSquares:
         z = np.column_stack([spec.x, spec.lag("y", spec.y)])
         est = gmm.s2sls(spec.y, z, h)
         iv = IVInference(IVProblem(h, z, est.resid))
-        covariance = iv.covariance(
-            options.cov, df_correction=options.df_correction, kernel=options.hac_kernel
-        )
+        covariance = options.iv_covariance(iv)
         interval = spec.term_weights("y").parameter_interval()
         return gmm.moment_results(
             problem,
@@ -82,7 +64,7 @@ class SpatialTwoStageLeastSquares:
             interval=interval,
             intervals={"rho": interval},
             covariance=covariance,
-            cov_type=gmm.iv_label(options.cov, options.df_correction),
+            cov_type=options.label,
             optimizer=f"{est.description}; w_lags={options.w_lags}",
             iv=iv,
         )
