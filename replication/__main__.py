@@ -25,7 +25,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--output",
         type=Path,
         help="write tables/, figures/ and manifest.json under this directory instead of "
-        "paper/tables, paper/figures and replication/output",
+        "paper/tables, paper/figures and replication/output (a --fast run writes to "
+        "replication/output/fast unless told otherwise, leaving the full run's outputs alone)",
     )
     return parser.parse_args(argv)
 

@@ -128,11 +128,24 @@ def write_manifest(
     path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 
+#: Where a fast run writes when no --output is given: the committed tables, figures and manifest
+#: in paper/ and replication/output/ are those of the full run, and a quick run must not replace
+#: them (the folder is ignored by git).
+FAST_OUTPUT = ROOT / "replication" / "output" / "fast"
+
+
+def output_base(fast: bool, output: Path | None) -> Path | None:
+    """The directory of tables/, figures/ and manifest.json; None: the paper's own folders."""
+    if output is not None:
+        return output.resolve()
+    return FAST_OUTPUT if fast else None
+
+
 def main(*, fast: bool, only: list[str] | None, update_expected: bool, output: Path | None) -> int:
     """Run the steps; print progress and the check report; return the exit status."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ["SOURCE_DATE_EPOCH"] = "0"  # matplotlib: no timestamps in the PDFs
-    base = output.resolve() if output is not None else None
+    base = output_base(fast, output)
     ctx = Context(
         root=ROOT,
         tables=(base / "tables") if base else ROOT / "paper" / "tables",

@@ -119,3 +119,18 @@ def test_streams_are_independent_and_reproducible(tmp_path: Path) -> None:
     ctx = Context(root=ROOT, tables=tmp_path, figures=tmp_path, fast=True)
     assert ctx.rng("a").random() == ctx.rng("a").random()
     assert ctx.rng("a").random() != ctx.rng("b").random()
+
+
+def test_a_fast_run_leaves_the_committed_outputs_alone() -> None:
+    """The committed tables, figures and manifest are the full run's: without --output a fast
+    run writes to an ignored folder, a full run to the paper's own folders."""
+    from replication.runner import FAST_OUTPUT, output_base
+
+    assert output_base(fast=True, output=None) == FAST_OUTPUT
+    assert not FAST_OUTPUT.is_relative_to(ROOT / "paper")
+    assert output_base(fast=False, output=None) is None
+    assert output_base(fast=True, output=Path("x")) == Path("x").resolve()
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(FAST_OUTPUT / "manifest.json")], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0, "replication/output/fast/ must be ignored by git"
