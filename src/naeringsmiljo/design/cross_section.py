@@ -18,13 +18,22 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import IslandPolicy, MissingPolicy
-from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm, SpatialTerms, TermKind
+from naeringsmiljo.design.terms import (
+    LAG_PREFIX,
+    MAX_CHANNELS,
+    MIN_CHANNELS,
+    Combine,
+    SpatialTerm,
+    SpatialTerms,
+    TermKind,
+)
 from naeringsmiljo.exceptions import (
     FormulaError,
     IdMismatchError,
     IslandError,
     MissingDataError,
     SingularDesignError,
+    WeightsError,
 )
 from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
 
@@ -279,25 +288,46 @@ def assemble(
     durbin: Durbin,
     formula: str | None,
     dropped: dict[str, pd.Index],
+    combine: Combine = "convex",
 ) -> CrossSectionDesign:
     """Build the terms, add the Durbin lags and check the design.
 
     ``weights`` maps ``w`` (and ``w_error``, ``w_durbin`` when given) to matrices already
-    aligned with ``ids``; ``kinds`` are the model's terms with a parameter (``"y"``,
-    ``"error"``); the lags of X are a term when ``durbin`` selects regressors.
+    aligned with ``ids``, and each channel ``w[<name>]`` of a ``w`` given as a mapping;
+    ``kinds`` are the model's terms with a parameter (``"y"``, ``"error"``); the lags of X are a
+    term when ``durbin`` selects regressors.
+
+    With several matrices in ``w``, the first parametric term of the model (the lag of y, else
+    the error) combines them as ``combine`` says, and the lags of X (unless ``w_durbin`` gives
+    their own weights) are taken with every matrix, ``W_<channel>_<name>``: a convex
+    combination restricts them to ``sum_m gamma_m W_m X theta``, separate lags keep them free.
     """
-    main = weights["w"]
+    channels = tuple((key[2:-1], w) for key, w in weights.items() if key.startswith("w["))
+    main = channels[0][1] if channels else weights["w"]
     lagged = _durbin_columns(durbin, exog_names)
+    combined: TermKind | None = None
+    if channels and kinds:
+        combined = "y" if "y" in kinds else "error"
+    elif channels:  # no parametric term (SLX): the lags of X with every matrix
+        combine = "separate"
+
+    def term(kind: TermKind, own: str | None) -> SpatialTerm:
+        if kind == combined or (kind == "x" and own not in weights and channels):
+            return SpatialTerm(kind, main, channels=channels, combine=combine)
+        return SpatialTerm(kind, weights.get(own, main) if own else main)
+
     terms = SpatialTerms(
-        lag=SpatialTerm("y", main) if "y" in kinds else None,
-        error=SpatialTerm("error", weights.get("w_error", main)) if "error" in kinds else None,
-        durbin=SpatialTerm("x", weights.get("w_durbin", main)) if lagged else None,
+        lag=term("y", None) if "y" in kinds else None,
+        error=term("error", "w_error") if "error" in kinds else None,
+        durbin=term("x", "w_durbin") if lagged else None,
     )
     if lagged:
         cols = [exog_names.index(n) for n in lagged]
-        wx = terms.durbin.weights.sparse @ x[:, cols]  # type: ignore[union-attr]
-        x = np.column_stack([x, wx])
-        exog_names = exog_names + [LAG_PREFIX + n for n in lagged]
+        blocks = terms.durbin.channels or (("", terms.durbin.weights),)  # type: ignore[union-attr]
+        for channel, w in blocks:
+            x = np.column_stack([x, w.sparse @ x[:, cols]])
+            prefix = LAG_PREFIX + (f"{channel}_" if channel else "")
+            exog_names = exog_names + [prefix + n for n in lagged]
     check_rank(x, exog_names)
     all_dropped = pd.Index([]).append([v for v in dropped.values()]) if dropped else pd.Index([])
     return CrossSectionDesign(
@@ -315,10 +345,18 @@ def assemble(
     )
 
 
+Weights = SpatialWeights | Mapping[str, SpatialWeights]
+
+
 def _weights_arguments(
-    w: SpatialWeights, w_error: SpatialWeights | None, w_durbin: SpatialWeights | None
+    w: Weights, w_error: SpatialWeights | None, w_durbin: SpatialWeights | None
 ) -> dict[str, SpatialWeights]:
-    given = {"w": w, "w_error": w_error, "w_durbin": w_durbin}
+    """The weights by argument name; the channels of ``w={"geo": W1, ...}`` as ``w[geo]``."""
+    given: dict[str, SpatialWeights | None] = {"w_error": w_error, "w_durbin": w_durbin}
+    if isinstance(w, Mapping):
+        given.update(_channels(w))
+    else:
+        given["w"] = w
     for name, value in given.items():
         if value is not None and not isinstance(value, SpatialWeights):
             raise TypeError(
@@ -328,14 +366,62 @@ def _weights_arguments(
     return {name: value for name, value in given.items() if value is not None}
 
 
+def _row_stochastic(weights: SpatialWeights) -> bool:
+    """Every row with neighbours sums to one (to rounding), and no weight is negative."""
+    w = weights.sparse
+    sums = np.asarray(w.sum(axis=1)).ravel()
+    # 1e-10: the rounding of one division per weight, far below any other transform's row sums
+    linked = sums != 0
+    return bool(np.all(w.data >= 0) and np.allclose(sums[linked], 1.0, rtol=0.0, atol=1e-10))
+
+
+def _channels(w: Mapping[str, SpatialWeights]) -> dict[str, SpatialWeights]:
+    """Check the matrices of a combined term: 2 to 4, named, distinct, row-standardised."""
+    if not MIN_CHANNELS <= len(w) <= MAX_CHANNELS:
+        raise WeightsError(
+            f"w= combines {MIN_CHANNELS} to {MAX_CHANNELS} weights matrices, got {len(w)}; pass "
+            "one SpatialWeights for a single matrix."
+        )
+    for name in w:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise WeightsError(
+                f"The matrices of w= need names that are identifiers (they name the parameters "
+                f"gamma_<name>), got {name!r}."
+            )
+    items = list(w.items())
+    for i, (name, weights) in enumerate(items):
+        if not isinstance(weights, SpatialWeights):
+            continue  # the type check names it
+        if not _row_stochastic(weights):
+            raise WeightsError(
+                f"w[{name!r}] is not row-standardised. A combination of several matrices needs "
+                "each one row-standardised: then every mix is row-stochastic and the parameter "
+                "space (|rho| < 1, or sum |rho_m| < 1 for separate lags) is known. Pass "
+                f"w[{name!r}].row_standardize()."
+            )
+        for other, previous in items[:i]:
+            if (
+                isinstance(previous, SpatialWeights)
+                and previous.n == weights.n
+                and set(previous.ids) == set(weights.ids)
+                and previous.equals(weights.reorder(previous.ids), atol=1e-12)
+            ):
+                raise WeightsError(
+                    f"w[{name!r}] and w[{other!r}] are the same matrix; the mix of a matrix with "
+                    "itself is not identified."
+                )
+    return {f"w[{name}]": weights for name, weights in items}
+
+
 def from_formula(
     formula: str,
     data: pd.DataFrame,
-    weights: SpatialWeights,
+    weights: Weights,
     *,
     kinds: Sequence[TermKind] = (),
     w_error: SpatialWeights | None = None,
     w_durbin: SpatialWeights | None = None,
+    combine: Combine = "convex",
     durbin: Durbin = False,
     id_column: str | None = None,
     missing: MissingPolicy = "raise",
@@ -396,6 +482,7 @@ def from_formula(
         aligned,
         ids,
         kinds=kinds,
+        combine=combine,
         durbin=durbin,
         formula=formula,
         dropped=dropped,
@@ -413,11 +500,12 @@ def from_formula(
 def from_arrays(
     y: Any,
     x: Any,
-    weights: SpatialWeights,
+    weights: Weights,
     *,
     kinds: Sequence[TermKind] = (),
     w_error: SpatialWeights | None = None,
     w_durbin: SpatialWeights | None = None,
+    combine: Combine = "convex",
     ids: Sequence[Hashable] | pd.Index | None = None,
     durbin: Durbin = False,
     add_intercept: bool = True,
@@ -431,6 +519,7 @@ def from_arrays(
     are then taken to be in the weights' order, which is the caller's explicit statement.
     """
     given = _weights_arguments(weights, w_error, w_durbin)
+    main = next(iter(given.values()))
     y_name = str(getattr(y, "name", None) or "y")
     if isinstance(x, pd.DataFrame):
         names = [str(c) for c in x.columns]
@@ -450,11 +539,11 @@ def from_arrays(
         x_arr = x_arr[:, None]
     if x_arr.shape[0] != y_arr.shape[0]:
         raise ValueError(f"y has {y_arr.shape[0]} rows but x has {x_arr.shape[0]}.")
-    if ids is None and y_arr.shape[0] != weights.n:
+    if ids is None and y_arr.shape[0] != main.n:
         raise ValueError(
-            f"{y_arr.shape[0]} observations for weights of {weights.n} units, and no ids."
+            f"{y_arr.shape[0]} observations for weights of {main.n} units, and no ids."
         )
-    index = weights.ids if ids is None else pd.Index(ids)
+    index = main.ids if ids is None else pd.Index(ids)
     if len(index) != y_arr.shape[0]:
         raise ValueError(f"{len(index)} ids for {y_arr.shape[0]} observations.")
     if add_intercept:
@@ -476,6 +565,7 @@ def from_arrays(
         aligned,
         kept,
         kinds=kinds,
+        combine=combine,
         durbin=durbin,
         formula=None,
         dropped=dropped,

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 TermKind = Literal["y", "error", "x"]
@@ -33,6 +35,17 @@ SYMBOLS: dict[TermKind, str] = {"y": "W y", "error": "W u", "x": "W X"}
 
 #: Prefix of the name of a spatially lagged regressor.
 LAG_PREFIX = "W_"
+
+Combine = Literal["convex", "separate"]
+"""How a term uses several weights matrices (Debarsy & LeSage 2018; Lee & Liu 2010):
+``"convex"`` lags by ``W_c = sum_m gamma_m W_m`` with one parameter and the mix ``gamma`` on the
+simplex; ``"separate"`` gives each matrix its own parameter (a higher-order lag)."""
+
+#: Prefix of the mix weights of a convex combination (``gamma_<channel>``).
+MIX_PREFIX = "gamma_"
+
+#: Fewest and most matrices a term may combine.
+MIN_CHANNELS, MAX_CHANNELS = 2, 4
 
 
 @dataclass(frozen=True)
@@ -49,14 +62,58 @@ class SpatialTerm:
 
     kind: TermKind
     weights: SpatialWeights
+    #: For a term that combines several matrices: ``(name, weights)`` pairs, in order; then
+    #: ``weights`` is the first of them, and only estimators that read the channels fit it.
+    channels: tuple[tuple[str, SpatialWeights], ...] = ()
+    combine: Combine | None = None
 
     @property
     def parameter(self) -> str | None:
         """``"rho"`` for the lag of y, ``"lambda"`` for the error, None for the lags of X."""
         return PARAMETERS[self.kind]
 
+    @property
+    def combined(self) -> bool:
+        """Whether the term combines several weights matrices."""
+        return bool(self.channels)
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [name for name, _ in self.channels]
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """The reported parameters of the term.
+
+        One matrix: ``["rho"]`` (or ``["lambda"]``). A convex combination: the parameter and
+        the mix, ``["rho", "gamma_geo", "gamma_collab"]``. Separate lags:
+        ``["rho_geo", "rho_collab"]``. The lags of X: none.
+        """
+        if self.parameter is None:
+            return []
+        if not self.combined:
+            return [self.parameter]
+        if self.combine == "convex":
+            return [self.parameter] + [MIX_PREFIX + c for c in self.channel_names]
+        return [f"{self.parameter}_{c}" for c in self.channel_names]
+
+    def coefficients(self, values: np.ndarray) -> np.ndarray:
+        """The coefficient of each matrix, ``delta_m``, from the reported parameter values.
+
+        ``rho gamma_m`` for a convex combination, ``rho_m`` for separate lags, ``[rho]`` for one
+        matrix; the term is then ``sum_m delta_m W_m``.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if self.combine == "convex":
+            return values[0] * values[1:]
+        return values
+
     def describe(self) -> str:
         label = self.parameter or "theta"
+        if self.combined:
+            parts = ", ".join(f"{name}: {w.describe()}" for name, w in self.channels)
+            how = "convex combination" if self.combine == "convex" else "separate lags"
+            return f"{label} {SYMBOLS[self.kind]} ({how}) of {parts}"
         return f"{label} {SYMBOLS[self.kind]}: {self.weights.describe()}"
 
 
@@ -77,8 +134,14 @@ class SpatialTerms:
 
     @property
     def parameters(self) -> list[str]:
-        """The spatial parameters, in order (among ``rho`` and ``lambda``)."""
-        return [t.parameter for t in self if t.parameter is not None]
+        """The reported spatial parameters, in order (``rho``, ``lambda``, and for a term that
+        combines several matrices its mix or its per-matrix parameters)."""
+        return [name for t in self for name in t.parameter_names]
+
+    @property
+    def combined(self) -> SpatialTerm | None:
+        """The term that combines several weights matrices, if any (at most one per model)."""
+        return next((t for t in self.parametric if t.combined), None)
 
     @property
     def parametric(self) -> list[SpatialTerm]:

@@ -149,6 +149,29 @@ def instrument_matrix(
     return h[:, keep], [labels[j] for j in keep]
 
 
+def channel_instruments(
+    x: np.ndarray, names: list[str], matrices: list[sp.csr_array], *, w_lags: int
+) -> np.ndarray:
+    """Instruments for a lag of y that combines several matrices (Lee & Liu 2010, s. 3;
+    Badinger & Egger 2011): X, then ``W_{m_1} ... W_{m_s} X_b`` for every word of length
+    ``s = 1..w_lags + 1`` over the matrices (of length 2 and more when X is already lagged by
+    each matrix), ``X_b`` the non-constant regressors that are not lags; columns in the span
+    of earlier ones are dropped. ``w_lags`` counts the orders as for one matrix.
+    """
+    if w_lags < 1:
+        raise ValueError(f"w_lags must be at least 1, got {w_lags}.")
+    base = [j for j, n in enumerate(names) if n != "Intercept" and not n.startswith("W_")]
+    if not base:
+        raise SingularDesignError("No exogenous regressor to lag: the model is not identified.")
+    columns = [x]
+    frontier = [x[:, base]]
+    for _ in range(w_lags):
+        frontier = [w @ block for block in frontier for w in matrices]
+        columns += frontier
+    h = np.column_stack(columns)
+    return h[:, _independent_columns(h)]
+
+
 def _independent_columns(h: np.ndarray) -> list[int]:
     """Indices of the columns of ``h`` not in the span of the earlier ones (order kept).
 

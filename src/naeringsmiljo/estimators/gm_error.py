@@ -49,6 +49,11 @@ class GMError:
 
     def check(self, problem: FitProblem) -> None:
         terms = problem.spec.terms
+        if terms.combined is not None:
+            raise ValueError(
+                f"{problem.name} combines several weights matrices; fit it by method='ml' "
+                "(spatial 2SLS takes a combined lag of y without an error term)."
+            )
         if terms.error is None or terms.lag is not None or problem.spec.endog:
             raise ValueError(
                 "The GM error estimators fit models with an error term, no lag of y and no "

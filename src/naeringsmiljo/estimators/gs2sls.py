@@ -52,6 +52,11 @@ class GeneralisedSpatialTwoStageLeastSquares:
 
     def check(self, problem: FitProblem) -> None:
         terms = problem.spec.terms
+        if terms.combined is not None:
+            raise ValueError(
+                f"{problem.name} combines several weights matrices; fit it by method='ml' "
+                "(spatial 2SLS takes a combined lag of y without an error term)."
+            )
         if terms.error is None or (terms.lag is None and not problem.spec.endog):
             raise ValueError(
                 "GS2SLS fits models with an error term and a lag of y (or endogenous "

@@ -19,6 +19,7 @@ import pandas as pd
 from naeringsmiljo._options import LogDetMethod
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.ml_channels import fit_channels
 from naeringsmiljo.estimators.ml_search import fit_fixed, fit_one_parameter, fit_two_parameters
 from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
 from naeringsmiljo.inference.covariance import (
@@ -73,6 +74,15 @@ class MaximumLikelihood:
                 f"{problem.name} cannot fix {unknown}; its spatial parameters: "
                 f"{problem.spatial_params}."
             )
+        if spec.terms.combined is not None:
+            if options.logdet not in ("auto", "lu"):
+                raise ValueError(
+                    "A term that combines several matrices is fitted with exact sparse LU "
+                    f"log-determinants (logdet='auto' or 'lu'), not {options.logdet!r}."
+                )
+            if not isinstance(options.cov, str):
+                raise ValueError("Give the covariance of a combined-weights fit by name.")
+            return fit_channels(problem, options.cov, fixed)
         estimator = covariance_estimator(options.cov)
         if estimator.name == "sandwich" and fixed:
             raise ValueError("The sandwich covariance is not defined with fixed parameters.")

@@ -7,7 +7,7 @@ external instruments with their lags for endogenous regressors); covariances ``"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +42,8 @@ class SpatialTwoStageLeastSquares:
 
     def fit(self, problem: FitProblem, options: S2SLSOptions) -> SpatialResults:
         spec = problem.spec
+        if spec.terms.combined is not None:
+            return _fit_combined(problem, options)
         h, _ = gmm.instrument_matrix(
             spec.x,
             spec.exog_names,
@@ -68,6 +70,64 @@ class SpatialTwoStageLeastSquares:
             optimizer=f"{est.description}; w_lags={options.w_lags}",
             iv=iv,
         )
+
+
+def _fit_combined(problem: FitProblem, options: S2SLSOptions) -> SpatialResults:
+    """Spatial 2SLS of a lag of y that combines several matrices.
+
+    ``sum_m delta_m W_m y`` is linear in ``delta``: separate lags are estimated directly (Lee &
+    Liu 2010), and a convex combination through ``rho = sum_m delta_m`` and
+    ``gamma_m = delta_m / rho``, with the delta method for their covariance (the mix is not
+    identified at ``rho = 0``). The lags of X with the mix (SDM, convex) make the model
+    nonlinear in ``gamma``; those are fitted by ML.
+    """
+    spec = problem.spec
+    term = spec.terms.combined
+    assert term is not None
+    durbin = spec.terms.durbin
+    if spec.endog:
+        raise ValueError("Spatial 2SLS with combined weights takes exogenous regressors only.")
+    if term.combine == "convex" and durbin is not None and durbin.combined:
+        raise ValueError(
+            "The lags of X with a convex combination, W_c X theta, are nonlinear in gamma; fit "
+            "this model by method='ml', or with combine='separate'."
+        )
+    matrices = [w.sparse for _, w in term.channels]
+    lagged = durbin is not None and durbin.combined
+    h = gmm.channel_instruments(
+        spec.x, spec.exog_names, matrices, w_lags=options.w_lags + int(lagged)
+    )
+    z = np.column_stack([spec.x] + [w @ spec.y for w in matrices])
+    est = gmm.s2sls(spec.y, z, h)
+    fitted = IVInference(IVProblem(h, z, est.resid))
+    covariance = options.iv_covariance(fitted)
+    iv: IVInference | None = fitted
+    k = spec.x.shape[1]
+    intervals = {name: (-1.0, 1.0) for name in term.parameter_names}
+    if term.combine == "convex":
+        delta = est.coefficients[k:]
+        rho = float(np.sum(delta))
+        jac = np.zeros((k + 1 + delta.size, k + delta.size))
+        jac[:k, :k] = np.eye(k)
+        jac[k, k:] = 1.0
+        jac[k + 1 :, k:] = (rho * np.eye(delta.size) - delta[:, None]) / rho**2
+        values = np.concatenate([est.coefficients[:k], [rho], delta / rho])
+        est = replace(est, coefficients=values)
+        covariance = jac @ covariance @ jac.T
+        intervals = {
+            name: (0.0, 1.0) if name.startswith("gamma_") else (-1.0, 1.0) for name in intervals
+        }
+        iv = None  # the covariance of (rho, gamma) is not a 2SLS block: refit to change it
+    return gmm.moment_results(
+        problem,
+        est,
+        interval=(-1.0, 1.0),
+        intervals=intervals,
+        covariance=covariance,
+        cov_type=options.label + ("; (rho, gamma) by the delta method" if iv is None else ""),
+        optimizer=f"{est.description}; instruments from every matrix; w_lags={options.w_lags}",
+        iv=iv,
+    )
 
 
 def _moment_estimator(problem: FitProblem) -> str:

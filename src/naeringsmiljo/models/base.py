@@ -18,7 +18,7 @@ The model orchestrates: ``fit(method=..., **options)`` finds the estimator in th
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -27,7 +27,7 @@ from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy
 from naeringsmiljo.design import cross_section
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.cross_section import Durbin
-from naeringsmiljo.design.terms import TermKind
+from naeringsmiljo.design.terms import Combine, TermKind
 from naeringsmiljo.estimators import parse_options, resolve
 from naeringsmiljo.estimators.base import Family
 from naeringsmiljo.results.spatial import SpatialResults
@@ -72,21 +72,42 @@ class SpatialModel:
         cls.has_lambda = "error" in cls.terms
 
     @classmethod
-    def _check_error_weights(cls, w_error: SpatialWeights | None) -> None:
+    def _check_weights(
+        cls,
+        w: SpatialWeights | Mapping[str, SpatialWeights],
+        w_error: SpatialWeights | None,
+        combine: Combine | None,
+    ) -> Combine:
         if w_error is not None and "error" not in cls.terms:
             raise ValueError(
                 f"{cls.__name__} has no error term; w_error= applies to SEM, SDEM, SAC and GNS."
             )
+        if not isinstance(w, Mapping):
+            if combine is not None:
+                raise ValueError(
+                    "combine= says how several weights matrices enter the model; give them as "
+                    'w={"geo": W1, "collab": W2}.'
+                )
+            return "convex"
+        if combine not in (None, "convex", "separate"):
+            raise ValueError(f"combine must be 'convex' or 'separate', got {combine!r}.")
+        if len(cls.terms) == 2 and w_error is None:
+            raise ValueError(
+                f"{cls.__name__} combines the matrices of w= in its lag of y; give the error "
+                "term's weights with w_error= (one matrix)."
+            )
+        return combine or "convex"
 
     @classmethod
     def from_formula(
         cls,
         formula: str,
         data: pd.DataFrame,
-        w: SpatialWeights,
+        w: SpatialWeights | Mapping[str, SpatialWeights],
         *,
         w_error: SpatialWeights | None = None,
         w_durbin: SpatialWeights | None = None,
+        combine: Combine | None = None,
         durbin: Durbin | None = None,
         id_column: str | None = None,
         missing: MissingPolicy = "raise",
@@ -102,14 +123,24 @@ class SpatialModel:
             For example ``"CRIME ~ INC + HOVAL"``; an intercept is included unless removed.
         data : pandas.DataFrame
             Units in rows, identified by the index or by ``id_column``.
-        w : SpatialWeights
+        w : SpatialWeights or mapping of str to SpatialWeights
             Weights whose ids are exactly the units of ``data`` (any order; aligned by id): the
-            weights of every spatial term unless given separately below.
+            weights of every spatial term unless given separately below. Several named,
+            row-standardised matrices, ``{"geo": W1, "collab": W2}`` (2 to 4), make the model's
+            lag of y (SAR, SDM, SAC, GNS) or error (SEM, SDEM) combine them as ``combine`` says,
+            and lag X with each of them (SDM, SDEM, SLX).
         w_error : SpatialWeights, optional
             Weights of the error term (``lambda W_2 u``) when they differ from ``w``: SAC and GNS
             with different matrices for the lag and the error (Anselin 1988, ch. 6).
         w_durbin : SpatialWeights, optional
             Weights of the lags of X (``W_3 X theta``) when they differ from ``w``.
+        combine : {"convex", "separate"}, optional
+            With several matrices in ``w``: ``"convex"`` (default) lags by
+            ``W_c = sum_m gamma_m W_m`` with the mix ``gamma`` on the simplex, estimated
+            (parameters ``rho`` and ``gamma_<name>``; Debarsy & LeSage 2018), and the lags of
+            X enter as ``W_c X theta``; ``"separate"`` gives each matrix its own parameter,
+            ``sum_m rho_m W_m y`` (``rho_<name>``; a higher-order lag, Lee & Liu 2010), and
+            each matrix its own lags of X (``W_<name>_<x>``).
         durbin : bool or list of str, optional
             Regressors that also enter lagged as ``W_<name>``: ``True`` for every non-constant
             regressor, a list for a subset, ``False`` for none. The model's default otherwise
@@ -142,7 +173,7 @@ class SpatialModel:
         >>> round(float(res.params["rho"]), 5)
         0.43102
         """
-        cls._check_error_weights(w_error)
+        how = cls._check_weights(w, w_error, combine)
         spec = cross_section.from_formula(
             formula,
             data,
@@ -150,6 +181,7 @@ class SpatialModel:
             kinds=cls.terms,
             w_error=w_error,
             w_durbin=w_durbin,
+            combine=how,
             durbin=cls.default_durbin if durbin is None else durbin,
             id_column=id_column,
             missing=missing,
@@ -165,10 +197,11 @@ class SpatialModel:
         cls,
         y: Any,
         x: Any,
-        w: SpatialWeights,
+        w: SpatialWeights | Mapping[str, SpatialWeights],
         *,
         w_error: SpatialWeights | None = None,
         w_durbin: SpatialWeights | None = None,
+        combine: Combine | None = None,
         ids: Sequence[Hashable] | pd.Index | None = None,
         durbin: Durbin | None = None,
         add_intercept: bool = True,
@@ -177,9 +210,10 @@ class SpatialModel:
     ) -> SpatialModel:
         """Specify the model by arrays or pandas objects (ids from ``ids`` or their index).
 
-        ``w_error`` and ``w_durbin`` as in :meth:`from_formula`.
+        ``w`` (one matrix or several), ``w_error``, ``w_durbin`` and ``combine`` as in
+        :meth:`from_formula`.
         """
-        cls._check_error_weights(w_error)
+        how = cls._check_weights(w, w_error, combine)
         spec = cross_section.from_arrays(
             y,
             x,
@@ -187,6 +221,7 @@ class SpatialModel:
             kinds=cls.terms,
             w_error=w_error,
             w_durbin=w_durbin,
+            combine=how,
             ids=ids,
             durbin=cls.default_durbin if durbin is None else durbin,
             add_intercept=add_intercept,

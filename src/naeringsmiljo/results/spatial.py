@@ -14,6 +14,7 @@ from scipy import stats
 from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
+from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
@@ -64,6 +65,11 @@ class SpatialResults:
         For spatial 2SLS and the Kelejian-Prucha GS2SLS: the 2SLS pieces their covariances need.
     variant : str or None
         The moment conditions of a GM error or GS2SLS fit (``"het"``, ``"hom"``, ``"kp99"``).
+    vertex_tests : pandas.DataFrame or None
+        For a convex combination of several weights matrices: the likelihood-ratio test of each
+        matrix alone (``loglik_alone``, ``LR``, ``pvalue`` from the chi-bar-square
+        distribution with ``weights``; see
+        :func:`naeringsmiljo.estimators.ml_channels.vertex_tests`).
     """
 
     model: str
@@ -79,9 +85,10 @@ class SpatialResults:
     sigma2_se: float | None = None
     fixed: tuple[str, ...] = ()
     family: str = "gaussian"
-    ml: MLInference | None = None
+    ml: MLInference | ChannelInference | None = None
     iv: IVInference | None = None
     variant: str | None = None
+    vertex_tests: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ inference
     @property
@@ -218,6 +225,8 @@ class SpatialResults:
             If rho lies outside the interval where ``I - rho W`` is invertible.
         """
         seed = seed_streams(seed).seed
+        if self.spec.terms.combined is not None or any(t.combined for t in self.spec.terms):
+            return self._channel_impacts(inference, draws, seed)
         sample = None
         if inference == "simulation" and "rho" in self.params.index:
             sample = self.parameter_draws(draws, seed=seed)
@@ -238,6 +247,68 @@ class SpatialResults:
             multiplier=multiplier,
             df_resid=self.df_resid,
             sample=sample,
+        )
+
+    def _channel_impacts(
+        self, inference: ImpactsInference | None, draws: int, seed: int | tuple[int, ...]
+    ) -> Any:
+        """Impacts of a model with combined weights, with the indirect impact by channel."""
+        from naeringsmiljo.inference.channels import channel_impacts
+
+        if not isinstance(self.ml, ChannelInference):
+            raise ValueError(  # noqa: TRY004 - a fit made by another estimator, not a bad type
+                "Impacts of a model with combined weights are computed from its ML fit "
+                "(method='ml')."
+            )
+        if inference not in (None, "simulation"):
+            raise ValueError("Impacts with combined weights use inference='simulation' or None.")
+        terms = self.spec.terms
+        lik = self.ml.lik
+        channel_term = next(t for t in terms if t.combined)
+        channels = channel_term.channel_names
+        regressors = self.spec.regressor_names
+        names = list(self.params.index)
+        beta_idx = [names.index(r) for r in regressors]
+        lag = terms.lag
+        lag_names = lag.parameter_names if lag is not None else []
+        lag_idx = [names.index(p) for p in lag_names]
+        durbin = terms.durbin
+        convex = channel_term.combine == "convex"
+        if durbin is not None and durbin.combined and not convex:
+            theta_idx = [
+                [
+                    names.index(f"{LAG_PREFIX}{c}_{r}") if f"{LAG_PREFIX}{c}_{r}" in names else -1
+                    for r in regressors
+                ]
+                for c in channels
+            ]
+        elif durbin is not None:
+            theta_idx = [
+                [names.index(LAG_PREFIX + r) if LAG_PREFIX + r in names else -1 for r in regressors]
+            ]
+        else:
+            theta_idx = []
+        mix_idx = [names.index("gamma_" + c) for c in channels] if convex else []
+        if lag is not None and not lag.combined:
+            raise ValueError("Impacts with combined weights need the combination in the lag of y.")
+
+        def coefficient(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            beta = values[beta_idx]
+            m = len(channels)
+            gamma = values[mix_idx] if convex else np.ones(m)
+            delta = lag.coefficients(values[lag_idx]) if lag is not None else np.zeros(m)
+            theta = np.zeros((m, len(regressors)))
+            if len(theta_idx) == m and not convex:
+                for j, row in enumerate(theta_idx):
+                    theta[j] = [values[i] if i >= 0 else 0.0 for i in row]
+            elif theta_idx:
+                common = np.array([values[i] if i >= 0 else 0.0 for i in theta_idx[0]])
+                theta = gamma[:, None] * common[None, :]
+            return beta, theta, delta
+
+        sample = self.parameter_draws(draws, seed=seed) if inference == "simulation" else None
+        return channel_impacts(
+            coefficient, self.params, sample, lik, regressors, channels, self.model, seed
         )
 
     def _impact_weights(self) -> Any:
@@ -264,6 +335,8 @@ class SpatialResults:
         """
         if int(draws) != draws or draws < 2:
             raise ValueError(f"draws must be an integer of at least 2, got {draws!r}.")
+        if isinstance(self.ml, ChannelInference):
+            return self.ml.draws(self.params.to_numpy(), int(draws), seed_streams(seed).draws)
         return normal_draws(
             self.params.to_numpy(), self.cov.to_numpy(), int(draws), seed_streams(seed).draws
         )
@@ -357,6 +430,13 @@ class SpatialResults:
             self.to_frame().to_string(float_format="{:.6f}".format),
             "=" * 78,
         ]
+        if self.vertex_tests is not None:
+            table = self.vertex_tests[["loglik_alone", "LR", "pvalue"]]
+            lines += [
+                "Each matrix alone (LR test, chi-bar-square p-value):",
+                table.to_string(float_format="{:.4f}".format),
+                "=" * 78,
+            ]
         return "\n".join(lines)
 
     def _weights_lines(self) -> list[str]:

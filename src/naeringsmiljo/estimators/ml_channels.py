@@ -1,0 +1,556 @@
+"""ML for models whose spatial term combines several weights matrices.
+
+The concentrated likelihood of :mod:`naeringsmiljo.likelihood.channels` is maximised over the
+free spatial parameters with SLSQP (scipy) under the linear constraints of the parameter space,
+with the analytic score, then polished by Newton steps on a central-difference Hessian of the
+score when the maximum is interior (the flat top of the likelihood otherwise leaves SLSQP
+1e-7 short). The parameter space:
+
+* a convex combination: ``|rho| < 1`` and ``gamma`` on the simplex. With row-standardised
+  matrices every mix ``W_c`` is row-stochastic, so ``I - rho W_c`` is invertible for
+  ``|rho| < 1``; as for one matrix above ``LANCZOS_EIGEN_LIMIT``, the lower end ``-1`` is
+  conservative (Debarsy & LeSage 2018 use the same interval);
+* separate lags: ``sum_m |rho_m| < 1``, which makes the spectral radius of
+  ``sum_m rho_m W_m`` less than one. It is the exact stationary region where every ``rho_m``
+  is positive (the row sums are then the largest eigenvalue) and a conservative one
+  elsewhere (Elhorst, Lacombe & Piras 2012 trace the exact region ray by ray);
+* a term with one matrix: its interval ``(1/omega_min, 1/omega_max)``.
+
+An estimate on an edge of that space (a ``gamma`` at zero, ``sum |rho_m|`` at one) is
+reported as not converged: the covariance assumes an interior estimate. For a convex
+combination the likelihood-ratio tests of each matrix alone (a vertex of the simplex) with
+their chi-bar-square p-values are computed with the fit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import scipy.optimize
+
+from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm
+from naeringsmiljo.estimators.base import FitProblem
+from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.inference.channels import (
+    ChannelInference,
+    chi_bar_square_pvalue,
+    chi_bar_square_weights,
+    constrained_covariance,
+)
+from naeringsmiljo.likelihood.channels import ChannelLikelihood, TermMap
+from naeringsmiljo.records import FitRecord
+from naeringsmiljo.results.spatial import SpatialResults
+
+#: Distance kept from the edges of the parameter space (relative): the log-determinant is
+#: infinite on them.
+_EDGE = 1e-9
+#: Slack below which an inequality of the parameter space counts as active.
+_ACTIVE = 1e-7
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """``a' theta + b >= 0`` (inequality) or ``= 0`` (a fixed parameter)."""
+
+    a: np.ndarray
+    b: float
+    what: str
+
+
+@dataclass
+class ChannelProblem:
+    """The likelihood, its parameter space and the names of the reported parameters."""
+
+    lik: ChannelLikelihood
+    terms: list[SpatialTerm]
+    maps: list[TermMap]
+    beta_names: list[str]
+    spatial_names: list[str]
+    bounds: list[tuple[float, float]]
+    inequalities: list[_Constraint]
+    equalities: list[_Constraint]
+
+    @property
+    def n_free(self) -> int:
+        return self.lik.n_free
+
+    def reported(self, theta: np.ndarray) -> np.ndarray:
+        out, pos = [], 0
+        for m in self.maps:
+            out.append(m.reported(theta[pos : pos + m.n_free]))
+            pos += m.n_free
+        return np.concatenate(out)
+
+    def reported_jacobian(self) -> np.ndarray:
+        """``d reported / d theta`` (block diagonal over the terms, constant)."""
+        rows = sum(m.n_reported for m in self.maps)
+        jac = np.zeros((rows, self.n_free))
+        r = c = 0
+        for m in self.maps:
+            jac[r : r + m.n_reported, c : c + m.n_free] = m.reported_jacobian()
+            r += m.n_reported
+            c += m.n_free
+        return jac
+
+    def reported_offset(self) -> np.ndarray:
+        return self.reported(np.zeros(self.n_free))
+
+
+def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
+    """The likelihood and parameter space of a model whose terms combine several matrices."""
+    spec = problem.spec
+    if spec.n_periods != 1:
+        raise ValueError("Combined weights are available for cross-sections.")
+    lag, error, durbin = spec.terms.lag, spec.terms.error, spec.terms.durbin
+    maps: list[TermMap] = []
+    terms: list[SpatialTerm] = []
+
+    def matrices(term: SpatialTerm | None) -> list:
+        if term is None:
+            return []
+        terms.append(term)
+        if term.combined:
+            maps.append(TermMap(term.combine or "convex", len(term.channels)))
+            return [w.sparse for _, w in term.channels]
+        maps.append(TermMap("single", 1))
+        return [term.weights.sparse]
+
+    lag_mats, error_mats = matrices(lag), matrices(error)
+    combined = spec.terms.combined
+    x, names = spec.x, list(spec.exog_names)
+    blocks: list[np.ndarray] = []
+    if durbin is not None and durbin.combined and combined is not None:
+        q = len(spec.lagged)
+        base = x.shape[1] - q * len(durbin.channels)
+        if combined.combine == "convex":
+            blocks = [x[:, base + j * q : base + (j + 1) * q] for j in range(len(durbin.channels))]
+            x = x[:, :base]
+            names = names[:base] + [LAG_PREFIX + v for v in spec.lagged]
+    lik = ChannelLikelihood(
+        spec.y,
+        x,
+        lag_mats,
+        error_mats,
+        maps[0] if lag is not None else None,
+        maps[-1] if error is not None else None,
+        durbin=blocks,
+    )
+    spatial = [name for t in terms for name in t.parameter_names]
+    unknown = sorted(set(fixed) - set(spatial))
+    if unknown:
+        raise ValueError(f"{problem.name} cannot fix {unknown}; its spatial parameters: {spatial}.")
+    bounds, inequalities = _space(terms, maps)
+    cp = ChannelProblem(lik, terms, maps, names, spatial, bounds, inequalities, [])
+    cp.equalities = _fixings(cp, fixed)
+    return cp
+
+
+def _space(
+    terms: list[SpatialTerm], maps: list[TermMap]
+) -> tuple[list[tuple[float, float]], list[_Constraint]]:
+    size = sum(m.n_free for m in maps)
+    bounds: list[tuple[float, float]] = []
+    inequalities: list[_Constraint] = []
+    pos = 0
+    for term, m in zip(terms, maps, strict=True):
+        p = term.parameter or "rho"
+        if m.shape == "single":
+            low, high = term.weights.parameter_interval()
+            bounds.append((low * (1 - _EDGE), high * (1 - _EDGE)))
+        elif m.shape == "convex":
+            bounds.append((-1 + _EDGE, 1 - _EDGE))
+            bounds += [(0.0, 1.0)] * (m.size - 1)
+            a = np.zeros(size)
+            a[pos + 1 : pos + m.n_free] = -1.0
+            last = term.parameter_names[-1]
+            inequalities.append(_Constraint(a, 1.0, f"{last} = 0"))
+        else:
+            bounds += [(-1 + _EDGE, 1 - _EDGE)] * m.size
+            for signs in itertools.product((1.0, -1.0), repeat=m.size):
+                a = np.zeros(size)
+                a[pos : pos + m.size] = -np.array(signs)
+                inequalities.append(_Constraint(a, 1.0 - _EDGE, f"sum |{p}_m| = 1"))
+        pos += m.n_free
+    return bounds, inequalities
+
+
+def _fixings(cp: ChannelProblem, fixed: Mapping[str, float]) -> list[_Constraint]:
+    """Each fixed reported parameter as a linear equality on ``theta``, checked for range."""
+    jac, offset = cp.reported_jacobian(), cp.reported_offset()
+    out = []
+    for name, value in fixed.items():
+        j = cp.spatial_names.index(name)
+        value = float(value)
+        if name.startswith("gamma_"):
+            if not 0.0 <= value <= 1.0:
+                raise ParameterSpaceError(f"{name} = {value} lies outside [0, 1] (the simplex).")
+        elif not -1.0 < value < 1.0 and any(m.shape != "single" for m in cp.maps):
+            raise ParameterSpaceError(f"{name} = {value} lies outside (-1, 1).")
+        out.append(_Constraint(jac[j], offset[j] - value, f"{name} = {value}"))
+    gammas = [n for n in fixed if n.startswith("gamma_")]
+    if gammas and sum(float(fixed[n]) for n in gammas) > 1.0 + 1e-12:
+        raise ParameterSpaceError(f"The fixed {gammas} sum to more than one.")
+    for name in gammas:  # a vertex: the other matrices' gamma are zero, as equalities
+        if float(fixed[name]) == 1.0:
+            for other in cp.spatial_names:
+                if other.startswith("gamma_") and other != name and other not in fixed:
+                    j = cp.spatial_names.index(other)
+                    out.append(_Constraint(jac[j], offset[j], f"{other} = 0"))
+    return out
+
+
+def _forced(cp: ChannelProblem, a: np.ndarray) -> bool:
+    """Whether ``a' theta`` is determined by the fixed values (``a`` in their row space)."""
+    if not cp.equalities:
+        return False
+    rows = np.array([c.a for c in cp.equalities])
+    coef = np.linalg.lstsq(rows.T, a, rcond=None)[0]
+    scale = max(1.0, float(np.linalg.norm(a)))
+    return bool(float(np.linalg.norm(rows.T @ coef - a)) < 1e-10 * scale)
+
+
+def _starts(cp: ChannelProblem) -> list[np.ndarray]:
+    """A small grid of starting points inside the parameter space."""
+    per_term: list[list[np.ndarray]] = []
+    for m in cp.maps:
+        if m.shape == "single":
+            per_term.append([np.array([v]) for v in (0.0, 0.4, 0.8)])
+        elif m.shape == "convex":
+            mixes = [np.full(m.size, 1.0 / m.size)]
+            mixes += [
+                np.where(np.arange(m.size) == j, 0.7, 0.3 / (m.size - 1)) for j in range(m.size)
+            ]
+            per_term.append([np.concatenate([[r], g[:-1]]) for r in (0.2, 0.5, 0.8) for g in mixes])
+        else:
+            base = [np.full(m.size, r / m.size) for r in (0.2, 0.5, 0.8)]
+            base += [np.where(np.arange(m.size) == j, 0.5, 0.1) for j in range(m.size)]
+            per_term.append(base)
+    starts = [np.concatenate(c) for c in itertools.product(*per_term)]
+    moved = [_satisfy(cp, s) for s in starts]
+    return [s for s in moved if s is not None]
+
+
+def _satisfy(cp: ChannelProblem, theta: np.ndarray) -> np.ndarray | None:
+    """``theta`` moved onto the fixed parameters' equalities (least change), if still feasible."""
+    if cp.equalities:
+        a = np.array([c.a for c in cp.equalities])
+        b = np.array([c.b for c in cp.equalities])
+        theta = theta - np.linalg.lstsq(a, a @ theta + b, rcond=None)[0]
+    low = np.array([lo for lo, _ in cp.bounds])
+    high = np.array([hi for _, hi in cp.bounds])
+    if np.any(theta < low - 1e-12) or np.any(theta > high + 1e-12):
+        return None
+    if any(c.a @ theta + c.b < 0 for c in cp.inequalities):
+        return None
+    return np.clip(theta, low, high)
+
+
+@dataclass(frozen=True)
+class ChannelEstimate:
+    theta: np.ndarray
+    beta: np.ndarray
+    sigma2: float
+    loglik: float
+    innovations: np.ndarray
+    record: FitRecord
+    active: list[str]
+
+
+def maximise(cp: ChannelProblem) -> ChannelEstimate:
+    """Maximise the concentrated likelihood over the parameter space."""
+    lik = cp.lik
+    n = lik.n
+    starts = _starts(cp)
+    if not starts:
+        raise ParameterSpaceError("No point of the parameter space satisfies the fixed values.")
+    values = [lik.value(s) for s in starts]
+    start = starts[int(np.argmax(values))]
+
+    # The fixed values are eliminated: theta = start + N phi with N a basis of the null space
+    # of their equalities; the bounds and the other inequalities become linear constraints on
+    # phi (those the fixed values decide are dropped).
+    null = _null(cp)
+    rows = _inequality_rows(cp)
+    live = [(a @ null, a @ start + b) for a, b in rows if np.linalg.norm(a @ null) > 1e-12]
+
+    def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            value, score = lik.value_and_score(start + null @ phi)
+        except ParameterSpaceError:
+            return 1e10, np.zeros_like(phi)
+        return -value / n, -(null.T @ score) / n
+
+    if null.shape[1]:
+        result = scipy.optimize.minimize(
+            objective,
+            np.zeros(null.shape[1]),
+            jac=True,
+            method="SLSQP",
+            constraints=[
+                {"type": "ineq", "fun": (lambda f, a=a, b=b: a @ f + b), "jac": (lambda f, a=a: a)}
+                for a, b in live
+            ],
+            options={"ftol": 1e-15, "maxiter": 300},
+        )
+        theta = start + null @ np.asarray(result.x, dtype=np.float64)
+        success, status = bool(result.success), str(result.message)
+    else:
+        theta, success, status = start, True, "every spatial parameter fixed"
+    active = _active(cp, theta)
+    theta, polished = _polish(cp, theta, active)
+    prof = lik.profile(theta)
+    loglik = lik.value(theta)
+    score = lik.value_and_score(theta)[1]
+    interior = not active
+    free_score = _projected_score(cp, score, active)
+    converged = (success or polished) and interior and free_score < 1e-5 * np.sqrt(n)
+    if not interior:
+        message = (
+            f"the estimate lies on the edge of the parameter space ({', '.join(active)}); "
+            "the standard errors assume an interior estimate"
+        )
+    elif converged:
+        message = f"score root found (|projected score| = {free_score:.1e})"
+    else:
+        message = f"SLSQP: {status}; |projected score| = {free_score:.1e}"
+    record = FitRecord(
+        method="ml",
+        logdet="lu (combined weights: one sparse LU per evaluation)",
+        optimizer="SLSQP with the analytic score, then Newton steps",
+        converged=converged,
+        message=message,
+        score=tuple(float(s) for s in score),
+        evaluations=lik.evaluations,
+    )
+    return ChannelEstimate(theta, prof.beta, prof.sigma2, loglik, prof.innovations, record, active)
+
+
+def _null(cp: ChannelProblem) -> np.ndarray:
+    """A basis of the directions the fixed values leave free."""
+    if not cp.equalities:
+        return np.eye(cp.n_free)
+    return scipy.linalg.null_space(np.array([c.a for c in cp.equalities]))
+
+
+def _inequality_rows(cp: ChannelProblem) -> list[tuple[np.ndarray, float]]:
+    """Every bound and inequality of the parameter space as ``a' theta + b >= 0``."""
+    rows = [(c.a, c.b) for c in cp.inequalities]
+    for j, (low, high) in enumerate(cp.bounds):
+        unit = np.eye(cp.n_free)[j]
+        rows += [(unit, -low), (-unit, high)]
+    return rows
+
+
+def _active(cp: ChannelProblem, theta: np.ndarray) -> list[str]:
+    """The edges of the parameter space (not fixed values) the estimate lies on."""
+    found = []
+    for c in cp.inequalities:
+        if c.a @ theta + c.b < _ACTIVE and not _forced(cp, c.a):
+            found.append(c.what)
+    pos = 0
+    for term, m in zip(cp.terms, cp.maps, strict=True):
+        names = term.parameter_names
+        for j in range(m.n_free):
+            low, high = cp.bounds[pos + j]
+            unit = np.zeros(cp.n_free)
+            unit[pos + j] = 1.0
+            if _forced(cp, unit):
+                continue
+            if theta[pos + j] - low < _ACTIVE or high - theta[pos + j] < _ACTIVE:
+                found.append(f"{names[j]} = {theta[pos + j]:.6g}")
+        pos += m.n_free
+    return found
+
+
+def _projected_score(cp: ChannelProblem, score: np.ndarray, active: list[str]) -> float:
+    """Size of the score in the directions the fixed values leave free."""
+    return float(np.max(np.abs(_null(cp).T @ score), initial=0.0))
+
+
+def _polish(cp: ChannelProblem, theta: np.ndarray, active: list[str]) -> tuple[np.ndarray, bool]:
+    """Newton steps on the free directions from an interior SLSQP solution."""
+    if active:
+        return theta, False
+    lik = cp.lik
+    null = _null(cp)
+    if null.shape[1] == 0:
+        return theta, True
+    value = lik.value(theta)
+    for _ in range(6):
+        score = null.T @ lik.value_and_score(theta)[1]
+        hess = np.empty((null.shape[1], null.shape[1]))
+        for j in range(null.shape[1]):
+            h = 1e-5
+            up = lik.value_and_score(theta + h * null[:, j])[1]
+            down = lik.value_and_score(theta - h * null[:, j])[1]
+            hess[:, j] = null.T @ (up - down) / (2 * h)
+        hess = 0.5 * (hess + hess.T)
+        try:
+            step = -np.linalg.solve(hess, score)
+        except np.linalg.LinAlgError:
+            return theta, False
+        candidate = theta + null @ step
+        if _satisfy(cp, candidate) is None or np.any(
+            [c.a @ candidate + c.b < _ACTIVE for c in cp.inequalities]
+        ):
+            return theta, False
+        new = lik.value(candidate)
+        if new < value - 1e-12 * abs(value):
+            return theta, False
+        theta, value = candidate, new
+        if np.max(np.abs(step)) < 1e-11:
+            return theta, True
+    return theta, True
+
+
+def fit_channels(problem: FitProblem, cov: str, fixed: Mapping[str, float]) -> SpatialResults:
+    """Fit by ML a model whose spatial term combines several weights matrices."""
+    cp = build(problem, fixed)
+    est = maximise(cp)
+    if not est.record.converged:
+        warnings.warn(f"{problem.name}: {est.record.message}", ConvergenceWarning, stacklevel=4)
+    k = len(est.beta)
+    size = k + cp.n_free + 1
+    rows = [np.concatenate([np.zeros(k), c.a, [0.0]]) for c in cp.equalities]
+    constraints = np.array(rows) if rows else np.zeros((0, size))
+    n_rep = len(cp.spatial_names)
+    report = np.zeros((k + n_rep + 1, size))
+    report[:k, :k] = np.eye(k)
+    report[k : k + n_rep, k : k + cp.n_free] = cp.reported_jacobian()
+    report[-1, -1] = 1.0
+    inference = ChannelInference.evaluate(
+        cp.lik, est.beta, est.theta, est.sigma2, constraints, report, cov
+    )
+    full = inference.covariance()
+    names = cp.beta_names + cp.spatial_names
+    values = np.concatenate([est.beta, cp.reported(est.theta)])
+    held = [names.index(p) for p in _held(cp, fixed)]
+    for name, value in fixed.items():
+        values[names.index(name)] = value
+    if any(n.startswith("gamma_") and float(v) == 1.0 for n, v in fixed.items()):
+        for name in _held(cp, fixed):  # the vertex's other gammas are zero, not rounding
+            if name.startswith("gamma_") and name not in fixed:
+                values[names.index(name)] = 0.0
+    full[held, :] = 0.0  # exactly: the null-space basis leaves rounding in the fixed directions
+    full[:, held] = 0.0
+    intervals = _intervals(cp)
+    record = FitRecord(
+        **{
+            **est.record.__dict__,
+            "interval": intervals[cp.spatial_names[0]],
+            "intervals": intervals,
+        }
+    )
+    vertex = vertex_tests(cp, est, fixed) if _tests_apply(cp, fixed) else None
+    return SpatialResults(
+        model=problem.name,
+        params=pd.Series(values, index=names, name="estimate"),
+        cov=pd.DataFrame(full[:-1, :-1], index=names, columns=names),
+        sigma2=est.sigma2,
+        loglik=est.loglik,
+        spec=problem.spec,
+        record=record,
+        cov_type=inference.label,
+        innovations=est.innovations,
+        sigma2_se=float(np.sqrt(full[-1, -1])),
+        fixed=tuple(fixed),
+        family=problem.family,
+        ml=inference,
+        vertex_tests=vertex,
+    )
+
+
+def _held(cp: ChannelProblem, fixed: Mapping[str, float]) -> list[str]:
+    """Reported parameters the fixed values determine (a vertex fixes every gamma)."""
+    offset, jac = cp.reported_offset(), cp.reported_jacobian()
+    del offset
+    return [name for j, name in enumerate(cp.spatial_names) if _forced(cp, jac[j])]
+
+
+def _intervals(cp: ChannelProblem) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    pos = 0
+    for term, m in zip(cp.terms, cp.maps, strict=True):
+        for j, name in enumerate(term.parameter_names):
+            if name.startswith("gamma_"):
+                out[name] = (0.0, 1.0)
+            else:
+                low, high = cp.bounds[pos + min(j, m.n_free - 1)]
+                out[name] = (round(low, 8), round(high, 8))
+        pos += m.n_free
+    return out
+
+
+def _tests_apply(cp: ChannelProblem, fixed: Mapping[str, float]) -> bool:
+    return not fixed and any(m.shape == "convex" for m in cp.maps)
+
+
+def vertex_tests(
+    cp: ChannelProblem, est: ChannelEstimate, fixed: Mapping[str, float]
+) -> pd.DataFrame:
+    """Likelihood-ratio tests of each matrix alone (a vertex of the simplex).
+
+    The restricted fit holds ``gamma_m = 1`` (the single-matrix model). Under the null the
+    other ``gamma`` lie on the boundary of their space, so the LR statistic is chi-bar-square
+    with weights from their covariance at the restricted estimate
+    (:func:`~naeringsmiljo.inference.channels.chi_bar_square_weights`), not chi-square: for two
+    matrices, a 50:50 mixture of 0 and chi^2_1. The test assumes ``rho != 0``: at ``rho = 0``
+    the mix is not identified (Davies 1977).
+    """
+    term = next(t for t, m in zip(cp.terms, cp.maps, strict=True) if m.shape == "convex")
+    gammas = [n for n in term.parameter_names if n.startswith("gamma_")]
+    rows = []
+    for name in gammas:
+        restricted = build_like(cp, {name: 1.0})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r_est = maximise(restricted)
+        statistic = max(0.0, 2.0 * (est.loglik - r_est.loglik))
+        k = len(r_est.beta)
+        info_cov = _unconstrained_reported_cov(cp, r_est)
+        others = [cp.spatial_names.index(g) for g in gammas if g != name]
+        block = info_cov[np.ix_([k + j for j in others], [k + j for j in others])]
+        try:
+            weights = chi_bar_square_weights(block)
+            pvalue = chi_bar_square_pvalue(statistic, block)
+        except (np.linalg.LinAlgError, ValueError):
+            weights, pvalue = np.full(len(others) + 1, np.nan), float("nan")
+        rows.append(
+            {
+                "matrix": name.removeprefix("gamma_"),
+                "loglik_alone": r_est.loglik,
+                "LR": statistic,
+                "df_max": len(others),
+                "pvalue": pvalue,
+                "weights": tuple(float(w) for w in weights),
+            }
+        )
+    return pd.DataFrame(rows).set_index("matrix")
+
+
+def build_like(cp: ChannelProblem, fixed: Mapping[str, float]) -> ChannelProblem:
+    """The same problem with other fixed values."""
+    out = ChannelProblem(
+        cp.lik, cp.terms, cp.maps, cp.beta_names, cp.spatial_names, cp.bounds, cp.inequalities, []
+    )
+    out.equalities = _fixings(out, fixed)
+    return out
+
+
+def _unconstrained_reported_cov(cp: ChannelProblem, est: ChannelEstimate) -> np.ndarray:
+    from naeringsmiljo.inference.channels import channel_information
+
+    info, _ = channel_information(cp.lik, est.beta, est.theta, est.sigma2)
+    k = len(est.beta)
+    cov = constrained_covariance(info, np.zeros((0, info.shape[0])))
+    n_rep = len(cp.spatial_names)
+    report = np.zeros((k + n_rep, info.shape[0]))
+    report[:k, :k] = np.eye(k)
+    report[k:, k : k + cp.n_free] = cp.reported_jacobian()
+    return report @ cov @ report.T

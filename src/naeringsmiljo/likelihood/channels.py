@@ -1,0 +1,433 @@
+"""The Gaussian likelihood of models whose spatial terms combine several weights matrices.
+
+The model is
+
+.. math::
+
+    A y = Z(\\gamma)\\beta + B^{-1}\\varepsilon, \\qquad
+    A = I - \\sum_m \\delta^A_m W^A_m, \\qquad B = I - \\sum_l \\delta^B_l W^B_l,
+
+where the coefficients ``delta`` of the matrices of each term are functions of its free
+parameters (:class:`TermMap`): ``rho gamma_m`` for a convex combination
+``rho W_c = rho sum_m gamma_m W_m`` (Debarsy & LeSage 2018; Hazir, LeSage & Autant-Bernard
+2018), ``rho_m`` for separate lags (a higher-order lag, Lee & Liu 2010; Elhorst, Lacombe &
+Piras 2012), ``rho`` for one matrix. ``Z(gamma) = [X, sum_m gamma_m W_m X_d]`` when the lags of
+X use the combination (SDM, SDEM); otherwise ``Z = X``. ``beta`` and ``sigma^2`` are
+concentrated out as in :mod:`naeringsmiljo.likelihood.gaussian`:
+
+.. math::
+
+    \\ell_c(\\theta) = -\\tfrac{n}{2}\\left(\\ln 2\\pi + 1 + \\ln\\hat\\sigma^2(\\theta)\\right)
+        + \\ln|A| + \\ln|B|.
+
+The log-determinants are exact, from sparse LU factorisations of ``A`` on the union of the
+matrices' patterns, ordered once (:class:`CombinedLogDet`); their gradient in ``delta`` is
+``-tr(A^{-1} W_m)``, the complex-step derivative of the same factorisation in the direction
+``W_m``. The one-matrix likelihood (:class:`~naeringsmiljo.likelihood.gaussian.ConcentratedLikelihood`)
+keeps its eigenvalue, Cholesky and trace machinery; this one is written for a parameter
+vector of any length, which the one-matrix path's cross-product tricks do not allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.weights.logdet.lu import COMPLEX_STEP, fill_reducing_order
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+TermShape = Literal["single", "convex", "separate"]
+
+
+@dataclass(frozen=True)
+class TermMap:
+    """How the free parameters of one spatial term give the coefficient of each of its matrices.
+
+    Free parameters: ``(rho,)`` for one matrix; ``(rho, gamma_1, ..., gamma_{M-1})`` for a
+    convex combination (``gamma_M = 1 - sum`` is implied); ``(rho_1, ..., rho_M)`` for
+    separate lags. Reported parameters: the same, with every ``gamma`` for a combination.
+    """
+
+    shape: TermShape
+    size: int  # number of matrices
+
+    @property
+    def n_free(self) -> int:
+        return self.size if self.shape != "single" else 1
+
+    @property
+    def n_reported(self) -> int:
+        return self.size + 1 if self.shape == "convex" else self.n_free
+
+    def mix(self, free: np.ndarray) -> np.ndarray:
+        """``gamma`` (all M) of a convex combination; ones for the other shapes."""
+        if self.shape != "convex":
+            return np.ones(self.size)
+        return np.append(free[1:], 1.0 - np.sum(free[1:]))
+
+    def mix_jacobian(self) -> np.ndarray:
+        """``d gamma / d free``, ``(M, n_free)`` (constant)."""
+        jac = np.zeros((self.size, self.n_free))
+        if self.shape == "convex":
+            jac[:-1, 1:] = np.eye(self.size - 1)
+            jac[-1, 1:] = -1.0
+        return jac
+
+    def coefficients(self, free: np.ndarray) -> np.ndarray:
+        """``delta_m``, the coefficient of each matrix."""
+        if self.shape == "convex":
+            return free[0] * self.mix(free)
+        return np.asarray(free, dtype=np.float64)
+
+    def jacobian(self, free: np.ndarray) -> np.ndarray:
+        """``d delta / d free``, ``(M, n_free)``."""
+        if self.shape != "convex":
+            return np.eye(self.size)
+        jac = free[0] * self.mix_jacobian()
+        jac[:, 0] = self.mix(free)
+        return jac
+
+    def reported(self, free: np.ndarray) -> np.ndarray:
+        if self.shape == "convex":
+            return np.concatenate([free[:1], self.mix(free)])
+        return np.asarray(free, dtype=np.float64)
+
+    def reported_jacobian(self) -> np.ndarray:
+        """``d reported / d free`` (constant: the reported parameters are linear in the free)."""
+        if self.shape != "convex":
+            return np.eye(self.n_free)
+        jac = np.zeros((self.n_reported, self.n_free))
+        jac[0, 0] = 1.0
+        jac[1:, :] = self.mix_jacobian()
+        return jac
+
+    def free_from_reported(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        return values[:-1] if self.shape == "convex" else values
+
+
+@dataclass
+class CombinedLogDet:
+    """Exact ``ln|I - sum_m delta_m W_m|`` and its gradient in ``delta``.
+
+    A fill-reducing ordering of the union of the patterns is computed once
+    (:func:`~naeringsmiljo.weights.logdet.lu.fill_reducing_order`) and every matrix is
+    permuted once and laid on the union pattern, so that each evaluation is one numerical LU
+    factorisation (SuperLU, natural order). The gradient ``-tr(A^{-1} W_m)`` is the complex-step
+    derivative (Squire & Trapp 1998) of the factorisation of ``A - i h W_m``: one complex
+    factorisation per matrix, exact to rounding, without an inverse.
+    """
+
+    matrices: list[sp.csr_array]
+    _data: np.ndarray = field(init=False, repr=False)
+    _pattern: sp.csc_array = field(init=False, repr=False)
+    _identity: np.ndarray = field(init=False, repr=False)
+    _recent: dict[tuple[float, ...], tuple[float, np.ndarray | None]] = field(
+        init=False, default_factory=dict, repr=False
+    )
+    factorisations: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        union = sp.csr_array(sum(abs(sp.csr_array(m)) for m in self.matrices))
+        order = fill_reducing_order(union)
+        n = union.shape[0]
+        pattern = sp.csc_array(sp.identity(n, format="csr") + union[order][:, order])
+        pattern.sort_indices()
+        keys = _keys(pattern)
+        data = np.zeros((len(self.matrices), pattern.nnz))
+        for j, m in enumerate(self.matrices):
+            ordered = sp.csc_array(sp.csr_array(m)[order][:, order])
+            ordered.sum_duplicates()
+            data[j, np.searchsorted(keys, _keys(ordered))] = ordered.data
+        self._data = data
+        self._pattern = pattern
+        diag = np.zeros(pattern.nnz)
+        rows = pattern.indices
+        cols = np.repeat(np.arange(n), np.diff(pattern.indptr))
+        diag[rows == cols] = 1.0
+        self._identity = diag
+
+    @property
+    def n(self) -> int:
+        return int(self._pattern.shape[0])
+
+    def _factor(self, values: np.ndarray) -> np.ndarray:
+        matrix = sp.csc_array(
+            (values, self._pattern.indices, self._pattern.indptr), shape=self._pattern.shape
+        )
+        self.factorisations += 1
+        try:
+            lu = splu(matrix, permc_spec="NATURAL")
+        except RuntimeError as err:
+            raise ParameterSpaceError(
+                "I - sum_m delta_m W_m is singular at these parameters."
+            ) from err
+        return lu.U.diagonal()
+
+    def _a(self, delta: np.ndarray) -> np.ndarray:
+        return self._identity - delta @ self._data
+
+    def value(self, delta: np.ndarray) -> float:
+        key = tuple(float(d) for d in delta)
+        if key not in self._recent:
+            diag = self._factor(self._a(np.asarray(delta, dtype=np.float64)))
+            self._remember(key, float(np.sum(np.log(np.abs(diag)))), None)
+        return self._recent[key][0]
+
+    def value_and_gradient(self, delta: np.ndarray) -> tuple[float, np.ndarray]:
+        """``ln|A|`` and ``d ln|A| / d delta_m = -tr(A^{-1} W_m)``."""
+        delta = np.asarray(delta, dtype=np.float64)
+        key = tuple(float(d) for d in delta)
+        cached = self._recent.get(key)
+        if cached is not None and cached[1] is not None:
+            return cached[0], cached[1]
+        base = self._a(delta)
+        grad = np.empty(len(self.matrices))
+        value = 0.0
+        for j in range(len(self.matrices)):
+            diag = self._factor(base - 1j * COMPLEX_STEP * self._data[j])
+            value = float(np.sum(np.log(np.abs(diag.real))))
+            grad[j] = float(np.sum(diag.imag / diag.real) / COMPLEX_STEP)
+        self._remember(key, value, grad)
+        return value, grad
+
+    def _remember(self, key: tuple[float, ...], value: float, grad: np.ndarray | None) -> None:
+        if len(self._recent) >= 16:
+            self._recent.pop(next(iter(self._recent)))
+        self._recent[key] = (value, grad)
+
+
+def _keys(matrix: sp.csc_array) -> np.ndarray:
+    """Linear position ``col * n + row`` of every stored entry of a CSC matrix with sorted indices."""
+    matrix.sort_indices()
+    n = matrix.shape[0]
+    cols = np.repeat(np.arange(matrix.shape[1], dtype=np.int64), np.diff(matrix.indptr))
+    return cols * n + matrix.indices.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The likelihood's pieces at one parameter vector."""
+
+    beta: np.ndarray
+    innovations: np.ndarray  # e = B(Ay - Z beta)
+    errors: np.ndarray  # u = Ay - Z beta
+    sigma2: float
+    z: np.ndarray  # Z(gamma)
+    bz: np.ndarray  # B Z
+
+
+@dataclass
+class ChannelLikelihood:
+    """Concentrated and full log-likelihood of a model with combined weights.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Outcome.
+    x : numpy.ndarray
+        Regressors that do not depend on the mix (with any lags of X that have fixed weights).
+    lag, error : list of sparse arrays
+        The matrices of the lag of y and of the error term (empty when the model has none).
+    lag_map, error_map : TermMap or None
+        How each term's free parameters give its matrices' coefficients.
+    durbin : list of numpy.ndarray
+        ``W_m X_d`` for each matrix of the combined term when the lags of X enter as
+        ``W_c X theta`` (convex combinations of SDM and SDEM); empty otherwise.
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    lag: list[sp.csr_array]
+    error: list[sp.csr_array]
+    lag_map: TermMap | None
+    error_map: TermMap | None
+    durbin: list[np.ndarray] = field(default_factory=list)
+    evaluations: int = 0
+
+    def __post_init__(self) -> None:
+        self.n = int(self.y.shape[0])
+        self.lag_y = [w @ self.y for w in self.lag]
+        self.lag_logdet = CombinedLogDet(self.lag) if self.lag else None
+        self.error_logdet = CombinedLogDet(self.error) if self.error else None
+        if self.durbin and (self.mix_map is None or self.mix_map.shape != "convex"):
+            raise ValueError("Lags of X with the mix need a convex combination.")
+
+    # ---------------------------------------------------------------- parameters
+    @property
+    def n_lag(self) -> int:
+        return self.lag_map.n_free if self.lag_map else 0
+
+    @property
+    def n_free(self) -> int:
+        return self.n_lag + (self.error_map.n_free if self.error_map else 0)
+
+    @property
+    def mix_map(self) -> TermMap | None:
+        """The combined term whose mix lags X (the lag of y's, else the error's)."""
+        for m in (self.lag_map, self.error_map):
+            if m is not None and m.shape == "convex":
+                return m
+        return None
+
+    @property
+    def mix_slice(self) -> slice:
+        if self.lag_map is not None and self.lag_map.shape == "convex":
+            return slice(0, self.n_lag)
+        return slice(self.n_lag, self.n_free)
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return theta[: self.n_lag], theta[self.n_lag :]
+
+    def coefficients(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lag, err = self.split(theta)
+        d_a = self.lag_map.coefficients(lag) if self.lag_map else np.zeros(0)
+        d_b = self.error_map.coefficients(err) if self.error_map else np.zeros(0)
+        return d_a, d_b
+
+    def jacobians(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``d delta^A / d theta`` and ``d delta^B / d theta`` over the whole vector."""
+        lag, err = self.split(theta)
+        j_a = np.zeros((len(self.lag), self.n_free))
+        j_b = np.zeros((len(self.error), self.n_free))
+        if self.lag_map:
+            j_a[:, : self.n_lag] = self.lag_map.jacobian(lag)
+        if self.error_map:
+            j_b[:, self.n_lag :] = self.error_map.jacobian(err)
+        return j_a, j_b
+
+    @property
+    def n_beta(self) -> int:
+        return int(self.x.shape[1]) + (self.durbin[0].shape[1] if self.durbin else 0)
+
+    # ---------------------------------------------------------------- pieces
+    def design(self, theta: np.ndarray) -> np.ndarray:
+        """``Z(gamma)``: X, then the lags of X with the current mix."""
+        if not self.durbin:
+            return self.x
+        gamma = self.mix_map.mix(theta[self.mix_slice])  # type: ignore[union-attr]
+        lagged = sum(g * d for g, d in zip(gamma, self.durbin, strict=True))
+        return np.column_stack([self.x, lagged])
+
+    def design_derivatives(self, theta: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """``(dZ/d theta_j) beta`` for every free parameter, ``(n, n_free)``."""
+        out = np.zeros((self.n, self.n_free))
+        if not self.durbin:
+            return out
+        theta_x = beta[self.x.shape[1] :]
+        jac = self.mix_map.mix_jacobian()  # type: ignore[union-attr]
+        pieces = np.column_stack([d @ theta_x for d in self.durbin])  # W_m X_d theta
+        out[:, self.mix_slice] = pieces @ jac
+        return out
+
+    def filter_error(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``B v``."""
+        _, d_b = self.coefficients(theta)
+        out = np.array(v, dtype=np.float64, copy=True)
+        for d, w in zip(d_b, self.error, strict=True):
+            out -= d * (w @ v)
+        return out
+
+    def filter_lag(self, theta: np.ndarray) -> np.ndarray:
+        """``A y``."""
+        d_a, _ = self.coefficients(theta)
+        out = self.y.copy()
+        for d, wy in zip(d_a, self.lag_y, strict=True):
+            out -= d * wy
+        return out
+
+    def residuals(
+        self, theta: np.ndarray, beta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``e = B(Ay - Z beta)``, ``u = Ay - Z beta``, ``Z`` and ``B Z`` at given beta."""
+        z = self.design(theta)
+        u = self.filter_lag(theta) - z @ beta
+        return self.filter_error(theta, u), u, z, self.filter_error(theta, z)
+
+    def profile(self, theta: np.ndarray) -> Profile:
+        z = self.design(theta)
+        bz = self.filter_error(theta, z)
+        by = self.filter_error(theta, self.filter_lag(theta))
+        beta = np.linalg.lstsq(bz, by, rcond=None)[0]
+        e = by - bz @ beta
+        u = self.filter_lag(theta) - z @ beta
+        return Profile(beta, e, u, float(e @ e) / self.n, z, bz)
+
+    def logdets(self, theta: np.ndarray, *, gradient: bool = False) -> tuple[float, np.ndarray]:
+        """``ln|A| + ln|B|`` and (when asked) its gradient in ``theta``."""
+        d_a, d_b = self.coefficients(theta)
+        total = 0.0
+        grad = np.zeros(self.n_free)
+        j_a, j_b = self.jacobians(theta) if gradient else (None, None)
+        for logdet, d, jac in ((self.lag_logdet, d_a, j_a), (self.error_logdet, d_b, j_b)):
+            if logdet is None:
+                continue
+            if gradient:
+                value, g = logdet.value_and_gradient(d)
+                grad += g @ jac
+            else:
+                value = logdet.value(d)
+            total += value
+        return total, grad
+
+    # ---------------------------------------------------------------- likelihoods
+    def value(self, theta: np.ndarray) -> float:
+        """The concentrated log-likelihood."""
+        self.evaluations += 1
+        sigma2 = self.profile(theta).sigma2
+        return -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(sigma2)) + self.logdets(theta)[0]
+
+    def value_and_score(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The concentrated log-likelihood and its gradient (envelope theorem: beta fixed)."""
+        self.evaluations += 1
+        prof = self.profile(theta)
+        logdet, grad = self.logdets(theta, gradient=True)
+        value = -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(prof.sigma2)) + logdet
+        quadratic = self._quadratic_score(theta, prof.beta, prof.innovations, prof.errors)
+        return float(value), grad + quadratic / prof.sigma2
+
+    def _quadratic_score(
+        self, theta: np.ndarray, beta: np.ndarray, e: np.ndarray, u: np.ndarray
+    ) -> np.ndarray:
+        """``-e' de/d theta_j`` (times sigma^2), beta held fixed."""
+        j_a, j_b = self.jacobians(theta)
+        # de/d theta_j = -sum_l J^B_lj W^B_l u - B(sum_m J^A_mj W^A_m y + dZ/d theta_j beta)
+        be = e
+        out = np.zeros(self.n_free)
+        if self.lag:
+            b_lag_y = np.column_stack([self.filter_error(theta, wy) for wy in self.lag_y])
+            out += (be @ b_lag_y) @ j_a
+        if self.error:
+            w_u = np.column_stack([w @ u for w in self.error])
+            out += (be @ w_u) @ j_b
+        if self.durbin:
+            out += be @ self.filter_error(theta, self.design_derivatives(theta, beta))
+        return out
+
+    def full_value(self, beta: np.ndarray, theta: np.ndarray, sigma2: float) -> float:
+        """The log-likelihood at ``(beta, theta, sigma^2)``."""
+        e = self.residuals(theta, beta)[0]
+        return float(
+            -0.5 * self.n * (_LOG_2PI + np.log(sigma2))
+            + self.logdets(theta)[0]
+            - (e @ e) / (2.0 * sigma2)
+        )
+
+    def full_score(self, beta: np.ndarray, theta: np.ndarray, sigma2: float) -> np.ndarray:
+        """Score of the log-likelihood in ``(beta, theta, sigma^2)``."""
+        e, u, _, bz = self.residuals(theta, beta)
+        grad = self.logdets(theta, gradient=True)[1]
+        spatial = grad + self._quadratic_score(theta, beta, e, u) / sigma2
+        return np.concatenate(
+            [
+                bz.T @ e / sigma2,
+                spatial,
+                [-self.n / (2.0 * sigma2) + (e @ e) / (2.0 * sigma2**2)],
+            ]
+        )
