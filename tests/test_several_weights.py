@@ -255,9 +255,9 @@ def test_the_fit_at_a_vertex_is_the_single_matrix_model(world, vertex, alone):
     )
     lr = 2 * (full.loglik - single.loglik)
     np.testing.assert_allclose(table.loc[alone, "LR"], lr, rtol=1e-9)
-    # two matrices: a 50:50 mixture of 0 and chi^2_1
+    # two matrices: a 50:50 mixture of 0 and chi^2_1 (rtol as the LR statistic's)
     np.testing.assert_allclose(
-        table.loc[alone, "pvalue"], 0.5 * scipy.stats.chi2.sf(lr, 1), rtol=1e-12
+        table.loc[alone, "pvalue"], 0.5 * scipy.stats.chi2.sf(lr, 1), rtol=1e-9
     )
 
 

@@ -52,6 +52,8 @@ from naeringsmiljo.results.spatial import SpatialResults
 _EDGE = 1e-9
 #: Slack below which an inequality of the parameter space counts as active.
 _ACTIVE = 1e-7
+#: Projected score (per unit) above which Newton steps polish SLSQP's solution.
+_POLISH = 1e-10
 
 
 @dataclass(frozen=True)
@@ -262,11 +264,16 @@ class ChannelEstimate:
     active: list[str]
 
 
-def maximise(cp: ChannelProblem) -> ChannelEstimate:
-    """Maximise the concentrated likelihood over the parameter space."""
+def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEstimate:
+    """Maximise the concentrated likelihood over the parameter space.
+
+    The search starts from the best point of a small grid (each a value: one real
+    factorisation), or from ``guess`` when it satisfies the fixed values and the space.
+    """
     lik = cp.lik
     n = lik.n
-    starts = _starts(cp)
+    moved = _satisfy(cp, guess) if guess is not None else None
+    starts = [moved] if moved is not None else _starts(cp)
     if not starts:
         raise ParameterSpaceError("No point of the parameter space satisfies the fixed values.")
     values = [lik.value(s) for s in starts]
@@ -303,7 +310,10 @@ def maximise(cp: ChannelProblem) -> ChannelEstimate:
     else:
         theta, success, status = start, True, "every spatial parameter fixed"
     active = _active(cp, theta)
-    theta, polished = _polish(cp, theta, active)
+    first = _projected_score(cp, lik.value_and_score(theta)[1], active)
+    polished = False
+    if first > _POLISH * n:  # SLSQP stops short on the flat top of the likelihood
+        theta, polished = _polish(cp, theta, active)
     prof = lik.profile(theta)
     loglik = lik.value(theta)
     score = lik.value_and_score(theta)[1]
@@ -510,12 +520,15 @@ def vertex_tests(
         restricted = build_like(cp, {name: 1.0})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            r_est = maximise(restricted)
+            r_est = maximise(restricted, guess=est.theta)
         statistic = max(0.0, 2.0 * (est.loglik - r_est.loglik))
         k = len(r_est.beta)
-        info_cov = _unconstrained_reported_cov(cp, r_est)
         others = [cp.spatial_names.index(g) for g in gammas if g != name]
-        block = info_cov[np.ix_([k + j for j in others], [k + j for j in others])]
+        if len(others) == 1:  # one constraint: the weights are 1/2, 1/2 whatever the variance
+            block = np.ones((1, 1))
+        else:
+            info_cov = _unconstrained_reported_cov(cp, r_est)
+            block = info_cov[np.ix_([k + j for j in others], [k + j for j in others])]
         try:
             weights = chi_bar_square_weights(block)
             pvalue = chi_bar_square_pvalue(statistic, block)

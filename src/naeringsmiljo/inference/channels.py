@@ -110,22 +110,26 @@ def _basis_count(lik: ChannelLikelihood) -> int:
 def _dense_traces(
     lik: ChannelLikelihood, d_a: np.ndarray, d_b: np.ndarray, zb: np.ndarray, theta: np.ndarray
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, str]:
+    """The traces from dense inverses of ``A`` and ``B`` (sparse products with the ``W_m``)."""
     n = lik.n
     eye = np.eye(n)
-    a = eye - sum((d * w.toarray() for d, w in zip(d_a, lik.lag, strict=True)), np.zeros((n, n)))
-    b = eye - sum((d * w.toarray() for d, w in zip(d_b, lik.error, strict=True)), np.zeros((n, n)))
-    a_lu = scipy.linalg.lu_factor(a)
-    b_inv = scipy.linalg.solve(b, eye) if lik.error else eye
-    a_inv = scipy.linalg.lu_solve(a_lu, eye)
+    a = sp.identity(n, format="csr") - sum(
+        (d * w for d, w in zip(d_a, lik.lag, strict=True)), sp.csr_array((n, n))
+    )
+    b = sp.identity(n, format="csr") - sum(
+        (d * w for d, w in zip(d_b, lik.error, strict=True)), sp.csr_array((n, n))
+    )
+    a_inv = scipy.linalg.lu_solve(scipy.linalg.lu_factor(a.toarray()), eye)
+    b_inv = scipy.linalg.lu_solve(scipy.linalg.lu_factor(b.toarray()), eye) if lik.error else None
     mu = a_inv @ zb
     basis: list[np.ndarray] = []
     c_basis = np.zeros((n, _basis_count(lik)))
     for m, w in enumerate(lik.lag):
-        wd = w.toarray()
-        basis.append(-(b @ wd @ a_inv @ b_inv))
-        c_basis[:, m] = b @ (wd @ mu)
+        g = sp.csr_array(w) @ a_inv  # W_m A^{-1}
+        basis.append(-(sp.csr_array(b) @ g) @ b_inv if b_inv is not None else -g)
+        c_basis[:, m] = b @ (w @ mu)
     for w in lik.error:
-        basis.append(-(w.toarray() @ b_inv))
+        basis.append(-(sp.csr_array(w) @ b_inv))
     p = len(basis)
     t1, t2 = np.zeros((p, p)), np.zeros((p, p))
     for i in range(p):
