@@ -822,6 +822,13 @@ class InformationMatrix:
     ``tr(H'H)``, ``tr(G_B'G_B)`` and ``tr(G_B'H)`` are estimated with Hutchinson probes (exact,
     as the series, when W is symmetric), and ``m`` takes one sparse LU solve.
 
+    Assumptions: independent, identically distributed *normal* innovations. The matrix is the
+    variance of the score only then: with non-normal iid innovations the variance of the score
+    adds terms in the third and fourth moments (Lee 2004, eq. 3.4), and with heteroskedastic
+    ones the quadratic forms have other variances, so the intervals of rho, lambda and sigma^2
+    (and of beta where the variances follow the regressors) can be too narrow or too wide; use
+    :class:`Sandwich`.
+
     Parameters
     ----------
     path : {"auto", "dense", "sparse"}
@@ -912,6 +919,11 @@ class ObservedHessian:
     is exact, see :mod:`naeringsmiljo.weights.logdet`), with relative step ``1e-5``. This is the
     covariance R spatialreg reports for ``sacsarlm`` (its ``fdHess`` differences the
     log-likelihood itself) and, for n >= 1500 with sparse methods, for its other models.
+
+    Assumptions: those of :class:`InformationMatrix` (iid normal innovations); the observed and
+    the expected information agree asymptotically then, and differ in finite samples. Under
+    non-normal or heteroskedastic innovations the observed Hessian is still the right *bread*
+    of the sandwich (:class:`Sandwich`), not a covariance by itself.
     """
 
     name: ClassVar[str] = "hessian"
@@ -1271,6 +1283,13 @@ def iv_covariance(
     ``V Z'H(H'H)^{-1} [sum_i u_i^2 h_i h_i'] (H'H)^{-1}H'Z V``. ``hac``: Kelejian & Prucha (2007)
     spatial HAC, ``sum_ij K_ij u_i u_j h_i h_j'`` in the middle, with the kernel matrix ``K``
     (see :func:`hac_kernel`).
+
+    Assumptions (Kelejian & Prucha 1998, 2007; the 2SLS estimates are consistent in all three
+    cases): ``hom`` independent innovations with one variance; ``het`` independent innovations
+    with unit-specific variances (White 1980); ``hac`` innovations that may also be spatially
+    correlated, with a correlation that decays with the distance the kernel measures and
+    vanishes beyond its bandwidth. The ``n x n`` kernel is sparse; the cost is that of the
+    kernel's non-zero entries.
     """
     n, k = problem.z.shape
     varb = problem.varb
