@@ -277,3 +277,31 @@ def test_sandwich_refuses_an_unknown_assumption(fitted) -> None:
     res = fitted["SAR"][0]
     with pytest.raises(ValueError, match="'heteroskedastic' or 'iid'"):
         res.with_cov(Sandwich(innovations="robust"))  # type: ignore[arg-type]
+
+
+def test_sandwich_size_limit_is_inclusive(fitted, monkeypatch) -> None:
+    """Dense matrices are formed up to DENSE_MATRIX_LIMIT units inclusive, not beyond."""
+    from naeringsmiljo.inference import covariance
+
+    res = fitted["SAR"][0]
+    n = int(res.nobs)
+    monkeypatch.setattr(covariance, "DENSE_MATRIX_LIMIT", n)
+    assert np.all(np.isfinite(res.with_cov("sandwich").cov.to_numpy()))
+    monkeypatch.setattr(covariance, "DENSE_MATRIX_LIMIT", n - 1)
+    with pytest.raises(ValueError, match="dense"):
+        res.with_cov("sandwich")
+
+
+def test_sandwich_refuses_stacked_periods(fitted) -> None:
+    """A likelihood whose log-determinants enter more than once (stacked periods) is refused."""
+    import copy
+
+    from naeringsmiljo.inference.covariance import linear_quadratic_score
+
+    res = fitted["SAR"][0]
+    assert res.ml is not None
+    problem = res.ml.problem
+    stacked = copy.copy(problem.lik)
+    stacked.multiplicity = 2
+    with pytest.raises(ValueError, match="cross-sections"):
+        linear_quadratic_score(type(problem)(stacked, problem.estimate, True, False))
