@@ -22,7 +22,7 @@ else
         "$c.x__full_score*" "$c.xǁObservedHessianǁ__call__*" "$c.x_covariance_from_information*" \
         "$c.x_iv_covariance*" \
         "$i.x__effects*" "$i.x__gradients*" "$i.x__delta_std_errors*" \
-        "$d.x__lm_error*" "$d.x__lm_lag*" "$d.x__rlm_error*" "$d.x__rlm_lag" "$d.x__rlm_lag__*"
+        "$d.x__lm_error*" "$d.x__lm_lag*" "$d.x__rlm_error*" "$d.x__rlm_lag__*"
 fi
 "$mutmut" results --all true > mutants/results.txt || true
 echo "mutant states in mutants/results.txt"
