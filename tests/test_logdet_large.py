@@ -1,6 +1,8 @@
 """MKL PARDISO log-determinants and the ML search that needs only log-determinant values.
 
-PARDISO is optional (x86-64 wheels); its tests are skipped where it cannot load. The search is
+PARDISO is optional (x86-64 wheels); its tests are skipped where it cannot load, except in CI on
+a platform with PARDISO wheels, where the ``test`` extra installs it and a failure to load fails
+(``tests/tools.py``). The search is
 tested with every backend by marking an exact method as having a costly derivative.
 """
 
@@ -25,7 +27,15 @@ from naeringsmiljo.weights.logdet import (
     pardiso_available,
 )
 
-needs_pardiso = pytest.mark.skipif(not pardiso_available(), reason="MKL PARDISO not installed")
+from tools import pardiso_platform, require
+
+
+@pytest.fixture
+def pardiso() -> None:
+    require(pardiso_available(), "MKL PARDISO", needed_in_ci=pardiso_platform())
+
+
+needs_pardiso = pytest.mark.usefixtures("pardiso")
 
 # Both are factorisations of a well-conditioned matrix; |value| ~ n, so 1e-10 relative is
 # ~1e3 ulp of rounding.

@@ -77,7 +77,7 @@ def test_11_counties_of_2020_to_2023(municipalities):
 
 
 def test_points_project_to_x_y(municipalities):
-    pyproj = pytest.importorskip("pyproj")
+    import pyproj  # a dependency of geopandas, in the test extra
     to_utm = pyproj.Transformer.from_crs("EPSG:4258", "EPSG:25833", always_xy=True)
     x, y = to_utm.transform(municipalities["lon"].to_numpy(), municipalities["lat"].to_numpy())
     np.testing.assert_allclose(x, municipalities["x"], rtol=0, atol=PROJECTION_ATOL_M)
@@ -92,7 +92,6 @@ def test_total_area_is_mainland_norway(municipalities):
 
 
 def test_geometry_frame_matches_attributes(municipalities):
-    pytest.importorskip("geopandas")
     shapes = datasets.norway_municipalities(geometry=True)
     assert str(shapes.crs) == "EPSG:25833"
     assert shapes.index.equals(municipalities.index)
@@ -102,7 +101,6 @@ def test_geometry_frame_matches_attributes(municipalities):
 
 # ---------------------------------------------------------------------- queen and islands
 def test_queen_edges_equal_contiguity_of_the_stored_polygons():
-    pytest.importorskip("geopandas")
     from naeringsmiljo.weights import contiguity
 
     stored = datasets.norway_weights("queen", islands="keep")

@@ -8,10 +8,8 @@ have the attributes :func:`regression_table` reads.
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +21,7 @@ from scipy import stats
 
 import naeringsmiljo as nm
 from naeringsmiljo import regression_table
+from tools import require_executable
 
 FORMULA = "CRIME ~ INC + HOVAL"
 MODELS = ("OLS", "SAR", "SEM", "SDM")
@@ -313,8 +312,8 @@ def test_latex_float_and_escaped_labels(fits) -> None:
     assert r"\begin{table}" not in regression_table(fits, format="latex")
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_latex_compiles(fits, tmp_path) -> None:
+    require_executable("pdflatex")  # a failure in CI, where .ci/run installs TeX
     table = regression_table(
         fits, stars=True, impacts=True, format="latex", caption="Crime", label="tab:c"
     )
@@ -382,9 +381,7 @@ def test_impacts_inference_from_stand_in(fits) -> None:
     assert all(w.impact_calls == [kwargs] * 3 for w in wrapped.values())
 
 
-def test_real_impacts_inference_when_available(fits) -> None:
-    if "inference" not in inspect.signature(nm.SpatialResults.impacts).parameters:
-        pytest.skip("SpatialResults.impacts() has no inference yet")
+def test_real_impacts_inference(fits) -> None:
     kwargs = {"inference": "delta"}
     table = regression_table(fits, impacts=True, impact_kwargs=kwargs, format="markdown")
     rows = markdown_rows(table)
@@ -436,12 +433,11 @@ def test_diagnostics_rows_from_stand_in(fits) -> None:
     assert labels.index("lambda") < labels.index("LM lag") < labels.index("N")
 
 
-def test_real_spatial_diagnostics_when_available(fits) -> None:
+def test_real_spatial_diagnostics(fits) -> None:
     res = fits["OLS"]
-    if not hasattr(res, "spatial_diagnostics"):
-        pytest.skip("SpatialResults.spatial_diagnostics() does not exist yet")
     available = dict(res.spatial_diagnostics())
     keys = list(available)
+    assert {"lm_lag", "lm_error"} <= set(keys)
     table = regression_table([res], diagnostics=keys, format="markdown")
     found = body(markdown_rows(table), [getattr(available[k], "name", None) or k for k in keys])
     for key in keys:

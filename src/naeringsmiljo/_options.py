@@ -34,6 +34,11 @@ TraceMethod = Literal["exact", "monte_carlo", "auto"]
 InformationPath = Literal["auto", "dense", "sparse"]
 """How the information matrix is computed: dense inverses, sparse solves and traces, or by size."""
 
+SandwichInnovations = Literal["heteroskedastic", "iid"]
+"""What the ML sandwich assumes of the innovations: independent with unit-specific variances
+(Kelejian & Prucha 2010), or independent and identically distributed, not necessarily normal
+(Lee 2004)."""
+
 #: Largest n for which dense n-by-n matrices are formed (the information-matrix covariance and
 #: exact impacts): one such matrix takes 8 n^2 bytes, 200 MB at n = 5,000.
 DENSE_MATRIX_LIMIT = 5000

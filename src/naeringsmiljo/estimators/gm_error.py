@@ -4,6 +4,12 @@ Kelejian & Prucha (1999) moments and FGLS (``variant="kp99"``), the heteroskedas
 two-moment estimator of Arraiz, Drukker, Kelejian & Prucha (2010) (``"het"``, the default) and
 the homoskedastic one of Drukker, Egger & Prucha (2013) (``"hom"``); each carries its own
 covariance.
+
+Assumptions of the covariances: ``"het"`` independent innovations with unit-specific variances
+(its quadratic moments use matrices with a zero diagonal, so the estimator stays consistent under
+heteroskedasticity, and the variance of the moments is estimated with squared residuals,
+Kelejian & Prucha 2010); ``"hom"`` independent innovations with one variance, not necessarily
+normal; ``"kp99"`` reports FGLS standard errors for beta only.
 """
 
 from __future__ import annotations

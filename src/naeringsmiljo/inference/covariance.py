@@ -19,7 +19,12 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from naeringsmiljo._options import DENSE_MATRIX_LIMIT, InformationPath, TraceMethod
+from naeringsmiljo._options import (
+    DENSE_MATRIX_LIMIT,
+    InformationPath,
+    SandwichInnovations,
+    TraceMethod,
+)
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 from naeringsmiljo.weights.traces import (
@@ -817,6 +822,13 @@ class InformationMatrix:
     ``tr(H'H)``, ``tr(G_B'G_B)`` and ``tr(G_B'H)`` are estimated with Hutchinson probes (exact,
     as the series, when W is symmetric), and ``m`` takes one sparse LU solve.
 
+    Assumptions: independent, identically distributed *normal* innovations. The matrix is the
+    variance of the score only then: with non-normal iid innovations the variance of the score
+    adds terms in the third and fourth moments (Lee 2004, eq. 3.4), and with heteroskedastic
+    ones the quadratic forms have other variances, so the intervals of rho, lambda and sigma^2
+    (and of beta where the variances follow the regressors) can be too narrow or too wide; use
+    :class:`Sandwich`.
+
     Parameters
     ----------
     path : {"auto", "dense", "sparse"}
@@ -907,6 +919,11 @@ class ObservedHessian:
     is exact, see :mod:`naeringsmiljo.weights.logdet`), with relative step ``1e-5``. This is the
     covariance R spatialreg reports for ``sacsarlm`` (its ``fdHess`` differences the
     log-likelihood itself) and, for n >= 1500 with sparse methods, for its other models.
+
+    Assumptions: those of :class:`InformationMatrix` (iid normal innovations); the observed and
+    the expected information agree asymptotically then, and differ in finite samples. Under
+    non-normal or heteroskedastic innovations the observed Hessian is still the right *bread*
+    of the sandwich (:class:`Sandwich`), not a covariance by itself.
     """
 
     name: ClassVar[str] = "hessian"
@@ -1028,43 +1045,193 @@ def least_squares_covariance(x: np.ndarray, resid: np.ndarray) -> tuple[np.ndarr
 
 # --------------------------------------------------------------------------- ML sandwich
 @dataclass(frozen=True)
-class Sandwich:
-    """Quasi-ML sandwich ``H^{-1} (S'S) H^{-1}`` (White 1982) for ML fits.
+class LinearQuadraticScore:
+    """The ML score at the estimate as linear-quadratic forms in the innovations.
 
-    ``H`` is the observed Hessian (as :class:`ObservedHessian`) and ``S`` stacks the per-unit
-    contributions to the score: ``x_i e_i / sigma^2`` for beta; for rho
-    ``-(G_A)_ii + e_i (B W y)_i / sigma^2`` and for lambda ``-(G_B)_ii + e_i (W u)_i / sigma^2``,
-    splitting each log-determinant derivative ``-tr(G)`` over its diagonal; and
-    ``-1/(2 sigma^2) + e_i^2/(2 sigma^4)`` for sigma^2. The diagonals come from dense inverses,
-    so the sandwich is limited to ``DENSE_MATRIX_LIMIT`` units.
+    Component ``j`` of the score of the Gaussian log-likelihood of
+    :mod:`naeringsmiljo.likelihood.gaussian`, at the true parameters, is
+
+    .. math::
+
+        s_j = a_j'\\varepsilon + \\varepsilon' P_j \\varepsilon - \\sigma^2 \\mathrm{tr}(P_j),
+
+    with (``A = I - rho W_1``, ``B = I - lambda W_2``, ``G_A = W_1 A^{-1}``,
+    ``G_B = W_2 B^{-1}``, ``H = B G_A B^{-1}``) for beta ``a = B X / sigma^2``, ``P = 0``; for
+    rho ``a = B G_A X beta / sigma^2``, ``P = H / sigma^2``; for lambda ``a = 0``,
+    ``P = G_B / sigma^2``; for sigma^2 ``a = 0``, ``P = I / (2 sigma^4)`` (Lee 2004, eq. 3.3,
+    with a second matrix as in Anselin 1988, ch. 6). Only the symmetric part of ``P_j`` enters
+    the form, so ``quadratic`` holds ``(P_j + P_j')/2`` for rho and lambda.
+
+    Attributes
+    ----------
+    linear : numpy.ndarray
+        ``n x p``: the columns ``a_j``.
+    diagonal : numpy.ndarray
+        ``n x p``: the diagonals of the ``P_j`` (zero for beta).
+    quadratic : dict of int to numpy.ndarray
+        The symmetric parts of the ``P_j`` with off-diagonal entries (rho and lambda), by
+        parameter position.
+    innovations : numpy.ndarray
+        The innovations ``e = B(A y - X beta)`` at the estimate.
+    sigma2 : float
+        ``e'e / n``.
+    """
+
+    linear: np.ndarray
+    diagonal: np.ndarray
+    quadratic: dict[int, np.ndarray]
+    innovations: np.ndarray
+    sigma2: float
+
+
+def linear_quadratic_score(problem: MLProblem) -> LinearQuadraticScore:
+    """The score of ``problem`` at its estimate as linear-quadratic forms (dense, O(n^3)).
+
+    See :class:`LinearQuadraticScore`. The matrices are dense ``n x n``, so the number of units
+    is limited to ``DENSE_MATRIX_LIMIT``; a design that stacks periods is not supported.
+    """
+    lik, est = problem.lik, problem.estimate
+    n = lik.n
+    if n > DENSE_MATRIX_LIMIT:
+        raise ValueError(
+            f"The sandwich covariance forms dense {n}x{n} matrices (limit "
+            f"{DENSE_MATRIX_LIMIT} units)."
+        )
+    if lik.multiplicity != 1 or lik.w.shape[0] != n:
+        raise ValueError("The sandwich covariance is implemented for cross-sections only.")
+    sigma2 = est.sigma2
+    eye = np.eye(n)
+    w1 = lik.w.toarray()
+    w2 = w1 if lik.same_weights else lik.w_error.toarray()  # type: ignore[union-attr]
+    b = eye - est.lam * w2
+    linear = [b @ lik.x / sigma2]
+    diagonal = [np.zeros((n, problem.k))]
+    quadratic: dict[int, np.ndarray] = {}
+    position = problem.k
+    if problem.has_rho:
+        g_a = np.linalg.solve((eye - est.rho * w1).T, w1.T).T  # W_1 A^{-1}
+        h = np.linalg.solve(b.T, (b @ g_a).T).T if problem.has_lambda else g_a  # B G_A B^{-1}
+        linear.append((b @ (g_a @ (lik.x @ est.beta)))[:, None] / sigma2)
+        diagonal.append(np.diag(h)[:, None] / sigma2)
+        quadratic[position] = (h + h.T) / (2 * sigma2)
+        position += 1
+    if problem.has_lambda:
+        g_b = np.linalg.solve(b.T, w2.T).T  # W_2 B^{-1}
+        linear.append(np.zeros((n, 1)))
+        diagonal.append(np.diag(g_b)[:, None] / sigma2)
+        quadratic[position] = (g_b + g_b.T) / (2 * sigma2)
+    linear.append(np.zeros((n, 1)))
+    diagonal.append(np.full((n, 1), 0.5 / sigma2**2))
+    return LinearQuadraticScore(
+        np.hstack(linear), np.hstack(diagonal), quadratic, est.innovations, sigma2
+    )
+
+
+def score_variance(score: LinearQuadraticScore, innovations: SandwichInnovations) -> np.ndarray:
+    """Estimated covariance matrix of the score vector, a vector of linear-quadratic forms.
+
+    For independent innovations with variances ``sigma_i^2``, third moments ``mu3_i`` and
+    fourth moments ``mu4_i``, and symmetric ``P_j`` (Kelejian & Prucha 2001, Lemma A.1; 2010,
+    Lemma 2),
+
+    .. math::
+
+        \\mathrm{Cov}(s_j, s_l) = \\sum_i E[d_{ji} d_{li}]
+            + 2\\sum_{i \\ne k} P_{j,ik} P_{l,ik}\\, \\sigma_i^2 \\sigma_k^2,
+        \\qquad d_{ji} = a_{ji}\\varepsilon_i + P_{j,ii}(\\varepsilon_i^2 - \\sigma^2),
+
+    the unit-by-unit part of the forms and their cross-unit part. ``"heteroskedastic"``
+    estimates the first sum by ``sum_i d_i d_i'`` at the residuals (White's outer product) and
+    ``sigma_i^2 sigma_k^2`` by ``e_i^2 e_k^2`` (Kelejian & Prucha 2010, s. 4); where the
+    variances differ, ``E[d_i]`` need not be zero and the outer product adds
+    ``sum_i E[d_i] E[d_i]'``, which errs on the side of wide intervals. ``"iid"`` uses one
+    variance, ``sigma^2 = e'e/n``, and the sample third and fourth moments of the residuals:
+    the Gaussian information matrix plus Lee's (2004, eq. 3.4) terms in ``mu3`` and
+    ``mu4 - 3 sigma^4``.
+    """
+    a, q, e, sigma2 = score.linear, score.diagonal, score.innovations, score.sigma2
+    if innovations == "heteroskedastic":
+        squares = e**2
+        units = a * e[:, None] + q * (squares - sigma2)[:, None]
+        omega = units.T @ units
+        pair_weights = np.outer(squares, squares)
+    elif innovations == "iid":
+        mu3 = float(np.mean(e**3))
+        mu4 = float(np.mean(e**4))
+        omega = sigma2 * (a.T @ a) + mu3 * (a.T @ q + q.T @ a) + (mu4 - sigma2**2) * (q.T @ q)
+        pair_weights = np.full((e.size, e.size), sigma2**2)
+    else:
+        raise ValueError(f"Unknown innovations {innovations!r}; use 'heteroskedastic' or 'iid'.")
+    np.fill_diagonal(pair_weights, 0.0)
+    positions = sorted(score.quadratic)
+    for j in positions:
+        for m in positions:
+            if m >= j:
+                cross = 2.0 * float(np.sum(score.quadratic[j] * score.quadratic[m] * pair_weights))
+                omega[j, m] += cross
+                if m != j:
+                    omega[m, j] += cross
+    return omega
+
+
+@dataclass(frozen=True)
+class Sandwich:
+    """Quasi-ML covariance ``H^{-1} Omega H^{-1}`` with the score variance of linear-quadratic forms.
+
+    ``H`` is the observed information (minus the Hessian, :class:`ObservedHessian`) and
+    ``Omega`` the estimated variance of the score (:func:`score_variance`), whose rho and lambda
+    components are linear-quadratic forms in the innovations (:class:`LinearQuadraticScore`).
+    The outer product of per-unit scores (White 1982) is not a consistent estimate of that
+    variance: the quadratic forms ``e'Pe`` couple every pair of units, and their variance has
+    the cross-unit terms ``sum_{i != k} (P_ik^2 + P_ik P_ki) sigma_i^2 sigma_k^2``, of which a
+    per-unit outer product captures only the first.
+
+    Assumptions. Independent innovations with finite fourth moments, the model's mean and
+    spatial structure correctly specified, and:
+
+    * ``innovations="heteroskedastic"`` (default): unit-specific variances (Kelejian & Prucha
+      2010). The Gaussian ML estimator is then consistent only when the variances are
+      asymptotically unrelated to the diagonals of ``G_A`` (rho) and ``G_B`` (lambda): the
+      expected score of rho is ``sum_i (G_A)_ii (sigma_i^2 - mean sigma^2) / sigma^2`` (Lin &
+      Lee 2010, s. 2). That holds when the diagonals are constant (for instance equal-sized
+      groups with equal weights, or ``W`` with the same number of neighbours on a torus) or when
+      the variances vary with something unrelated to the network position, such as a regressor
+      drawn independently of ``W``. Otherwise ML is inconsistent and no covariance repairs it:
+      use the heteroskedasticity-robust moment estimators (``method="gmm"``: GM error and
+      GS2SLS ``variant="het"``, Arraiz et al. 2010; Lin & Lee 2010 for SAR).
+    * ``innovations="iid"``: identically distributed, not necessarily normal (Lee 2004,
+      Theorem 3.2); robust to skewness and kurtosis, not to heteroskedasticity.
+
+    Dense ``n x n`` inverses, O(n^3) time and 8 n^2 bytes a matrix: limited to
+    ``DENSE_MATRIX_LIMIT`` units and to cross-sections.
+
+    Attributes
+    ----------
+    innovations : {"heteroskedastic", "iid"}
+        What the variance of the score assumes of the innovations (see above).
+    step : float
+        Relative step of the central differences of the observed Hessian.
     """
 
     name: ClassVar[str] = "sandwich"
-    description: ClassVar[str] = "quasi-ML sandwich (observed Hessian, outer product of scores)"
+    description: ClassVar[str] = "quasi-ML sandwich (observed Hessian, variance of the score)"
+
+    innovations: SandwichInnovations = "heteroskedastic"
+    step: float = 1e-5
 
     def __call__(self, problem: MLProblem) -> np.ndarray:
         """Returns the *inverse* of the sandwich, so that the caller's inversion yields it."""
-        lik, est = problem.lik, problem.estimate
-        n = lik.n
-        if n > DENSE_MATRIX_LIMIT:
-            raise ValueError(f"The sandwich covariance needs dense {n}x{n} inverses.")
-        hessian = ObservedHessian()(problem)  # minus the Hessian
-        w1 = lik.w.toarray()
-        w2 = w1 if lik.same_weights else lik.w_error.toarray()  # type: ignore[union-attr]
-        sigma2 = est.sigma2
-        u = lik.y - est.rho * lik.wy - lik.x @ est.beta
-        e = est.innovations
-        parts = [(lik.x - est.lam * lik.wx) * (e / sigma2)[:, None]]
-        if problem.has_rho:
-            g_a = np.linalg.solve((np.eye(n) - est.rho * w1).T, w1.T).T
-            parts.append((-np.diag(g_a) + e * (lik.wy - est.lam * lik.wwy) / sigma2)[:, None])
-        if problem.has_lambda:
-            g_b = np.linalg.solve((np.eye(n) - est.lam * w2).T, w2.T).T
-            parts.append((-np.diag(g_b) + e * lik.error_lag(u) / sigma2)[:, None])
-        parts.append((-0.5 / sigma2 + e**2 / (2 * sigma2**2))[:, None])
-        scores = np.hstack(parts)
-        bread = _invert(hessian)
-        return _invert(bread @ (scores.T @ scores) @ bread)
+        omega = score_variance(linear_quadratic_score(problem), self.innovations)
+        bread = _invert(ObservedHessian(step=self.step)(problem))
+        return _invert(bread @ omega @ bread)
+
+    def evaluate(self, problem: MLProblem) -> Information:
+        """The inverse sandwich with a label naming the assumption on the innovations."""
+        label = {
+            "heteroskedastic": "heteroskedastic innovations",
+            "iid": "iid non-normal innovations",
+        }.get(self.innovations, self.innovations)
+        return Information(self(problem), f"{self.description}, {label}")
 
 
 COVARIANCES[Sandwich.name] = Sandwich
@@ -1116,6 +1283,13 @@ def iv_covariance(
     ``V Z'H(H'H)^{-1} [sum_i u_i^2 h_i h_i'] (H'H)^{-1}H'Z V``. ``hac``: Kelejian & Prucha (2007)
     spatial HAC, ``sum_ij K_ij u_i u_j h_i h_j'`` in the middle, with the kernel matrix ``K``
     (see :func:`hac_kernel`).
+
+    Assumptions (Kelejian & Prucha 1998, 2007; the 2SLS estimates are consistent in all three
+    cases): ``hom`` independent innovations with one variance; ``het`` independent innovations
+    with unit-specific variances (White 1980); ``hac`` innovations that may also be spatially
+    correlated, with a correlation that decays with the distance the kernel measures and
+    vanishes beyond its bandwidth. The ``n x n`` kernel is sparse; the cost is that of the
+    kernel's non-zero entries.
     """
     n, k = problem.z.shape
     varb = problem.varb

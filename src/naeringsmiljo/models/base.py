@@ -270,8 +270,12 @@ class SpatialModel:
             ``record.logdet_error``; ``"auto"`` takes eigenvalues up to 1,000 units, PARDISO
             above 20,000 when installed, otherwise Cholesky where W allows it and LU), ``cov``
             (``"information"``, the inverse analytic information matrix, without ``n x n``
-            matrices above ``DENSE_MATRIX_LIMIT`` units; ``"hessian"``; ``"sandwich"``; or an
-            estimator object such as ``InformationMatrix(path="sparse", probes=100, seed=1)``),
+            matrices above ``DENSE_MATRIX_LIMIT`` units; ``"hessian"``; ``"sandwich"``, the
+            quasi-ML covariance robust to heteroskedastic (or, with
+            ``Sandwich(innovations="iid")``, to non-normal) innovations, dense up to
+            ``DENSE_MATRIX_LIMIT`` units; or an estimator object such as
+            ``InformationMatrix(path="sparse", probes=100, seed=1)``; the assumptions of each are
+            in ``docs/inference.md``),
             ``fixed`` (spatial parameters held at given values, e.g. ``{"rho": 0.0}``).
 
             ``"s2sls"``: ``w_lags`` (instrument lags beyond those in the model, default 2,
