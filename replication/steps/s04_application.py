@@ -565,6 +565,7 @@ def fit_mix(
     low, high = sar.conf_int(level=MIX_LEVEL).loc["gamma_geo"]
     alone = sar.vertex_tests
     geo_share = float((sar_impacts["geo"] / sar_impacts["indirect"]).mean())
+    true_share = float((true_effects["geo"] / true_effects["indirect"]).mean())
     values = {
         "AppMixDraws": latex_count(draws),
         "AppMixGammaTrue": f"{mixed['gamma']['geo']:g}",
@@ -577,12 +578,18 @@ def fit_mix(
         "AppMixRhoSAR": _macro_number(float(sar.params["rho"])),
         "AppMixRhoSARse": _macro_number(float(sar.std_errors["rho"])),
         "AppMixLRgeo": _macro_number(float(alone.at["geo", "LR"]), 2),
-        "AppMixPgeo": _macro_number(float(alone.at["geo", "pvalue"])),
+        "AppMixPgeo": _relation(float(alone.at["geo", "pvalue"])),
         "AppMixLRcollab": _macro_number(float(alone.at["collab", "LR"]), 2),
-        "AppMixPcollab": _pvalue(float(alone.at["collab", "pvalue"])),
+        "AppMixPcollab": _relation(float(alone.at["collab", "pvalue"])),
         "AppMixGeoShare": f"{100 * geo_share:.0f}\\%",
+        "AppMixGeoShareTrue": f"{100 * true_share:.0f}\\%",
     }
     return numbers, values
+
+
+def _relation(p: float) -> str:
+    """A p-value with its relation sign, for ``$p \\Macro$`` in the text."""
+    return "\\ensuremath{<0.001}" if p < 0.001 else f"\\ensuremath{{={p:.3f}}}"
 
 
 def _macro_number(value: float, digits: int = 3) -> str:

@@ -279,7 +279,7 @@ class ConvexLagParameters:
         y = (I - \\rho W_c)^{-1} (X \\beta + \\varepsilon), \\qquad
         W_c = \\gamma W_{geo} + (1 - \\gamma) W_{collab},
 
-    the convex combination of connectivity structures of Debarsy & LeSage (2018, eq. 3).
+    the convex combination of connectivity structures of Debarsy & LeSage (2018).
 
     Attributes
     ----------
@@ -599,7 +599,7 @@ def draw_convex_lag(
     """Draw ``y = (I - rho W_c)^{-1} (X beta + eps)`` with ``W_c = sum_m gamma_m W_m``.
 
     The reduced form of the spatial lag model whose weights are a convex combination of
-    connectivity structures (Debarsy & LeSage 2018, eqs. 3-4), solved by sparse LU as in
+    connectivity structures (Debarsy & LeSage 2018), solved by sparse LU as in
     :func:`draw_spatial_lag`.
 
     Parameters
