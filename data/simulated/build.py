@@ -6,7 +6,8 @@ Run from the repository root with the package installed:
 
 Writes ``actors.csv``, ``ties.csv``, ``outcomes.csv`` (one row per municipality),
 ``actor_outcomes.csv`` (the regional innovation counts allocated to actors) and ``truth.json``
-(the seed, every argument of the simulation, the true parameters of the outcome equation and the
+(the seed, every argument of the simulation, the true parameters of the outcome equations, with
+the mix of geographic and collaboration weights of ``innovations_mixed`` under ``mixed``, and the
 versions of the package and of numpy). ``tests/test_simulate.py`` checks that the files equal a
 fresh simulation from ``truth.json``.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import naeringsmiljo
-from naeringsmiljo.simulate import MilieuSettings, simulate_milieu
+from naeringsmiljo.simulate import MIXED_STREAM, MilieuSettings, simulate_milieu
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,6 +39,7 @@ def main() -> None:
     sim.outcomes.to_csv(HERE / "outcomes.csv", index=False)
     assert sim.actor_outcomes is not None
     sim.actor_outcomes.to_csv(HERE / "actor_outcomes.csv", index=False)
+    assert sim.mixed_params is not None
     truth = {
         "seed": SEED,
         "n_actors": N_ACTORS,
@@ -49,6 +51,21 @@ def main() -> None:
         "formula": sim.formula,
         "weights": f"{K} nearest municipalities by their points (EPSG:25833), row-standardised",
         "settings": dataclasses.asdict(settings),
+        "mixed": {
+            "outcome": "innovations_mixed",
+            "formula": sim.mixed_formula,
+            "rho": sim.mixed_params.rho,
+            "gamma": sim.mixed_params.gamma.to_dict(),
+            "weights": {
+                "geo": "the weights of innovations (above)",
+                "collab": (
+                    "symmetric counts of ties between the actors of two municipalities, "
+                    "2015-2022, row-standardised; a municipality without ties to another is "
+                    "linked to its geographic neighbours"
+                ),
+            },
+            "stream": f"SeedSequence([{SEED}, {MIXED_STREAM}])",
+        },
         "naeringsmiljo_version": naeringsmiljo.__version__,
         "numpy_version": np.__version__,
     }

@@ -12,9 +12,20 @@ parameters
     \\varepsilon \\sim N(0, \\sigma^2 I),
 
 so that estimators can be checked against the truth (the data-generating process of the spatial
-lag model, LeSage & Pace 2009, eq. 2.3). Every draw comes from one
-``numpy.random.Generator`` seeded by the ``seed`` argument, in a fixed order: the same seed and
-arguments give identical frames.
+lag model, LeSage & Pace 2009, eq. 2.3). A second outcome, ``innovations_mixed``, is drawn from
+the same model with a convex combination of the geographic ``W`` and the collaboration network
+between the municipalities (Debarsy & LeSage 2018),
+
+.. math::
+
+    y_{mix} = (I - \\rho_{mix} W_c)^{-1} (X \\beta + \\varepsilon_{mix}), \\qquad
+    W_c = \\gamma W_{geo} + (1 - \\gamma) W_{collab},
+
+so that the weight of geography against collaboration, ``gamma``, can be estimated and checked.
+Every draw of the microdata and of ``innovations`` comes from one ``numpy.random.Generator``
+seeded by the ``seed`` argument, in a fixed order; ``eps_mix`` comes from a stream of its own
+derived from the same seed (:data:`MIXED_STREAM`). The same seed and arguments give identical
+frames.
 
 The microdata follow the package's actor/tie schema:
 
@@ -32,6 +43,7 @@ not their populations. The generator is a test bed for the measures and estimato
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -44,6 +56,7 @@ from scipy.sparse.linalg import splu
 from naeringsmiljo import measures
 from naeringsmiljo.datasets.norway import norway_municipalities, norway_weights
 from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.weights.builders import collaboration_weights
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 ActorType = Literal["firm", "knowledge", "public"]
@@ -54,6 +67,15 @@ TIE_KINDS: tuple[TieKind, ...] = ("value_chain", "joint_activity", "innovation_p
 
 #: Region-level regressors of the outcome equation, in the order of :attr:`SimulatedMilieu.design`.
 MEASURES: tuple[str, ...] = ("log_actors", "local_share", "related_variety", "unrelated_variety")
+
+#: The two matrices of the mixed outcome, in the order of :attr:`ConvexLagParameters.gamma`.
+CHANNELS: tuple[str, ...] = ("geo", "collab")
+
+#: Second entropy word of the seed of the mixed outcome's stream,
+#: ``SeedSequence([seed, MIXED_STREAM])``: distinct from the main stream ``SeedSequence(seed)``
+#: and from its children, and non-zero (``SeedSequence([seed, 0])`` equals ``SeedSequence(seed)``,
+#: since the entropy is padded with zeros).
+MIXED_STREAM: int = zlib.crc32(b"innovations_mixed")
 
 #: Default coefficients of the outcome equation (the outcome is a log rate per 1,000 employees).
 DEFAULT_BETA: Mapping[str, float] = {
@@ -248,6 +270,36 @@ class SpatialLagParameters:
     sigma: float
 
 
+@dataclass(frozen=True)
+class ConvexLagParameters:
+    """True parameters of the mixed outcome, a spatial lag of a convex combination of weights.
+
+    .. math::
+
+        y = (I - \\rho W_c)^{-1} (X \\beta + \\varepsilon), \\qquad
+        W_c = \\gamma W_{geo} + (1 - \\gamma) W_{collab},
+
+    the convex combination of connectivity structures of Debarsy & LeSage (2018).
+
+    Attributes
+    ----------
+    rho : float
+        Spatial autoregressive parameter of ``W_c``.
+    gamma : pandas.Series
+        Weights of the matrices, indexed by :data:`CHANNELS` (``geo``, ``collab``): non-negative,
+        summing to one.
+    beta : pandas.Series
+        Coefficients, indexed by the columns of the design.
+    sigma : float
+        Standard deviation of the innovations.
+    """
+
+    rho: float
+    gamma: pd.Series
+    beta: pd.Series
+    sigma: float
+
+
 @dataclass(frozen=True, eq=False)
 class SimulatedMilieu:
     """A simulated milieu economy and the truth behind its outcome.
@@ -281,6 +333,11 @@ class SimulatedMilieu:
         The micro-level parameters used.
     years : tuple of int
         First and last year of the period.
+    collaboration_weights : SpatialWeights or None
+        The row-standardised collaboration network of the mixed outcome (ids as ``weights``;
+        see :func:`collaboration_network`).
+    mixed_params : ConvexLagParameters or None
+        The true ``rho``, ``gamma``, ``beta`` and ``sigma`` of ``innovations_mixed``.
     """
 
     actors: pd.DataFrame
@@ -293,11 +350,25 @@ class SimulatedMilieu:
     design: pd.DataFrame
     settings: MilieuSettings
     years: tuple[int, int]
+    collaboration_weights: SpatialWeights | None = None
+    mixed_params: ConvexLagParameters | None = None
 
     @property
     def formula(self) -> str:
         """The formula of the true model, e.g. for ``SAR.from_formula``."""
         return "innovations ~ " + " + ".join(MEASURES)
+
+    @property
+    def mixed_formula(self) -> str:
+        """The formula of the mixed outcome's model."""
+        return "innovations_mixed ~ " + " + ".join(MEASURES)
+
+    @property
+    def mixed_weights(self) -> dict[str, SpatialWeights]:
+        """The matrices of the mixed outcome by name, for ``SAR.from_formula(..., w=...)``."""
+        if self.collaboration_weights is None:
+            raise ValueError("This simulation has no mixed outcome.")
+        return {"geo": self.weights, "collab": self.collaboration_weights}
 
 
 def simulate_milieu(
@@ -311,6 +382,8 @@ def simulate_milieu(
     k: int = 6,
     settings: MilieuSettings | None = None,
     allocate_to_actors: bool = True,
+    mixed_rho: float = 0.6,
+    mixed_gamma: float = 0.6,
 ) -> SimulatedMilieu:
     """Simulate actors, ties and a spatial-lag innovation outcome on the Norwegian municipalities.
 
@@ -336,6 +409,11 @@ def simulate_milieu(
         Micro-level parameters (defaults documented in :class:`MilieuSettings`).
     allocate_to_actors : bool, default True
         Also allocate the regional innovation counts to actors.
+    mixed_rho : float, default 0.6
+        True spatial autoregressive parameter of ``innovations_mixed``, in (-1, 1).
+    mixed_gamma : float, default 0.6
+        True weight of the geographic ``W`` in the combination of ``innovations_mixed``, in
+        [0, 1]; the collaboration network gets ``1 - mixed_gamma``.
 
     Returns
     -------
@@ -359,7 +437,13 @@ def simulate_milieu(
        (Frenken, Van Oort & Verburg 2007, in bits, over the employment of firms by 5-digit
        industry within and across 2-digit divisions; 0 without firms);
     4. ``y = (I - rho W)^{-1} (X beta + eps)`` with ``eps ~ N(0, sigma^2 I)``
-       (:func:`draw_spatial_lag`), the innovation counts and their allocation to actors.
+       (:func:`draw_spatial_lag`), the innovation counts and their allocation to actors;
+    5. from the stream ``SeedSequence([seed, MIXED_STREAM])``, the mixed outcome
+       ``innovations_mixed = (I - mixed_rho W_c)^{-1} (X beta + eps_mix)`` with
+       ``W_c = mixed_gamma W + (1 - mixed_gamma) W_collab`` (Debarsy & LeSage 2018), ``W_collab``
+       the row-standardised collaboration network of :func:`collaboration_network`. Its own
+       stream leaves every draw of steps 1-4 as it was without the mixed outcome, whatever
+       ``allocate_to_actors``.
 
     Examples
     --------
@@ -367,6 +451,8 @@ def simulate_milieu(
     >>> sim = simulate_milieu(seed=1, n_actors=3000)
     >>> sim.actors.shape[0], sim.outcomes.shape[0], sim.params.rho
     (3000, 356, 0.4)
+    >>> sim.mixed_params.gamma.to_dict()
+    {'geo': 0.6, 'collab': 0.4}
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
@@ -382,6 +468,7 @@ def simulate_milieu(
         )
     weights = norway_weights("knn", k=k).row_standardize()
     params = _true_parameters(rho, beta, sigma)
+    mixed_params = _mixed_parameters(mixed_rho, mixed_gamma, params)
 
     rng = np.random.default_rng(int(seed))
     actors = _draw_actors(rng, regions, weights, n_actors, settings)
@@ -409,6 +496,15 @@ def simulate_milieu(
         if allocate_to_actors
         else None
     )
+
+    collaboration = collaboration_network(actors, ties, weights)
+    mixed = draw_convex_lag(
+        design,
+        {"geo": weights, "collab": collaboration},
+        mixed_params,
+        np.random.default_rng(np.random.SeedSequence([int(seed), MIXED_STREAM])),
+    )
+    outcomes["innovations_mixed"] = mixed.to_numpy()
     return SimulatedMilieu(
         actors=actors,
         ties=ties,
@@ -420,6 +516,8 @@ def simulate_milieu(
         design=design,
         settings=settings,
         years=(first, last),
+        collaboration_weights=collaboration,
+        mixed_params=mixed_params,
     )
 
 
@@ -457,6 +555,81 @@ def draw_spatial_lag(
     system = sp.identity(w.n, format="csc") - params.rho * sp.csc_matrix(w.sparse)
     y = splu(system).solve(signal + eps)
     return pd.Series(y, index=design.index, name="innovations")
+
+
+def collaboration_network(
+    actors: pd.DataFrame, ties: pd.DataFrame, geographic: SpatialWeights
+) -> SpatialWeights:
+    """The row-standardised collaboration network between the units of ``geographic``.
+
+    The symmetric counts of ties between the actors of two municipalities over the whole period
+    (:func:`naeringsmiljo.weights.collaboration_weights` with ``value="count"``), row-standardised.
+    A municipality without any tie to another (an island of the network) is linked to its
+    geographic neighbours instead, with the weights of its row of ``geographic``: its lag in
+    the combination is then the geographic lag whatever ``gamma``, and every row of ``W_c`` sums
+    to one, so that ``|rho| < 1`` keeps ``I - rho W_c`` invertible (with an empty row it would
+    sum to ``gamma``). The shipped economy has no such municipality.
+
+    Parameters
+    ----------
+    actors, ties : pandas.DataFrame
+        The simulated microdata.
+    geographic : SpatialWeights
+        The row-standardised geographic ``W``; its ids fix the units and their order.
+
+    Returns
+    -------
+    SpatialWeights
+        Row-standardised, with the ids of ``geographic``.
+    """
+    counts = collaboration_weights(actors, ties, value="count", regions=geographic.ids)
+    lonely = np.diff(counts.sparse.indptr) == 0
+    matrix = sp.csr_array(counts.sparse) + sp.diags_array(lonely.astype(np.float64)) @ sp.csr_array(
+        geographic.sparse
+    )
+    return SpatialWeights.from_sparse(matrix, ids=geographic.ids).row_standardize()
+
+
+def draw_convex_lag(
+    design: pd.DataFrame,
+    weights: Mapping[str, SpatialWeights],
+    params: ConvexLagParameters,
+    rng: np.random.Generator,
+) -> pd.Series:
+    """Draw ``y = (I - rho W_c)^{-1} (X beta + eps)`` with ``W_c = sum_m gamma_m W_m``.
+
+    The reduced form of the spatial lag model whose weights are a convex combination of
+    connectivity structures (Debarsy & LeSage 2018), solved by sparse LU as in
+    :func:`draw_spatial_lag`.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        ``X``, indexed by unit id; its columns are matched to ``params.beta`` by name.
+    weights : mapping of str to SpatialWeights
+        Row-standardised matrices named as ``params.gamma``; aligned to the design by id.
+    params : ConvexLagParameters
+        True ``rho``, ``gamma``, ``beta`` and ``sigma``.
+    rng : numpy.random.Generator
+        Source of ``eps`` (one standard normal draw per unit, in the order of the design).
+
+    Returns
+    -------
+    pandas.Series
+        ``y``, indexed like the design, named ``innovations_mixed``.
+    """
+    if set(weights) != set(params.gamma.index):
+        raise ValueError(
+            f"weights are named {sorted(weights)}, gamma {sorted(params.gamma.index)}."
+        )
+    combined = sp.csr_array((len(design), len(design)))
+    for name in params.gamma.index:
+        combined = combined + float(params.gamma[name]) * sp.csr_array(
+            weights[name].reorder(design.index).sparse
+        )
+    w_c = SpatialWeights.from_sparse(combined, ids=design.index)
+    lag = SpatialLagParameters(rho=params.rho, beta=params.beta, sigma=params.sigma)
+    return draw_spatial_lag(design, w_c, lag, rng).rename("innovations_mixed")
 
 
 def milieu_design(actors: pd.DataFrame, ties: pd.DataFrame, regions: pd.Index) -> pd.DataFrame:
@@ -514,6 +687,24 @@ def _true_parameters(
         raise ParameterSpaceError(f"rho = {rho} must lie in (-1, 1) for the row-standardised W.")
     series = pd.Series([float(beta[n]) for n in names], index=list(names), name="beta")
     return SpatialLagParameters(rho=float(rho), beta=series, sigma=float(sigma))
+
+
+def _mixed_parameters(
+    rho: float, gamma: float, params: SpatialLagParameters
+) -> ConvexLagParameters:
+    # W_c is row-standardised for any gamma in [0, 1] (a convex combination of row-standardised
+    # matrices), so |rho| < 1 keeps I - rho W_c invertible, as for the single W.
+    if not -1.0 < rho < 1.0:
+        raise ParameterSpaceError(
+            f"mixed_rho = {rho} must lie in (-1, 1) for the row-standardised combination."
+        )
+    if not 0.0 <= gamma <= 1.0:
+        raise ParameterSpaceError(
+            f"mixed_gamma = {gamma} must lie in [0, 1]: it is the weight of the geographic W "
+            "in a convex combination."
+        )
+    mix = pd.Series([float(gamma), 1.0 - float(gamma)], index=list(CHANNELS), name="gamma")
+    return ConvexLagParameters(rho=float(rho), gamma=mix, beta=params.beta, sigma=params.sigma)
 
 
 def _specialisation(
