@@ -118,9 +118,7 @@ def innovations(kind: str, design: Design, rng: np.random.Generator) -> np.ndarr
     raise ValueError(kind)
 
 
-def simulate(
-    model: str, kind: str, design: Design, replications: int, seed: int
-) -> pd.DataFrame:
+def simulate(model: str, kind: str, design: Design, replications: int, seed: int) -> pd.DataFrame:
     """One row per replication and option: estimates and standard errors of the two parameters."""
     n = design.het_sd.size
     spatial = "rho" if model == "SAR" else "lambda"
@@ -131,7 +129,9 @@ def simulate(
     for r, stream in enumerate(streams.spawn(replications)):
         eps = innovations(kind, design, np.random.default_rng(stream))
         y = lu.solve(signal + eps) if model == "SAR" else signal + lu.solve(eps)
-        spec = getattr(nm, model).from_arrays(pd.Series(y, index=design.x.index), design.x, design.w)
+        spec = getattr(nm, model).from_arrays(
+            pd.Series(y, index=design.x.index), design.x, design.w
+        )
         fits = {}
         ml = spec.fit(method="ml")
         fits["ML", "information"] = ml

@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             plant(copy, bug)
             caught, first, seconds = run_fast_suite(copy, bug.first, args.timeout)
         rows.append((bug, caught, first, seconds))
-        print(f"{bug.name}: {'caught' if caught else 'NOT caught'} ({first}, {seconds:.0f} s)", flush=True)
+        print(
+            f"{bug.name}: {'caught' if caught else 'NOT caught'} ({first}, {seconds:.0f} s)",
+            flush=True,
+        )
     lines = [
         "# Planted bugs and the fast test suite",
         "",

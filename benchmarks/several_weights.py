@@ -83,6 +83,16 @@ def run(n: int, *, random_ties: bool) -> dict:
     }
 
 
+def _markdown(table: pd.DataFrame) -> str:
+    """A Markdown table (floats to 4 decimals), without an optional dependency."""
+    cells = [
+        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
+        for row in table.itertuples(index=False)
+    ]
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * table.shape[1]]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -94,7 +104,7 @@ def main() -> None:
         row = run(n, random_ties=args.random)
         print(row, flush=True)
         rows.append(row)
-    table = pd.DataFrame(rows).to_markdown(index=False)
+    table = _markdown(pd.DataFrame(rows))
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "several_weights.md", "a", encoding="utf-8") as handle:
         handle.write(

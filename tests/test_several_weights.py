@@ -284,6 +284,18 @@ def test_impacts_by_channel_match_dense_multipliers(world):
     )
 
 
+def test_impacts_traces_from_factorisations_equal_the_dense_ones(world, monkeypatch):
+    import naeringsmiljo.inference.channels as channels
+
+    res = _fit(SDM, world)
+    dense = res.impacts(inference=None)
+    monkeypatch.setattr(channels, "DENSE_IMPACTS_LIMIT", 0)
+    sparse = res.impacts(inference=None)
+    # 1e-9: the complex-step traces carry a truncation error of about 1e-10 of their value
+    pd.testing.assert_frame_equal(dense.estimates, sparse.estimates, rtol=1e-9)
+    pd.testing.assert_frame_equal(dense.channels, sparse.channels, rtol=1e-9)
+
+
 def test_impacts_inference_is_seeded_and_keeps_the_mix_on_the_simplex(world):
     res = _fit(SAR, world)
     draws = res.parameter_draws(200, seed=3)
@@ -402,3 +414,39 @@ def test_number_names_and_options_of_the_matrices_are_checked(world):
         model.fit(method="gmm")
     with pytest.raises(ValueError, match="logdet"):
         model.fit(logdet="chebyshev")
+
+
+def test_sac_with_a_combined_lag_at_a_vertex_is_the_one_matrix_sac(world):
+    """The general likelihood with an error term: SAC whose lag combines the matrices, at the
+    vertex of geography, against the one-matrix SAC (its own search and information matrix)."""
+    from naeringsmiljo import SAC
+
+    w = {"geo": world["geo"], "collab": world["collab"]}
+    model = SAC.from_formula("y ~ x1 + x2", world["data"], w, w_error=world["collab"])
+    res = model.fit(fixed={"gamma_geo": 1.0})
+    single = SAC.from_formula(
+        "y ~ x1 + x2", world["data"], world["geo"], w_error=world["collab"]
+    ).fit()
+    names = list(single.params.index)
+    # 1e-6: two different searches (SLSQP here, a two-parameter Brent/Newton there) on the
+    # same likelihood, each polished to its score root
+    np.testing.assert_allclose(res.params[names], single.params[names], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(res.loglik, single.loglik, rtol=1e-10)
+    # the analytic information matrices of the two paths (dense), written independently
+    np.testing.assert_allclose(res.std_errors[names], single.std_errors[names], rtol=1e-5)
+    free = model.fit()
+    assert free.loglik >= res.loglik - 1e-9
+
+
+def test_slx_with_several_matrices_lags_x_with_each_and_splits_its_impacts(world):
+    from naeringsmiljo import SLX
+
+    w = {"geo": world["geo"], "collab": world["collab"]}
+    res = SLX.from_formula("y ~ x1 + x2", world["data"], w).fit()
+    assert {"W_geo_x1", "W_collab_x1", "W_geo_x2", "W_collab_x2"} <= set(res.params.index)
+    impacts = res.impacts(draws=200, seed=1)
+    # without a lag of y the impacts are the coefficients themselves
+    np.testing.assert_allclose(impacts.estimates["direct"], res.params[["x1", "x2"]], rtol=1e-14)
+    np.testing.assert_allclose(
+        impacts.channels["collab"], res.params[["W_collab_x1", "W_collab_x2"]], rtol=1e-14
+    )

@@ -255,15 +255,15 @@ class SpatialResults:
         """Impacts of a model with combined weights, with the indirect impact by channel."""
         from naeringsmiljo.inference.channels import channel_impacts
 
-        if not isinstance(self.ml, ChannelInference):
+        terms = self.spec.terms
+        if terms.lag is not None and not isinstance(self.ml, ChannelInference):
             raise ValueError(  # noqa: TRY004 - a fit made by another estimator, not a bad type
-                "Impacts of a model with combined weights are computed from its ML fit "
-                "(method='ml')."
+                "Impacts of a lag of y that combines several matrices are computed from its ML "
+                "fit (method='ml')."
             )
         if inference not in (None, "simulation"):
             raise ValueError("Impacts with combined weights use inference='simulation' or None.")
-        terms = self.spec.terms
-        lik = self.ml.lik
+        lik = self.ml.lik if isinstance(self.ml, ChannelInference) else None
         channel_term = next(t for t in terms if t.combined)
         channels = channel_term.channel_names
         regressors = self.spec.regressor_names
@@ -414,8 +414,9 @@ class SpatialResults:
             + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else ""),
         ]
         if len(set(rec.intervals.values())) > 1:
+            width = max(21, *(len(name) + 14 for name in rec.intervals))
             lines += [
-                f"Interval of {name}:".ljust(21) + f"({low:.6f}, {high:.6f})"
+                f"Interval of {name}:".ljust(width) + f"({low:.6f}, {high:.6f})"
                 for name, (low, high) in rec.intervals.items()
             ]
         elif rec.interval is not None:
