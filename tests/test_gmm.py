@@ -121,7 +121,7 @@ def test_gs2sls_het_equals_spreg_combo(setting) -> None:
 
 def test_endogenous_regressor_equals_spreg(setting) -> None:
     """HOVAL endogenous, instrumented by DISCBD (and its spatial lag, as spreg's lag_q)."""
-    _, data, w, lw, y, x = setting
+    _, data, w, lw, y, _x = setting
     reference = spreg.GM_Lag(
         y,
         data[["INC"]].to_numpy(),

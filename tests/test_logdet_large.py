@@ -26,7 +26,6 @@ from naeringsmiljo.weights.logdet import (
     make_logdet,
     pardiso_available,
 )
-
 from tools import pardiso_platform, require
 
 

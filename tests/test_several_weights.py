@@ -285,7 +285,7 @@ def test_impacts_by_channel_match_dense_multipliers(world):
 
 
 def test_impacts_traces_from_factorisations_equal_the_dense_ones(world, monkeypatch):
-    import naeringsmiljo.inference.channels as channels
+    from naeringsmiljo.inference import channels
 
     res = _fit(SDM, world)
     dense = res.impacts(inference=None)

@@ -130,7 +130,7 @@ def instrument_matrix(
     orders = range(first, start + w_lags)
     for order, block in zip(orders, spatial_lags(w, source, orders), strict=True):
         for j, label in enumerate(lag_labels):
-            name = "W" * 1 + ("^%d" % order if order > 1 else "") + "_" + label
+            name = "W" + (f"^{order}" if order > 1 else "") + "_" + label
             if order == 1 and lagged and f"W_{label}" in names:
                 continue  # already a regressor of the Durbin model
             columns.append(block[:, [j]])

@@ -257,7 +257,7 @@ class SpatialResults:
 
         terms = self.spec.terms
         if terms.lag is not None and not isinstance(self.ml, ChannelInference):
-            raise ValueError(  # noqa: TRY004 - a fit made by another estimator, not a bad type
+            raise ValueError(
                 "Impacts of a lag of y that combines several matrices are computed from its ML "
                 "fit (method='ml')."
             )
