@@ -22,7 +22,12 @@ import naeringsmiljo as nm
 REPRESENTATION_SLACK = 1 + 1e-9
 
 LAG = {
-    "params": {"Intercept": "45.079250", "INC": "-1.031616", "HOVAL": "-0.265926", "rho": "0.43102"},
+    "params": {
+        "Intercept": "45.079250",
+        "INC": "-1.031616",
+        "HOVAL": "-0.265926",
+        "rho": "0.43102",
+    },
     "se": {"Intercept": "7.177347", "INC": "0.305143", "HOVAL": "0.088499", "rho": "0.11768"},
     "loglik": "-182.3904",
     "sigma2": "95.494",

@@ -24,7 +24,9 @@ RTOL_COMMITTED = 1e-5
 
 
 def _coverage_module():
-    spec = importlib.util.spec_from_file_location("coverage_study", ROOT / "benchmarks" / "coverage.py")
+    spec = importlib.util.spec_from_file_location(
+        "coverage_study", ROOT / "benchmarks" / "coverage.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -78,6 +78,7 @@ def test_11_counties_of_2020_to_2023(municipalities):
 
 def test_points_project_to_x_y(municipalities):
     import pyproj  # a dependency of geopandas, in the test extra
+
     to_utm = pyproj.Transformer.from_crs("EPSG:4258", "EPSG:25833", always_xy=True)
     x, y = to_utm.transform(municipalities["lon"].to_numpy(), municipalities["lat"].to_numpy())
     np.testing.assert_allclose(x, municipalities["x"], rtol=0, atol=PROJECTION_ATOL_M)

@@ -134,7 +134,9 @@ def score_forms(d: Dense, theta, has_rho: bool, has_lambda: bool):
     if has_rho:
         # B W_1 y = B W_1 A^{-1} (X beta + B^{-1} e): a linear part and a quadratic part in e
         g_a = d.w1 @ np.linalg.inv(a_mat)
-        forms.append((b_mat @ g_a @ d.x @ beta / sigma2, b_mat @ g_a @ np.linalg.inv(b_mat) / sigma2))
+        forms.append(
+            (b_mat @ g_a @ d.x @ beta / sigma2, b_mat @ g_a @ np.linalg.inv(b_mat) / sigma2)
+        )
     if has_lambda:
         # W_2 u = W_2 B^{-1} e
         forms.append((np.zeros(n), d.w2 @ np.linalg.inv(b_mat) / sigma2))
