@@ -11,11 +11,12 @@ normal innovations. The recomputed table must equal the committed one.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tools import benchmark_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED, N, REPLICATIONS = 20250118, 400, 400  # as in benchmarks/results/coverage.md
@@ -23,19 +24,9 @@ SEED, N, REPLICATIONS = 20250118, 400, 400  # as in benchmarks/results/coverage.
 RTOL_COMMITTED = 1e-5
 
 
-def _coverage_module():
-    spec = importlib.util.spec_from_file_location(
-        "coverage_study", ROOT / "benchmarks" / "coverage.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def study() -> tuple[pd.DataFrame, tuple[float, float]]:
-    module = _coverage_module()
+    module = benchmark_module("coverage")
     table = module.coverage(module.run(N, SEED, REPLICATIONS))
     return table, module.band(REPLICATIONS)
 

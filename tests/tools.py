@@ -6,10 +6,13 @@ installs every tool the tests use (TeX from Debian packages, PARDISO from its wh
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import shutil
 import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -36,3 +39,13 @@ def require_executable(name: str) -> None:
 def pardiso_platform() -> bool:
     """Whether MKL PARDISO wheels exist for this platform (the ``test`` extra's marker)."""
     return platform.machine() in ("x86_64", "AMD64") and sys.platform != "darwin"
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """Import ``benchmarks/<name>.py`` (not a package) for a test that reruns a committed study."""
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(name, root / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
