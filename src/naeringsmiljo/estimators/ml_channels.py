@@ -594,8 +594,6 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
     return replace(found, theta=theta)
 
 
-
-
 def _unconstrained_reported_cov(cp: ChannelProblem, est: ChannelEstimate) -> np.ndarray:
     from naeringsmiljo.inference.channels import channel_information
 

@@ -46,7 +46,6 @@ import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
 from scipy import stats
-from scipy.sparse.linalg import splu
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT
 from naeringsmiljo.exceptions import ParameterSpaceError
@@ -153,17 +152,17 @@ def _sparse_traces(
         raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
     n = lik.n
     eye = sp.identity(n, format="csc")
-    a = sp.csc_array(eye - sum((d * w for d, w in zip(d_a, lik.lag, strict=True)), 0 * eye))
     b = sp.csc_array(eye - sum((d * w for d, w in zip(d_b, lik.error, strict=True)), 0 * eye))
-    a_lu = splu(a)
-    b_lu = splu(b) if lik.error else None
+
+    def a_solve(v: np.ndarray) -> np.ndarray:  # the likelihood's own factorisation of A
+        return lik.lag_logdet.solve(d_a, v) if lik.lag_logdet is not None else v
 
     def b_solve(v: np.ndarray) -> np.ndarray:
-        return v if b_lu is None else b_lu.solve(v)
+        return lik.error_logdet.solve(d_b, v) if lik.error_logdet is not None else v
 
     def apply(index: int, v: np.ndarray) -> np.ndarray:
         if index < len(lik.lag):
-            inner = lik.lag[index] @ a_lu.solve(b_solve(v))
+            inner = lik.lag[index] @ a_solve(b_solve(v))
             return -(b @ inner)
         return -(lik.error[index - len(lik.lag)] @ b_solve(v))
 
@@ -183,7 +182,7 @@ def _sparse_traces(
         t[: len(lik.lag)] = lik.lag_logdet.value_and_gradient(d_a)[1]
     if lik.error_logdet is not None:
         t[len(lik.lag) :] = lik.error_logdet.value_and_gradient(d_b)[1]
-    mu = a_lu.solve(zb)
+    mu = a_solve(zb)
     c_basis = np.zeros((n, p))
     for m, w in enumerate(lik.lag):
         c_basis[:, m] = b @ (w @ mu)

@@ -37,7 +37,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.weights.logdet import AUTO_PARDISO_LIMIT, pardiso_available
 from naeringsmiljo.weights.logdet.lu import fill_reducing_order
+from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
 
 # Step of the central differences of the log-determinant in each coefficient. A complex-step
 # derivative (the one-matrix path's) is exact to rounding but, perturbing one matrix of several,
@@ -127,12 +129,16 @@ class CombinedLogDet:
     A fill-reducing ordering of the union of the patterns is computed once
     (:func:`~naeringsmiljo.weights.logdet.lu.fill_reducing_order`) and every matrix is
     permuted once and laid on the union pattern, so that each evaluation is one numerical LU
-    factorisation (SuperLU, natural order). The gradient ``-tr(A^{-1} W_m)`` is a central
-    difference in each coefficient (two real factorisations per matrix; see
-    ``DIFFERENCE_STEP``), without an inverse.
+    factorisation (SuperLU, natural order). Above ``AUTO_PARDISO_LIMIT`` units, when MKL
+    PARDISO is installed, the union is analysed once by PARDISO (METIS ordering, symbolic
+    factorisation) and each evaluation is one of its parallel numerical factorisations: 0.8 s
+    against SuperLU's 6.6 s at n = 100,000 (``benchmarks/several_weights.py``). The gradient
+    ``-tr(A^{-1} W_m)`` is a central difference in each coefficient (two factorisations per
+    matrix; see ``DIFFERENCE_STEP``), without an inverse.
     """
 
     matrices: list[sp.csr_array]
+    backend: Literal["auto", "superlu", "pardiso"] = "auto"
     _data: np.ndarray = field(init=False, repr=False)
     _pattern: sp.csc_array = field(init=False, repr=False)
     _identity: np.ndarray = field(init=False, repr=False)
@@ -143,7 +149,16 @@ class CombinedLogDet:
 
     def __post_init__(self) -> None:
         union = sp.csr_array(sum(abs(sp.csr_array(m)) for m in self.matrices))
+        self._pardiso: PardisoLogDet | None = None
+        if self.backend == "pardiso" or (
+            self.backend == "auto" and union.shape[0] > AUTO_PARDISO_LIMIT and pardiso_available()
+        ):
+            self._pardiso = PardisoLogDet(union)
+            self._pardiso_data = np.array([self._pardiso.pattern_values(m) for m in self.matrices])
+            self._pattern = sp.csc_array(union)
+            return
         order = fill_reducing_order(union)
+        self._order = order
         n = union.shape[0]
         pattern = sp.csc_array(sp.identity(n, format="csr") + union[order][:, order])
         pattern.sort_indices()
@@ -165,6 +180,32 @@ class CombinedLogDet:
     def n(self) -> int:
         return int(self._pattern.shape[0])
 
+    def _log_abs_det(self, delta: np.ndarray) -> float:
+        self.factorisations += 1 if self._pardiso is not None else 0
+        if self._pardiso is not None:
+            return self._pardiso.value_of(delta @ self._pardiso_data)
+        return float(np.sum(np.log(np.abs(self._factor(self._a(delta))))))
+
+    def solve(self, delta: np.ndarray, rhs: np.ndarray, *, transpose: bool = False) -> np.ndarray:
+        """``A^{-1} rhs`` (or ``A'^{-1} rhs``) at ``delta``, for the covariance's traces."""
+        delta = np.asarray(delta, dtype=np.float64)
+        if self._pardiso is not None:
+            return self._pardiso.solve_of(delta @ self._pardiso_data, rhs, transpose=transpose)
+        key = tuple(float(d) for d in delta)
+        if getattr(self, "_solver_key", None) != key:  # one factor, kept for repeated solves
+            matrix = sp.csc_array(
+                (self._a(delta), self._pattern.indices, self._pattern.indptr),
+                shape=self._pattern.shape,
+            )
+            self._solver = splu(matrix, permc_spec="NATURAL")
+            self._solver_key = key
+        lu = self._solver
+        order = self._order
+        permuted = np.asarray(rhs)[order]
+        out = np.empty_like(np.asarray(rhs, dtype=np.float64))
+        out[order] = lu.solve(permuted, trans="T" if transpose else "N")
+        return out
+
     def _factor(self, values: np.ndarray) -> np.ndarray:
         matrix = sp.csc_array(
             (values, self._pattern.indices, self._pattern.indptr), shape=self._pattern.shape
@@ -184,8 +225,7 @@ class CombinedLogDet:
     def value(self, delta: np.ndarray) -> float:
         key = tuple(float(d) for d in delta)
         if key not in self._recent:
-            diag = self._factor(self._a(np.asarray(delta, dtype=np.float64)))
-            self._remember(key, float(np.sum(np.log(np.abs(diag)))), None)
+            self._remember(key, self._log_abs_det(np.asarray(delta, dtype=np.float64)), None)
         return self._recent[key][0]
 
     def value_and_gradient(self, delta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -212,7 +252,7 @@ class CombinedLogDet:
 
     def _plain(self, delta: np.ndarray) -> float:
         """``ln|A|`` without touching the cache of the evaluated points."""
-        return float(np.sum(np.log(np.abs(self._factor(self._a(delta))))))
+        return self._log_abs_det(delta)
 
     def _remember(self, key: tuple[float, ...], value: float, grad: np.ndarray | None) -> None:
         if len(self._recent) >= 16:

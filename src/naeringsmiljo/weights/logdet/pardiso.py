@@ -203,6 +203,36 @@ class PardisoLogDet(ExactMethod):
             raise RuntimeError(f"MKL pardiso_getdiag failed with error {error.value}.")
         return factor
 
+    # ------------------------------------------------------------------ other matrices
+    def pattern_values(self, matrix: sp.sparray) -> np.ndarray:
+        """The entries of ``matrix`` on the analysed pattern (its pattern must lie inside it).
+
+        With :meth:`value_of` this evaluates ``ln|I - M|`` for any ``M`` on the pattern, such
+        as a combination of several weights matrices analysed once on their union.
+        """
+        pattern = sp.csr_array(
+            (np.ones(self._indices.size), self._indices, self._indptr), shape=(self.n, self.n)
+        )
+        return _values_on_pattern(sp.csr_array(matrix, dtype=np.float64), pattern)
+
+    def _set(self, w_values: np.ndarray) -> None:
+        self._w_values = np.asarray(w_values, dtype=np.float64)
+        self._values.clear()
+        self._factored_at = None
+
+    def value_of(self, w_values: np.ndarray) -> float:
+        """``ln|I - M|`` for the matrix ``M`` with entries ``w_values`` on the pattern."""
+        self._set(w_values)
+        return self.value(1.0)
+
+    def solve_of(
+        self, w_values: np.ndarray, rhs: np.ndarray, *, transpose: bool = False
+    ) -> np.ndarray:
+        """``(I - M)^{-1} rhs`` for ``M`` given by ``w_values`` (factorised once per ``M``)."""
+        if not (self._factored_at == 1.0 and np.array_equal(self._w_values, w_values)):
+            self._set(w_values)
+        return self.solve(1.0, rhs, transpose=transpose)
+
     # ------------------------------------------------------------------ interface
     def value(self, rho: float) -> float:
         rho = float(rho)
