@@ -83,7 +83,7 @@ def run(n: int, *, random_ties: bool) -> dict:
     }
 
 
-def _markdown(table: pd.DataFrame) -> str:
+def markdown_table(table: pd.DataFrame) -> str:
     """A Markdown table (floats to 4 decimals), without an optional dependency."""
     cells = [
         [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
@@ -104,7 +104,7 @@ def main() -> None:
         row = run(n, random_ties=args.random)
         print(row, flush=True)
         rows.append(row)
-    table = _markdown(pd.DataFrame(rows))
+    table = markdown_table(pd.DataFrame(rows))
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "several_weights.md", "a", encoding="utf-8") as handle:
         handle.write(

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 from scipy.stats import norm
+from several_weights import markdown_table
 
 from naeringsmiljo import SAR, SpatialWeights
 from naeringsmiljo.exceptions import ConvergenceWarning
@@ -134,16 +135,6 @@ def band(replications: int) -> tuple[float, float]:
     return 0.95 - half, 0.95 + half
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    """A Markdown table (floats to 4 decimals), without an optional dependency."""
-    cells = [
-        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
-        for row in table.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * table.shape[1]]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=200)
@@ -156,7 +147,7 @@ def main() -> None:
         f"# SAR with two weights matrices: Monte Carlo ({args.replications} replications, "
         f"seed {args.seed}, n = {N})\n\n"
         f"Design and estimators: `benchmarks/several_weights_mc.py`. 99% binomial band of a 95% "
-        f"coverage: [{low:.3f}, {high:.3f}].\n\n" + _markdown(table) + "\n"
+        f"coverage: [{low:.3f}, {high:.3f}].\n\n" + markdown_table(table) + "\n"
     )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "several_weights_mc.md").write_text(text, encoding="utf-8")

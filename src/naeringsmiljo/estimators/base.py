@@ -130,3 +130,12 @@ def _literal_values(hint: Any) -> tuple[Any, ...] | None:
                 return None
         return tuple(values)
     return None
+
+
+def refuse_combined_weights(problem: FitProblem) -> None:
+    """The check of an estimator that does not read the channels of a combined term."""
+    if problem.spec.terms.combined is not None:
+        raise ValueError(
+            f"{problem.name} combines several weights matrices; fit it by method='ml' "
+            "(spatial 2SLS takes a combined lag of y without an error term)."
+        )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from naeringsmiljo.estimators import _moments as gmm
-from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
 from naeringsmiljo.results.spatial import SpatialResults
 
 #: The covariance each variant carries.
@@ -55,11 +55,7 @@ class GMError:
 
     def check(self, problem: FitProblem) -> None:
         terms = problem.spec.terms
-        if terms.combined is not None:
-            raise ValueError(
-                f"{problem.name} combines several weights matrices; fit it by method='ml' "
-                "(spatial 2SLS takes a combined lag of y without an error term)."
-            )
+        refuse_combined_weights(problem)
         if terms.error is None or terms.lag is not None or problem.spec.endog:
             raise ValueError(
                 "The GM error estimators fit models with an error term, no lag of y and no "

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
-from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -52,11 +52,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
 
     def check(self, problem: FitProblem) -> None:
         terms = problem.spec.terms
-        if terms.combined is not None:
-            raise ValueError(
-                f"{problem.name} combines several weights matrices; fit it by method='ml' "
-                "(spatial 2SLS takes a combined lag of y without an error term)."
-            )
+        refuse_combined_weights(problem)
         if terms.error is None or (terms.lag is None and not problem.spec.endog):
             raise ValueError(
                 "GS2SLS fits models with an error term and a lag of y (or endogenous "
