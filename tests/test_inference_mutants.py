@@ -42,3 +42,16 @@ def test_hac_without_kernel_names_the_kernel_function(columbus, w_anselin) -> No
     message = r"^cov='hac' needs a kernel: hac_kernel\(coordinates, bandwidth\)\.$"
     with pytest.raises(ValueError, match=message):
         res.with_cov("hac")
+
+
+def test_plain_lm_tests_apply_where_only_the_robust_ones_degenerate(columbus, w_anselin) -> None:
+    """With an intercept only and row-standardised W, ``M W X b = 0``: the lag and error
+    alternatives coincide locally, so the robust tests and SARMA do not apply, while the plain
+    LM tests do (Anselin et al. 1996); their statistics are then equal, ``e'We = e'Wy``."""
+    tests = dict(nm.OLS.from_formula("CRIME ~ 1", columbus, w_anselin).fit().spatial_diagnostics())
+    for name in ("rlm_lag", "rlm_error", "sarma"):
+        assert not np.isfinite(tests[name].statistic), name
+    lag, error = tests["lm_lag"], tests["lm_error"]
+    assert np.isfinite(lag.statistic) and np.isfinite(error.statistic)
+    # nJ = T when M W X b = 0, and e'Wy = e'We when W 1 = 1: the same number, up to rounding
+    np.testing.assert_allclose(lag.statistic, error.statistic, rtol=1e-10)
