@@ -33,8 +33,6 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 from scipy.stats import norm
-from several_weights import markdown_table
-
 from naeringsmiljo import SAR, SpatialWeights
 from naeringsmiljo.exceptions import ConvergenceWarning
 
@@ -136,6 +134,8 @@ def band(replications: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    from several_weights import markdown_table  # the script's own folder is on the path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--seed", type=int, default=20261205)
