@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 from scipy.stats import norm
+
 from naeringsmiljo import SAR, SpatialWeights
 from naeringsmiljo.exceptions import ConvergenceWarning
 
