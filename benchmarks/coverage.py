@@ -206,11 +206,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> s
         for estimator, cov in OPTIONS[model]:
             cells = []
             for kind in INNOVATIONS:
-                row = sub[
-                    (sub["innovations"] == kind)
-                    & (sub["estimator"] == estimator)
-                    & (sub["covariance"] == cov)
-                ].iloc[0]
+                row = _cell(sub, kind, estimator, cov)
                 for param in ("spatial", "beta1"):
                     p, se = row[f"{param}_coverage"], row[f"{param}_mc_se"]
                     mark = "" if low <= p <= high else " *"
@@ -219,6 +215,12 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> s
         lines.append("")
     lines.append("`*`: outside the binomial band.")
     return "\n".join(lines) + "\n"
+
+
+def _cell(sub: pd.DataFrame, kind: str, estimator: str, cov: str) -> pd.Series:
+    """The row of one innovation kind, estimator and covariance option."""
+    chosen = (sub["innovations"] == kind) & (sub["estimator"] == estimator)
+    return sub[chosen & (sub["covariance"] == cov)].iloc[0]
 
 
 def latex(table: pd.DataFrame, args: argparse.Namespace) -> str:
@@ -242,11 +244,7 @@ def latex(table: pd.DataFrame, args: argparse.Namespace) -> str:
         for estimator, cov in OPTIONS[model]:
             cells = []
             for kind in INNOVATIONS:
-                row = sub[
-                    (sub["innovations"] == kind)
-                    & (sub["estimator"] == estimator)
-                    & (sub["covariance"] == cov)
-                ].iloc[0]
+                row = _cell(sub, kind, estimator, cov)
                 for param in ("spatial", "beta1"):
                     p = row[f"{param}_coverage"]
                     text = f"{p:.3f}"

@@ -39,6 +39,7 @@ from naeringsmiljo.estimators.base import FitProblem
 from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
 from naeringsmiljo.inference.channels import (
     ChannelInference,
+    channel_information,
     chi_bar_square_pvalue,
     chi_bar_square_weights,
     constrained_covariance,
@@ -483,8 +484,7 @@ def fit_channels(problem: FitProblem, cov: str, fixed: Mapping[str, float]) -> S
 
 def _held(cp: ChannelProblem, fixed: Mapping[str, float]) -> list[str]:
     """Reported parameters the fixed values determine (a vertex fixes every gamma)."""
-    offset, jac = cp.reported_offset(), cp.reported_jacobian()
-    del offset
+    jac = cp.reported_jacobian()
     return [name for j, name in enumerate(cp.spatial_names) if _forced(cp, jac[j])]
 
 
@@ -595,8 +595,6 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
 
 
 def _unconstrained_reported_cov(cp: ChannelProblem, est: ChannelEstimate) -> np.ndarray:
-    from naeringsmiljo.inference.channels import channel_information
-
     info, _ = channel_information(cp.lik, est.beta, est.theta, est.sigma2)
     k = len(est.beta)
     cov = constrained_covariance(info, np.zeros((0, info.shape[0])))

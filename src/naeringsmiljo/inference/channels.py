@@ -86,9 +86,9 @@ def channel_information(
     bz = lik.filter_error(theta, z)
     zb = z @ beta
     if sparse:
-        traces, c_basis, label = _sparse_traces(lik, d_a, d_b, zb, theta, probes, seed)
+        traces, c_basis, label = _sparse_traces(lik, d_a, d_b, zb, probes, seed)
     else:
-        traces, c_basis, label = _dense_traces(lik, d_a, d_b, zb, theta)
+        traces, c_basis, label = _dense_traces(lik, d_a, d_b, zb)
     t1, t2, t = traces
     c = c_basis @ jac + lik.filter_error(theta, lik.design_derivatives(theta, beta))
     k, d = bz.shape[1], lik.n_free
@@ -107,7 +107,7 @@ def _basis_count(lik: ChannelLikelihood) -> int:
 
 
 def _dense_traces(
-    lik: ChannelLikelihood, d_a: np.ndarray, d_b: np.ndarray, zb: np.ndarray, theta: np.ndarray
+    lik: ChannelLikelihood, d_a: np.ndarray, d_b: np.ndarray, zb: np.ndarray
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, str]:
     """The traces from dense inverses of ``A`` and ``B`` (sparse products with the ``W_m``)."""
     n = lik.n
@@ -144,7 +144,6 @@ def _sparse_traces(
     d_a: np.ndarray,
     d_b: np.ndarray,
     zb: np.ndarray,
-    theta: np.ndarray,
     probes: int,
     seed: int,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, str]:
@@ -224,6 +223,12 @@ def constrained_covariance(information: np.ndarray, constraints: np.ndarray) -> 
     variance. An information matrix that is not positive definite on that space is an error,
     not a pseudo-inverse.
     """
+    null, inner = _free_space(information, constraints)
+    return null @ inner @ null.T
+
+
+def _free_space(information: np.ndarray, constraints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``N``, a basis of the null space of the constraints, and ``(N' I N)^{-1}``."""
     size = information.shape[0]
     null = scipy.linalg.null_space(constraints) if constraints.size else np.eye(size)
     reduced = null.T @ information @ null
@@ -234,8 +239,7 @@ def constrained_covariance(information: np.ndarray, constraints: np.ndarray) -> 
             "The information matrix is singular: the mix of the matrices is not identified at "
             "this estimate (rho = 0 leaves gamma free, and identical lags leave it unidentified)."
         ) from err
-    inner = scipy.linalg.cho_solve(factor, np.eye(reduced.shape[0]))
-    return null @ inner @ null.T
+    return null, scipy.linalg.cho_solve(factor, np.eye(reduced.shape[0]))
 
 
 @dataclass(frozen=True)
@@ -312,16 +316,10 @@ class ChannelInference:
         Drawn in the free parameters (whose covariance is non-singular on the space the fixed
         values leave) and mapped to the reported ones, so that the mix always sums to one.
         """
-        size_all = self.information.shape[0]
-        null = (
-            scipy.linalg.null_space(self.constraints) if self.constraints.size else np.eye(size_all)
-        )
-        reduced = null.T @ self.information @ null
-        factor = np.linalg.cholesky(
-            scipy.linalg.cho_solve(scipy.linalg.cho_factor(reduced), np.eye(reduced.shape[0]))
-        )
+        null, inner = _free_space(self.information, self.constraints)
+        factor = np.linalg.cholesky(inner)
         rng = np.random.default_rng(stream)
-        shocks = rng.standard_normal((size, reduced.shape[0])) @ factor.T @ null.T
+        shocks = rng.standard_normal((size, inner.shape[0])) @ factor.T @ null.T
         return mean[None, :] + (shocks @ self.reported.T)[:, :-1]
 
 

@@ -410,10 +410,11 @@ class ChannelLikelihood:
     def profile(self, theta: np.ndarray) -> Profile:
         z = self.design(theta)
         bz = self.filter_error(theta, z)
-        by = self.filter_error(theta, self.filter_lag(theta))
+        ay = self.filter_lag(theta)
+        by = self.filter_error(theta, ay)
         beta = np.linalg.lstsq(bz, by, rcond=None)[0]
         e = by - bz @ beta
-        u = self.filter_lag(theta) - z @ beta
+        u = ay - z @ beta
         return Profile(beta, e, u, float(e @ e) / self.n, z, bz)
 
     def logdets(self, theta: np.ndarray, *, gradient: bool = False) -> tuple[float, np.ndarray]:
