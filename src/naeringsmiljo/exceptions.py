@@ -76,3 +76,13 @@ class ParameterSpaceError(NaeringsmiljoError, ValueError):
 
 class ConvergenceWarning(UserWarning):
     """The optimiser stopped without meeting its convergence criterion."""
+
+
+class IllConditionedWarning(UserWarning):
+    """A design is nearly collinear: its condition number, after scaling the columns to unit
+    length, is so large that estimates keep only a few significant digits."""
+
+
+class SingularInformationWarning(UserWarning):
+    """The information matrix (or the Hessian) is not positive definite at the estimate: the
+    parameters are not all identified there, and their standard errors are reported as NaN."""

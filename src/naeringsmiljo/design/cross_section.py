@@ -35,6 +35,7 @@ from naeringsmiljo.exceptions import (
     SingularDesignError,
     WeightsError,
 )
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
 
 INTERCEPT = "Intercept"
@@ -244,36 +245,33 @@ def _durbin_columns(durbin: Durbin, names: list[str]) -> list[str]:
 
 
 def check_rank(x: np.ndarray, names: list[str]) -> None:
-    """Raise :class:`SingularDesignError` naming the columns that depend on earlier ones.
+    """Raise :class:`SingularDesignError` naming the columns that depend on others.
 
-    Uses a column-pivoted QR decomposition; a column whose diagonal entry of R falls below
-    ``max(n, k) * eps * |R_11|`` is taken as a linear combination of the others.
+    The rank is decided on the column-equilibrated design by a column-pivoted QR
+    (:class:`naeringsmiljo.linalg.DesignFactor`), so that it does not depend on the units of
+    the columns; a nearly collinear design that is still of full rank gets an
+    :class:`~naeringsmiljo.exceptions.IllConditionedWarning` stating its condition number.
     """
-    import scipy.linalg
-
     if x.shape[1] == 0:
         return
     if x.shape[0] < x.shape[1]:
         raise SingularDesignError(
             f"{x.shape[0]} observations cannot identify {x.shape[1]} coefficients."
         )
-    scale = np.linalg.norm(x, axis=0)
-    zero = [names[j] for j in np.flatnonzero(scale == 0)]
+    zero = [names[j] for j in np.flatnonzero(np.linalg.norm(x, axis=0) == 0)]
     if zero:
         raise SingularDesignError(f"Columns identically zero: {zero}.", columns=tuple(zero))
-    _, r, perm = scipy.linalg.qr(x / scale, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    tol = max(x.shape) * np.finfo(float).eps * diag[0] * 100
-    rank = int(np.sum(diag > tol))
-    if rank < x.shape[1]:
-        dependent = [names[j] for j in perm[rank:]]
+    factor = DesignFactor.of(x)
+    if not factor.full_rank:
+        dependent = factor.dependent(names)
         raise SingularDesignError(
-            f"The design is rank deficient (rank {rank} of {x.shape[1]} columns); "
-            f"{dependent} are linear combinations of other columns. A lagged regressor W_x is "
-            "collinear with the constant when x is constant, and with x itself when x is the "
-            "same in every unit's neighbourhood.",
+            f"The design is rank deficient (rank {factor.rank} of {x.shape[1]} columns, decided "
+            f"on the column-equilibrated design); {dependent} are linear combinations of other "
+            "columns. A lagged regressor W_x is collinear with the constant when x is constant, "
+            "and with x itself when x is the same in every unit's neighbourhood.",
             columns=tuple(dependent),
         )
+    factor.warn_if_ill_conditioned(names)
 
 
 def assemble(

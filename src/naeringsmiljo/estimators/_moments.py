@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from naeringsmiljo._options import GMMVariant
 from naeringsmiljo.exceptions import SingularDesignError
 from naeringsmiljo.inference.covariance import IVInference
+from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -207,22 +208,25 @@ def two_stage_least_squares(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> TwoS
             f"{h.shape[1]} instruments cannot identify {z.shape[1]} coefficients; "
             "raise w_lags or add instruments."
         )
-    hth = h.T @ h
-    try:
-        hthi = np.linalg.inv(hth)
-        zthhthi = (z.T @ h) @ hthi
-        varb = np.linalg.inv(zthhthi @ (h.T @ z))
-    except np.linalg.LinAlgError as err:
+    design = InstrumentedDesign.of(h, z)
+    if not design.instruments.full_rank:
         raise SingularDesignError(
-            "The instruments do not identify the model (H'H or Z'P_H Z is singular); the "
-            "spatial lags of X may be collinear with X, or an endogenous regressor is also "
-            "an instrument."
-        ) from err
-    if np.linalg.cond(zthhthi @ (h.T @ z)) > 1e13:
-        raise SingularDesignError(
-            "The instruments hardly identify the model (Z'P_H Z is numerically singular)."
+            f"The instruments are collinear (rank {design.instruments.rank} of {h.shape[1]} "
+            "columns): an endogenous regressor may also be an instrument, or the spatial lags "
+            "of X may repeat X."
         )
-    delta = varb @ (zthhthi @ (h.T @ y))
+    if not design.projected.full_rank:
+        raise SingularDesignError(
+            "The instruments do not identify the model: the projection P_H Z of the regressors "
+            f"on the instruments has rank {design.projected.rank} of {z.shape[1]} (decided on "
+            "equilibrated columns); the spatial lags of X may be collinear with X, or an "
+            "endogenous regressor may also be an instrument."
+        )
+    design.projected.warn_if_ill_conditioned(
+        [f"z{j}" for j in range(z.shape[1])], what="projection of the regressors on the instruments"
+    )
+    delta = design.coefficients(y)
+    varb, zthhthi, hthi = design.varb, design.zthhthi, design.instruments.inverse_gram()
     return TwoStageFit(delta, y - z @ delta, varb, zthhthi, hthi)
 
 
@@ -360,8 +364,8 @@ def het_moment_variance(
 def projection_p(h: np.ndarray, zs: np.ndarray) -> np.ndarray:
     """``P = n (H'H)^{-1} H'Z_s (Z_s'H (H'H)^{-1} H'Z_s)^{-1}`` (Arraiz et al. 2010, App. B)."""
     n = h.shape[0]
-    p1 = np.linalg.solve(h.T @ h, h.T @ zs)
-    return n * p1 @ np.linalg.inv((h.T @ zs).T @ p1)
+    design = InstrumentedDesign.of(h, zs)
+    return n * design.zthhthi.T @ design.varb
 
 
 def het_a_vectors(
@@ -448,20 +452,20 @@ def gm_error(
     covariance of ``(beta, lambda)``.
     """
     n = y.shape[0]
-    ols = np.linalg.lstsq(x, y, rcond=None)[0]
-    u = y - x @ ols
+    u = DesignFactor.of(x).residuals(y)  # OLS residuals
     wx, wy = w @ x, w @ y
     if variant == "kp99":
         tr_wtw = float(sp.csr_array(w.T @ w).diagonal().sum())
         lam, _ = solve_lambda(kp99_moments(u, w, tr_wtw), bounds)
         xs, ys = x - lam * wx, y - lam * wy
-        beta = np.linalg.lstsq(xs, ys, rcond=None)[0]
+        fgls = DesignFactor.of(xs)
+        beta = fgls.coefficients(ys)
         u = y - x @ beta
-        e = ys - xs @ beta
+        e = fgls.residuals(ys)
         sigma2 = float(e @ e) / n
         k = x.shape[1]
         cov = np.full((k + 1, k + 1), np.nan)
-        cov[:k, :k] = sigma2 * np.linalg.inv(xs.T @ xs)
+        cov[:k, :k] = sigma2 * fgls.inverse_gram()
         return GMMEstimate(
             beta,
             lam,
@@ -477,7 +481,7 @@ def gm_error(
     iterations, change = 0, np.inf
     while iterations < max_iter and change > tol:
         xs, ys = x - lam_old * wx, y - lam_old * wy
-        beta = np.linalg.lstsq(xs, ys, rcond=None)[0]
+        beta = DesignFactor.of(xs).coefficients(ys)
         u = y - x @ beta
         if variant == "het":
             psi = het_moment_variance(w, a1, (u - lam_old * (w @ u)) ** 2)
@@ -488,21 +492,22 @@ def gm_error(
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     xs = x - lam * wx
+    fgls = DesignFactor.of(xs)
+    xtxi = fgls.inverse_gram()  # (X_s'X_s)^{-1} from the triangular factor
     e = u - lam * (w @ u)
     jac = moments.big_g @ np.array([1.0, 2.0 * lam])
     if variant == "het":
         psi = het_moment_variance(w, a1, e**2)
-        xtxi = np.linalg.inv(xs.T @ xs)
-        cov_beta = xtxi @ ((xs.T * e**2) @ xs) @ xtxi
+        cov_beta = fgls.sandwich(e**2)
         cov_lam = 1.0 / (jac @ np.linalg.solve(psi, jac)) / n
         cross = np.zeros(x.shape[1])
         sigma2 = float(e @ e) / n
         description = "GM error model, heteroskedasticity-robust (Arraiz et al. 2010)"
     else:
         psi, sigma2, mu3 = _hom_moment_variance(w, a1, e)
-        cov_beta = sigma2 * np.linalg.inv(xs.T @ xs)
+        cov_beta = sigma2 * xtxi
         cov_lam = 1.0 / (jac @ np.linalg.solve(psi, jac)) / n
-        p = np.linalg.inv(xs.T @ xs / n)
+        p = n * xtxi
         psi_dl = mu3 * np.column_stack([x.T @ a1.diagonal(), np.zeros(x.shape[1])]) / n
         cross = p.T @ psi_dl @ np.linalg.solve(psi, jac) * cov_lam
         description = "GM error model, homoskedastic (Drukker, Egger & Prucha 2013)"

@@ -88,7 +88,10 @@ def fit_one_parameter(
         lambda v: -lik.value(*at(v)), bounds=bounds, method="bounded", options={"xatol": 1e-10}
     )
     root, converged = _score_root(score, float(search.x), bounds)
-    if converged and lik.value(*at(root)) < -search.fun - 1e-10 * abs(search.fun):
+    # the root must be as high as the bracketing search's best point, up to the rounding of
+    # the likelihood itself (which grows with the condition number of the design)
+    slack = 1e-10 * abs(search.fun) + lik.value_rounding()
+    if converged and lik.value(*at(root)) < -search.fun - slack:
         root, converged = float(search.x), False
     final_score = score(root)
     message = (
@@ -129,7 +132,7 @@ def _interpolated_search(
     """Maximise with as few exact log-determinants as possible (costly factorisations, large n).
 
     The concentrated likelihood is ``C(v) + g(v)`` with ``C`` cheap and exact
-    (:meth:`ConcentratedLikelihood.concentrated_part`) and ``g(v) = ln|I - v W|`` costly. ``g`` is
+    (its derivative :meth:`ConcentratedLikelihood.concentrated_score`) and ``g(v) = ln|I - v W|`` costly. ``g`` is
     modelled as its exact Taylor polynomial at 0, ``m(v) = -(v t_1 + v^2 t_2 / 2)`` with
     ``t_j = tr(W^j)`` (sparse, O(nnz)), plus ``v^3 q(v)``, where the polynomial ``q``
     interpolates ``(g(v_i) - m(v_i)) / v_i^3`` at the (up to three) latest exact evaluations
@@ -153,9 +156,7 @@ def _interpolated_search(
     m = lik.multiplicity
     t1 = float(w.diagonal().sum())
     t2 = float(w.multiply(w.T).sum())
-    h = 1e-20  # complex step, as in the log-determinant modules
-
-    def at(value: complex) -> tuple[complex, complex]:
+    def at(value: float) -> tuple[float, float]:
         return (value, other) if which == "rho" else (other, value)
 
     points: list[float] = []
@@ -163,7 +164,7 @@ def _interpolated_search(
     nodes: list[int] = []
 
     def model_slope(v: float) -> float:
-        slope = float(lik.concentrated_part(*at(complex(v, h))).imag / h) - m * (t1 + v * t2)
+        slope = lik.concentrated_score(*at(v))[0 if which == "rho" else 1] - m * (t1 + v * t2)
         if nodes:
             q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
             slope += m * (3 * v**2 * q(v) + v**3 * q.deriv()(v))
@@ -256,7 +257,7 @@ def _interpolated_search(
     record = FitRecord(
         method="ml",
         logdet=logdet.name,
-        logdet_error=lik.logdet_error_bound(*at(estimate)),  # type: ignore[arg-type]
+        logdet_error=lik.logdet_error_bound(*at(estimate)),
         interval=interval,
         optimizer=(
             "exact log-determinants at the maximisers of an interpolated likelihood "
@@ -267,7 +268,7 @@ def _interpolated_search(
         score=(model_slope(estimate),),
         evaluations=len(points),
     )
-    return lik.estimate(*at(estimate), record)  # type: ignore[arg-type]
+    return lik.estimate(*at(estimate), record)
 
 
 def _well_separated(points: list[float]) -> list[int]:

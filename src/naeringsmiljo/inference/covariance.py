@@ -10,12 +10,12 @@ A registry (:data:`COVARIANCES`) maps one canonical name to each class.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
@@ -25,7 +25,14 @@ from naeringsmiljo._options import (
     SandwichInnovations,
     TraceMethod,
 )
+from naeringsmiljo.exceptions import SingularInformationWarning
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.linalg import (
+    DesignFactor,
+    InstrumentedDesign,
+    invert_information,
+    invert_symmetric,
+)
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 from naeringsmiljo.weights.traces import (
     EXACT_TRACE_LIMIT,
@@ -80,21 +87,53 @@ class MLProblem:
     def size(self) -> int:
         return self.k + int(self.has_rho) + int(self.has_lambda) + 1
 
+    def gram(self) -> DesignFactor:
+        """The factor of ``BX`` at the estimate: the information's beta block is
+        ``(BX)'(BX) / sigma^2``."""
+        return self.lik.design_factor(self.estimate.lam if self.has_lambda else 0.0)
 
-def covariance_from_information(information: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Invert the block of the free parameters; fixed parameters get zero (co)variance."""
+
+def covariance_from_information(
+    information: np.ndarray,
+    free: np.ndarray,
+    gram: DesignFactor | None = None,
+    weight: float = 1.0,
+    meat: np.ndarray | None = None,
+) -> np.ndarray:
+    """Invert the block of the free parameters; fixed parameters get zero (co)variance.
+
+    ``gram`` is the factor of ``BX`` at the estimate and ``weight`` is ``1 / sigma^2``: the
+    leading block of ``information`` is then ``weight (BX)'(BX)``, inverted through the
+    triangular factor (:func:`naeringsmiljo.linalg.invert_information`), so that a nearly
+    collinear design does not lose its digits twice. With ``meat`` the result is the sandwich
+    ``H^{-1} meat H^{-1}`` of the free block. A matrix that is not positive definite gives NaN
+    (co)variances and a :class:`SingularInformationWarning`, never a pseudo-inverse.
+    """
     cov = np.zeros_like(information)
     idx = np.flatnonzero(free)
-    cov[np.ix_(idx, idx)] = _invert(information[np.ix_(idx, idx)])
+    block = information[np.ix_(idx, idx)]
+    k = gram.scale.size if gram is not None else 0
+    use_gram = gram if gram is not None and np.all(free[:k]) else None
+    inverse = invert_information(block, use_gram, weight)
+    if inverse is None:
+        warnings.warn(
+            "The information matrix is not positive definite at the estimate: the parameters "
+            "are not all identified there (a flat or degenerate likelihood); standard errors "
+            "are reported as NaN.",
+            SingularInformationWarning,
+            stacklevel=3,
+        )
+        inverse = np.full_like(block, np.nan)
+    elif meat is not None:
+        inverse = inverse @ meat[np.ix_(idx, idx)] @ inverse
+    cov[np.ix_(idx, idx)] = inverse
     return cov
 
 
 def _invert(information: np.ndarray) -> np.ndarray:
-    try:
-        factor = scipy.linalg.cho_factor(information)
-        return scipy.linalg.cho_solve(factor, np.eye(information.shape[0]))
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(information)
+    """Inverse of a small positive-definite matrix (NaN when it is not one)."""
+    inverse = invert_symmetric(information)
+    return np.full_like(information, np.nan) if inverse is None else inverse
 
 
 @dataclass(frozen=True)
@@ -178,6 +217,9 @@ class Information:
     matrix: np.ndarray
     label: str
     accuracy: InformationAccuracy | None = None
+    #: For a sandwich: the variance of the score, so that the covariance is
+    #: ``matrix^{-1} meat matrix^{-1}`` (``matrix`` is then the observed information).
+    meat: np.ndarray | None = None
 
 
 def evaluate_information(estimator: CovarianceEstimator, problem: MLProblem) -> Information:
@@ -1033,14 +1075,21 @@ class MLInference:
 
     def covariance(self) -> np.ndarray:
         """Covariance of ``(beta, rho, lambda, sigma^2)`` (zero rows for fixed parameters)."""
-        return covariance_from_information(self.information.matrix, self.free)
+        return covariance_from_information(
+            self.information.matrix,
+            self.free,
+            self.problem.gram(),
+            1.0 / self.problem.estimate.sigma2,
+            self.information.meat,
+        )
 
 
 def least_squares_covariance(x: np.ndarray, resid: np.ndarray) -> tuple[np.ndarray, float]:
-    """Classical OLS covariance ``s^2 (X'X)^{-1}`` with ``s^2 = e'e/(n-k)``."""
+    """Classical OLS covariance ``s^2 (X'X)^{-1}`` with ``s^2 = e'e/(n-k)``, ``(X'X)^{-1}`` from
+    the triangular factor of the equilibrated design (:class:`naeringsmiljo.linalg.DesignFactor`)."""
     n, k = x.shape
     s2 = float(resid @ resid) / (n - k)
-    return s2 * _invert(x.T @ x), s2
+    return s2 * DesignFactor.of(x).inverse_gram(), s2
 
 
 # --------------------------------------------------------------------------- ML sandwich
@@ -1221,9 +1270,12 @@ class Sandwich:
 
     def __call__(self, problem: MLProblem) -> np.ndarray:
         """Returns the *inverse* of the sandwich, so that the caller's inversion yields it."""
-        omega = score_variance(linear_quadratic_score(problem), self.innovations)
-        bread = _invert(ObservedHessian(step=self.step)(problem))
-        return _invert(bread @ omega @ bread)
+        information = self.evaluate(problem)
+        free = np.ones(problem.size, dtype=bool)
+        gram, weight = problem.gram(), 1.0 / problem.estimate.sigma2
+        return _invert(
+            covariance_from_information(information.matrix, free, gram, weight, information.meat)
+        )
 
     def evaluate(self, problem: MLProblem) -> Information:
         """The inverse sandwich with a label naming the assumption on the innovations."""
@@ -1231,7 +1283,9 @@ class Sandwich:
             "heteroskedastic": "heteroskedastic innovations",
             "iid": "iid non-normal innovations",
         }.get(self.innovations, self.innovations)
-        return Information(self(problem), f"{self.description}, {label}")
+        omega = score_variance(linear_quadratic_score(problem), self.innovations)
+        hessian = ObservedHessian(step=self.step)(problem)
+        return Information(hessian, f"{self.description}, {label}", meat=omega)
 
 
 COVARIANCES[Sandwich.name] = Sandwich
@@ -1247,13 +1301,20 @@ class IVProblem:
     resid: np.ndarray
 
     @property
+    def factored(self) -> InstrumentedDesign:
+        if not hasattr(self, "_factored"):
+            object.__setattr__(self, "_factored", InstrumentedDesign.of(self.h, self.z))
+        return self._factored  # type: ignore[attr-defined]
+
+    @property
     def varb(self) -> np.ndarray:
-        pz = self.h @ np.linalg.solve(self.h.T @ self.h, self.h.T @ self.z)
-        return np.linalg.inv(pz.T @ self.z)
+        """``(Z'P_H Z)^{-1}`` from triangular factors."""
+        return self.factored.varb
 
     @property
     def zthhthi(self) -> np.ndarray:
-        return np.linalg.solve(self.h.T @ self.h, self.h.T @ self.z).T
+        """``Z'H (H'H)^{-1}``."""
+        return self.factored.zthhthi
 
 
 @dataclass(frozen=True)

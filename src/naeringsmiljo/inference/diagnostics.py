@@ -55,6 +55,7 @@ from scipy import stats
 from naeringsmiljo._options import Alternative
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.exceptions import SingularDesignError
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
@@ -1190,8 +1191,9 @@ def anselin_kelejian(
         return TestResult.not_applicable(
             name, null, "chi2", f"W has non-zero diagonal entries (tr W = {tr_w:.3g})", 1
         )
-    # least squares, not QR, so that instruments repeating columns of X do no harm
-    z_hat = h @ np.linalg.lstsq(h, z, rcond=None)[0]
+    # a rank-revealing factor, so that instruments repeating columns of X do no harm
+    instruments = DesignFactor.of(h)
+    z_hat = instruments.q @ (instruments.q.T @ z)
     zhzh = z_hat.T @ z_hat
     if resid is None:
         delta = np.linalg.solve(zhzh, z_hat.T @ y_arr)

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.logdet import AUTO_PARDISO_LIMIT, pardiso_available
 from naeringsmiljo.weights.logdet.lu import fill_reducing_order
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
@@ -412,8 +413,9 @@ class ChannelLikelihood:
         bz = self.filter_error(theta, z)
         ay = self.filter_lag(theta)
         by = self.filter_error(theta, ay)
-        beta = np.linalg.lstsq(bz, by, rcond=None)[0]
-        e = by - bz @ beta
+        factor = DesignFactor.of(bz)
+        beta = factor.coefficients(by)
+        e = factor.residuals(by)
         u = ay - z @ beta
         return Profile(beta, e, u, float(e @ e) / self.n, z, bz)
 

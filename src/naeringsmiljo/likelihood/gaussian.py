@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.weights.logdet import LogDeterminant
 
@@ -120,37 +121,39 @@ class ConcentratedLikelihood:
         return self.lag_error(v)  # type: ignore[misc]
 
     def profile(self, rho: float, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """``beta``, innovations ``e = B(Ay - X beta)``, errors ``u = Ay - X beta`` and ``sigma^2``."""
+        """``beta``, innovations ``e = B(Ay - X beta)``, errors ``u = Ay - X beta`` and ``sigma^2``.
+
+        ``beta`` is the least-squares fit of ``BAy`` on ``BX`` by a pivoted QR of the
+        column-equilibrated ``BX`` (:class:`naeringsmiljo.linalg.DesignFactor`), factored once
+        when ``lambda`` is zero.
+        """
         z = self.y - rho * self.wy
         bz = z - lam * (self.w2y - rho * self.wwy)
-        bx = self.x - lam * self.wx
-        beta = np.linalg.lstsq(bx, bz, rcond=None)[0]
-        e = bz - bx @ beta
+        factor = self.design_factor(lam)
+        beta = factor.coefficients(bz)
+        e = factor.residuals(bz)
         u = z - self.x @ beta
         return beta, e, u, float(e @ e) / self.n
 
-    def concentrated_part(self, rho: complex, lam: complex) -> complex:
-        """``-n/2 ln sigma^2(rho, lambda)`` from cross-products, in O(k^3) per evaluation.
+    def design_factor(self, lam: float) -> DesignFactor:
+        """The factor of ``BX = X - lambda W_2 X`` (cached for ``lambda = 0``)."""
+        if lam != 0.0:
+            return DesignFactor.of(self.x - lam * self.wx)
+        if not hasattr(self, "_factor"):
+            self._factor = DesignFactor.of(self.x)
+        return self._factor
 
-        ``B A y = Z c`` with ``Z = [y, W_1 y, W_2 y, W_2 W_1 y]`` and
-        ``c = (1, -rho, -lambda, rho lambda)``, and ``B X = [X, W_2 X] D`` with
-        ``D = [I; -lambda I]``, so ``sigma^2`` follows from the Gram matrix of ``[Z, X, W_2 X]``,
-        formed once. Analytic in (rho, lambda): a complex argument gives the complex-step
-        derivative. Used by the search with costly log-determinants; the estimate itself is
-        evaluated by :meth:`profile`.
-        """
-        if not hasattr(self, "_gram"):
-            stacked = np.column_stack([self.y, self.wy, self.w2y, self.wwy, self.x, self.wx])
-            self._gram = stacked.T @ stacked
-        k = self.x.shape[1]
-        g = self._gram
-        c = np.array([1.0, -rho, -lam, rho * lam])
-        d = np.vstack([np.eye(k), -lam * np.eye(k)])
-        zz = c @ g[:4, :4] @ c
-        xz = d.T @ g[4:, :4] @ c
-        xx = d.T @ g[4:, 4:] @ d
-        sigma2 = (zz - xz @ np.linalg.solve(xx, xz)) / self.n
-        return -0.5 * self.n * np.log(sigma2)
+    def value_rounding(self) -> float:
+        """Rounding error of :meth:`value`, about ``n eps kappa`` with ``kappa`` the condition
+        number of the equilibrated design: the residuals of a least-squares fit by QR carry a
+        relative error of order ``eps kappa`` (Golub & Van Loan 2013, s. 5.3.8)."""
+        return self.n * float(np.finfo(float).eps) * min(self.design_factor(0.0).condition, 1e16)
+
+    def concentrated_score(self, rho: float, lam: float) -> tuple[float, float]:
+        """``d/d(rho, lambda)`` of ``-n/2 ln sigma^2(rho, lambda)``: the score without the
+        log-determinants (by the envelope theorem ``beta`` is held at its fitted value)."""
+        _, e, u, sigma2 = self.profile(rho, lam)
+        return float(e @ (self.wy - lam * self.wwy)) / sigma2, float(e @ self.error_lag(u)) / sigma2
 
     def logdets(self, rho: float, lam: float) -> float:
         """``m ln|I - rho W_1| + m ln|I - lambda W_2|``."""
@@ -168,10 +171,7 @@ class ConcentratedLikelihood:
 
     def score(self, rho: float, lam: float) -> tuple[float, float]:
         """``(d l_c / d rho, d l_c / d lambda)``."""
-        _, e, u, sigma2 = self.profile(rho, lam)
-        b_wy = self.wy - lam * self.wwy
-        d_rho = float(e @ b_wy) / sigma2
-        d_lam = float(e @ self.error_lag(u)) / sigma2
+        d_rho, d_lam = self.concentrated_score(rho, lam)
         if self.logdet is not None:
             d_rho += self.logdet_derivative(rho)
             d_lam += self.logdet_derivative(lam, error=True)
