@@ -27,7 +27,7 @@ is relative to the largest column and silently drops the direction of a small on
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,10 +41,11 @@ from naeringsmiljo.exceptions import IllConditionedWarning, SingularDesignError
 #: the rounding of lagged columns ``W x``, which are themselves computed.
 RANK_TOLERANCE = 100 * float(np.finfo(float).eps)
 
-#: Condition number of the equilibrated design above which a warning states it: estimates then
-#: keep fewer than about ``16 - log10(condition)`` = 7 significant digits. Below it the
-#: problem is well posed for double precision, whatever the units of the columns.
-CONDITION_WARNING = 1e9
+#: Condition number of the equilibrated design above which a warning states it. Two unit
+#: columns then have a correlation within about ``1 / (2 kappa^2) = 5e-15`` of one: nearly
+#: collinear by any statistical standard. Estimates computed here still keep about
+#: ``16 - log10(kappa)`` = 9 significant digits; cross-product formulas would keep 2.
+CONDITION_WARNING = 1e7
 
 
 def column_scale(x: np.ndarray) -> np.ndarray:
@@ -75,6 +76,9 @@ class DesignFactor:
     condition : float
         2-norm condition number of the retained equilibrated columns (``inf`` when a column
         is dropped).
+    collinear : tuple of int
+        The columns that make up the most nearly collinear direction (loadings of at least a
+        tenth of the largest in the right singular vector of the smallest singular value).
     """
 
     q: np.ndarray
@@ -83,6 +87,7 @@ class DesignFactor:
     scale: np.ndarray
     rank: int
     condition: float
+    collinear: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, x: np.ndarray) -> DesignFactor:
@@ -100,10 +105,14 @@ class DesignFactor:
         rank = int(np.sum(diag > tol)) if diag.size and diag[0] > 0 else 0
         r_kept = r[:rank, :rank]
         condition = np.inf
+        collinear: tuple[int, ...] = ()
         if rank == k:
-            sv = scipy.linalg.svdvals(r_kept)
+            _, sv, vt = scipy.linalg.svd(r_kept)
             condition = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
-        return cls(q[:, :rank], r_kept, perm, scale, rank, condition)
+            # the columns that make up the direction of the smallest singular value
+            loading = np.abs(vt[-1])
+            collinear = tuple(sorted(int(j) for j in perm[loading >= 0.1 * loading.max()]))
+        return cls(q[:, :rank], r_kept, perm, scale, rank, condition, collinear)
 
     @property
     def full_rank(self) -> bool:
@@ -129,10 +138,11 @@ class DesignFactor:
         """Warn with :class:`IllConditionedWarning` when the condition number is large."""
         if self.full_rank and self.condition > CONDITION_WARNING:
             warnings.warn(
-                f"The {what} is ill-conditioned: condition number {self.condition:.2g} after "
-                f"scaling its columns to unit length (columns {list(names)}). Estimates keep "
+                f"The {what} is nearly collinear: condition number {self.condition:.2g} after "
+                f"scaling its columns to unit length; the most nearly collinear columns are "
+                f"{[names[j] for j in self.collinear]}. The standard errors of those columns are inflated accordingly, and estimates keep "
                 f"about {max(0.0, 16 - np.log10(self.condition)):.0f} significant digits; "
-                "nearly collinear columns, not their units, cause this.",
+                "the collinearity, not the units of the columns, causes this.",
                 IllConditionedWarning,
                 stacklevel=3,
             )
@@ -260,6 +270,22 @@ class InstrumentedDesign:
     def varb(self) -> np.ndarray:
         """``(Z'P_H Z)^{-1}``."""
         return self.projected.inverse_gram()
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """``P_H Z``: the first-stage fitted regressors, ``Q_H Q_H' Z``."""
+        return self.instruments.q @ (self.instruments.q.T @ self.z)
+
+    def sandwich(self, middle: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``V (P_H Z)' M (P_H Z) V`` with ``V = (Z'P_H Z)^{-1}``: the 2SLS sandwich, with
+        ``middle`` applying ``M`` (``diag(u^2)``, a HAC kernel) to the columns of a matrix.
+
+        Written with the fitted regressors rather than ``Z'H (H'H)^{-1} H'MH (H'H)^{-1} H'Z``,
+        whose cross-products of the instruments square their condition number.
+        """
+        fitted = self.fitted
+        varb = self.varb
+        return varb @ (fitted.T @ middle(fitted)) @ varb
 
     @property
     def zthhthi(self) -> np.ndarray:

@@ -361,26 +361,25 @@ def het_moment_variance(
     return psi
 
 
-def projection_p(h: np.ndarray, zs: np.ndarray) -> np.ndarray:
-    """``P = n (H'H)^{-1} H'Z_s (Z_s'H (H'H)^{-1} H'Z_s)^{-1}`` (Arraiz et al. 2010, App. B)."""
-    n = h.shape[0]
+def projection_hp(h: np.ndarray, zs: np.ndarray) -> np.ndarray:
+    """``H P`` with ``P = n (H'H)^{-1} H'Z_s (Z_s'H (H'H)^{-1} H'Z_s)^{-1}`` (Arraiz et al. 2010,
+    App. B): ``n P_H Z_s (Z_s'P_H Z_s)^{-1}``, from the factors of the instruments (``P`` enters
+    every formula only through ``H P``)."""
     design = InstrumentedDesign.of(h, zs)
-    return n * design.zthhthi.T @ design.varb
+    return h.shape[0] * design.fitted @ design.varb
 
 
 def het_a_vectors(
     w: sp.csr_array,
     a1: sp.csr_array,
-    h: np.ndarray,
-    p: np.ndarray,
+    hp: np.ndarray,
     zs: np.ndarray,
     us: np.ndarray,
 ) -> np.ndarray:
     """``a_r = H P alpha_r`` for the moments' dependence on the 2SLS estimates (Arraiz et al.)."""
-    n = h.shape[0]
+    n = hp.shape[0]
     alpha1 = (-2.0 / n) * (zs.T @ (a1 @ us))
     alpha2 = (-1.0 / n) * (zs.T @ ((w + w.T) @ us))
-    hp = h @ p
     return np.column_stack([hp @ alpha1, hp @ alpha2])
 
 
@@ -572,30 +571,30 @@ def gs2sls_het(
         zs, ys = z - lam_old * wz, y - lam_old * wy
         fit = two_stage_least_squares(ys, zs, h)
         u = y - z @ fit.delta
-        p = projection_p(h, zs)
         us = u - lam_old * (w @ u)
-        a_vec = het_a_vectors(w, a1, h, p, zs, us)
+        a_vec = het_a_vectors(w, a1, projection_hp(h, zs), zs, us)
         psi = het_moment_variance(w, a1, us**2, a_vec)
         moments = two_moments(u, w, a1)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     zs = z - lam * wz
-    p = projection_p(h, zs)
+    hp = projection_hp(h, zs)
     e = u - lam * (w @ u)
     eps2 = e**2
-    a_vec = het_a_vectors(w, a1, h, p, zs, e)
+    a_vec = het_a_vectors(w, a1, hp, zs, e)
     psi = het_moment_variance(w, a1, eps2, a_vec)
-    psi_dd = (h.T * eps2) @ h / n
-    psi_dl = (h.T * eps2) @ a_vec / n
-    psi_full = np.block([[psi_dd, psi_dl], [psi_dl.T, psi]])
     jac = moments.big_g @ np.array([1.0, 2.0 * lam])
     psi_inv_j = np.linalg.solve(psi, jac)
     omega_1 = psi_inv_j / (jac @ psi_inv_j)  # (J'Psi^-1 J)^-1 J'Psi^-1 as a vector
-    left = np.zeros((p.shape[1] + 1, psi_full.shape[0]))
-    left[: p.shape[1], : p.shape[0]] = p.T
-    left[p.shape[1], p.shape[0] :] = omega_1
-    cov = left @ psi_full @ left.T / n
+    # [P', 0; 0, omega_1'] Psi_full [P, 0; 0, omega_1] / n, with Psi_full's instrument blocks
+    # H'diag(e^2)H / n and H'diag(e^2)a / n entering only through H P
+    weighted = hp.T * eps2
+    k = hp.shape[1]
+    cov = np.empty((k + 1, k + 1))
+    cov[:k, :k] = weighted @ hp / n**2
+    cov[:k, k] = cov[k, :k] = weighted @ a_vec @ omega_1 / n**2
+    cov[k, k] = omega_1 @ psi @ omega_1 / n
     return GMMEstimate(
         fit.delta,
         lam,

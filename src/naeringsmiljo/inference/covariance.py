@@ -1358,19 +1358,15 @@ def iv_covariance(
     if kind == "hom":
         sigma2 = float(u @ u) / (n - k if df_correction else n)
         return sigma2 * varb
-    hu = problem.h * u[:, None]
     if kind == "het":
-        middle = hu.T @ hu
-        if df_correction:
-            middle = middle * n / (n - k)
-    elif kind == "hac":
+        scale = n / (n - k) if df_correction else 1.0
+        return problem.factored.sandwich(lambda v: v * (scale * u**2)[:, None])
+    if kind == "hac":
         if kernel is None:
             raise ValueError("cov='hac' needs a kernel: hac_kernel(coordinates, bandwidth).")
-        middle = hu.T @ (kernel @ hu)
-    else:
-        raise ValueError(f"Unknown 2SLS covariance {kind!r}; use 'hom', 'het' or 'hac'.")
-    bread = varb @ problem.zthhthi
-    return bread @ middle @ bread.T
+        kmat = kernel
+        return problem.factored.sandwich(lambda v: u[:, None] * (kmat @ (u[:, None] * v)))
+    raise ValueError(f"Unknown 2SLS covariance {kind!r}; use 'hom', 'het' or 'hac'.")
 
 
 def hac_kernel(
