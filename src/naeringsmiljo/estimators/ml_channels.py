@@ -186,9 +186,7 @@ def _space(
                 a = np.zeros(size)
                 a[pos : pos + m.size] = -np.array(signs)
                 inequalities.append(
-                    _Constraint(
-                        a, 1.0 - _EDGE, f"sum |{p}_m| = 1", tuple(term.parameter_names)
-                    )
+                    _Constraint(a, 1.0 - _EDGE, f"sum |{p}_m| = 1", tuple(term.parameter_names))
                 )
         pos += m.n_free
     return bounds, inequalities

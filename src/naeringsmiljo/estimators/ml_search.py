@@ -20,7 +20,6 @@ from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 
-
 #: An estimate within this distance of an end of its interval, relative to the end, is on the
 #: boundary. The searches stop 1e-9 (relative) inside the ends, where ``ln|I - rho W|`` is still
 #: finite, so a maximum that the search pushes to an end lands within a few 1e-9 of it; 1e-7
