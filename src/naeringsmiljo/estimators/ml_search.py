@@ -20,8 +20,8 @@ from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 
-#: An estimate within this distance of an end of its interval, relative to the end, is on the
-#: boundary. The searches stop 1e-9 (relative) inside the ends, where ``ln|I - rho W|`` is still
+#: An estimate within this distance of an end of its interval, relative to the end (absolute for
+#: an end inside (-1, 1)), is on the boundary. The searches stop 1e-9 (relative) inside the ends, where ``ln|I - rho W|`` is still
 #: finite, so a maximum that the search pushes to an end lands within a few 1e-9 of it; 1e-7
 #: leaves room for that and for the polish, and an interior maximum that close to a singular
 #: ``I - rho W`` has a curvature of order 1e14 from the log-determinant alone, so that the
@@ -40,7 +40,8 @@ FLAT_RTOL = 1e-8
 def on_boundary(
     values: Mapping[str, float], intervals: Mapping[str, tuple[float, float]]
 ) -> tuple[str, ...]:
-    """The parameters whose value lies within :data:`BOUNDARY_RTOL` of an end of its interval."""
+    """The parameters whose value lies within :data:`BOUNDARY_RTOL` ``* max(1, |end|)`` of an end
+    of its interval."""
     return tuple(
         name
         for name, value in values.items()
