@@ -70,6 +70,25 @@ class SingularDesignError(NaeringsmiljoError, ValueError):
         self.columns = columns
 
 
+class DegenerateDataError(NaeringsmiljoError, ValueError):
+    """The data cannot identify the model: a constant outcome, an outcome the regressors
+    reproduce exactly, or no more observations than parameters.
+
+    Attributes
+    ----------
+    n : int
+        Number of observations.
+    k : int
+        Number of parameters the data would have to identify (coefficients, and for the
+        fit-entry check also the spatial parameters).
+    """
+
+    def __init__(self, message: str, n: int = 0, k: int = 0):
+        super().__init__(message)
+        self.n = n
+        self.k = k
+
+
 class ParameterSpaceError(NaeringsmiljoError, ValueError):
     """A spatial parameter lies outside the interval where I - rho W is invertible."""
 

@@ -28,13 +28,19 @@ class FitRecord:
     optimizer : str
         Search and refinement used.
     converged : bool
-        Whether the score vanished at an interior point (to ``score_tol``).
+        Whether the score vanished at an interior point where the likelihood is curved: False
+        for an estimate on the boundary of its interval (``boundary``) or on a flat likelihood.
     message : str
         Human-readable outcome.
     score : tuple of float
         Score of the concentrated log-likelihood at the estimate.
     evaluations : int
         Number of likelihood evaluations.
+    boundary : tuple of str
+        The spatial parameters whose estimate lies on (within rounding of) an end of its
+        interval, or on an edge of the parameter space of a combined term; empty for an
+        interior estimate. The likelihood then increases towards a singular ``I - rho W`` and
+        the standard errors, which assume an interior maximum, do not apply.
     """
 
     method: str
@@ -47,3 +53,4 @@ class FitRecord:
     message: str = "closed-form solution"
     score: tuple[float, ...] = ()
     evaluations: int = 0
+    boundary: tuple[str, ...] = ()

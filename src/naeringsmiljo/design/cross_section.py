@@ -28,6 +28,7 @@ from naeringsmiljo.design.terms import (
     TermKind,
 )
 from naeringsmiljo.exceptions import (
+    DegenerateDataError,
     FormulaError,
     IdMismatchError,
     IslandError,
@@ -42,7 +43,27 @@ INTERCEPT = "Intercept"
 
 Durbin = bool | Sequence[str]
 
-__all__ = ["INTERCEPT", "LAG_PREFIX", "CrossSectionDesign", "from_arrays", "from_formula"]
+__all__ = [
+    "CONSTANT_RTOL",
+    "EXACT_FIT_RTOL",
+    "INTERCEPT",
+    "LAG_PREFIX",
+    "CrossSectionDesign",
+    "check_outcome",
+    "from_arrays",
+    "from_formula",
+]
+
+#: An outcome whose range is at most this fraction of its largest absolute value is constant:
+#: centring it leaves fewer than four significant digits of its variation (the rest is rounding,
+#: eps = 2.2e-16 of the largest value), so every estimate would be rounding noise. The rule is
+#: invariant to rescaling y, and exact for y = 0.
+CONSTANT_RTOL = 1e-12
+#: An outcome whose least-squares residuals are all at most this fraction of its largest absolute
+#: value is reproduced exactly by the regressors (sigma^2 = 0, an infinite likelihood). Looser
+#: than :data:`CONSTANT_RTOL`: the residuals of an exact fit carry the rounding of the
+#: least-squares solve, eps times the condition number of X.
+EXACT_FIT_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -274,6 +295,49 @@ def check_rank(x: np.ndarray, names: list[str]) -> None:
     factor.warn_if_ill_conditioned(names)
 
 
+def check_outcome(y: np.ndarray, x: np.ndarray, y_name: str, names: Sequence[str]) -> None:
+    """Raise :class:`DegenerateDataError` when the data cannot identify a regression of y on x.
+
+    Three cases, each named in the message: no more observations than regressors
+    (``n <= k``: no residual degrees of freedom); a constant outcome, ``max(y) - min(y) <=``
+    :data:`CONSTANT_RTOL` ``* max|y|`` (nothing to explain; every slope is rounding, and the
+    likelihood of a spatial model is infinite or flat); an outcome the regressors reproduce
+    exactly, ``max|y - X b| <=`` :data:`EXACT_FIT_RTOL` ``* max|y|`` (sigma^2 = 0). Every
+    estimator would return numbers without meaning, so the design refuses the data before any
+    of them runs.
+    """
+    n, k = x.shape
+    if n <= k:
+        raise DegenerateDataError(
+            f"n = {n} observations for k = {k} regressors ({', '.join(names)}): a regression "
+            "needs more observations than regressors (n > k), or no residual degrees of "
+            "freedom are left to estimate sigma^2.",
+            n=n,
+            k=k,
+        )
+    scale = float(np.max(np.abs(y)))
+    spread = float(np.max(y) - np.min(y))
+    if spread <= CONSTANT_RTOL * scale:
+        raise DegenerateDataError(
+            f"The outcome {y_name!r} is constant (value {y[0]:.6g} in all {n} observations"
+            + ("" if spread == 0 else f", range {spread:.1e}")
+            + "): there is no variation to explain, and the slopes, the spatial parameters and "
+            "sigma^2 are not identified.",
+            n=n,
+            k=k,
+        )
+    if k:
+        residuals = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        if float(np.max(np.abs(residuals))) <= EXACT_FIT_RTOL * scale:
+            raise DegenerateDataError(
+                f"The regressors ({', '.join(names)}) reproduce the outcome {y_name!r} exactly "
+                "(least-squares residuals of rounding size): sigma^2 = 0 and the likelihood is "
+                "infinite. Is the outcome one of the regressors, or computed from them?",
+                n=n,
+                k=k,
+            )
+
+
 def assemble(
     y: np.ndarray,
     x: np.ndarray,
@@ -326,6 +390,7 @@ def assemble(
             x = np.column_stack([x, w.sparse @ x[:, cols]])
             prefix = LAG_PREFIX + (f"{channel}_" if channel else "")
             exog_names = exog_names + [prefix + n for n in lagged]
+    check_outcome(y, x, y_name, exog_names)
     check_rank(x, exog_names)
     all_dropped = pd.Index([]).append([v for v in dropped.values()]) if dropped else pd.Index([])
     return CrossSectionDesign(

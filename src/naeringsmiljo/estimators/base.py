@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args, get_origin
 
 from naeringsmiljo.design.base import Design
+from naeringsmiljo.exceptions import DegenerateDataError
 from naeringsmiljo.results.spatial import SpatialResults
 
 Family = Literal["gaussian"]
@@ -86,7 +87,33 @@ def resolve(method: str, problem: FitProblem) -> Estimator:
             f"{problem.name} declares the {problem.family!r} family."
         )
     estimator.check(problem)
+    check_degrees_of_freedom(problem)
     return estimator
+
+
+def check_degrees_of_freedom(problem: FitProblem) -> None:
+    """Raise :class:`DegenerateDataError` unless ``n > k + p``.
+
+    ``k`` coefficients and ``p`` free spatial parameters leave ``n - k - p`` residual degrees of
+    freedom for sigma^2. With none, a spatial parameter can zero the residuals (``n - k`` of
+    them span ``n - k`` dimensions, and each spatial parameter removes one): sigma^2 = 0 and the
+    likelihood is infinite, or the moment equations are solved exactly. The design has already
+    checked ``n > k``; a convex mix of ``m`` matrices has ``m - 1`` free weights.
+    """
+    spec = problem.spec
+    n, k = spec.nobs, len(spec.exog_names)
+    p = len(problem.spatial_params)
+    combined = spec.terms.combined
+    if combined is not None and combined.combine == "convex":
+        p -= 1
+    if n <= k + p:
+        raise DegenerateDataError(
+            f"{problem.name}: n = {n} observations for k = {k} coefficients and {p} spatial "
+            f"parameter(s): no residual degrees of freedom are left (n - k - {p} = "
+            f"{n - k - p}); the fit needs n > k + {p}.",
+            n=n,
+            k=k + p,
+        )
 
 
 def parse_options(options_type: type, given: Mapping[str, Any], method: str) -> Any:

@@ -20,7 +20,14 @@ from naeringsmiljo._options import LogDetMethod
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
-from naeringsmiljo.estimators.ml_search import fit_fixed, fit_one_parameter, fit_two_parameters
+from naeringsmiljo.estimators.ml_search import (
+    boundary_message,
+    fit_fixed,
+    fit_one_parameter,
+    fit_two_parameters,
+    flat_directions,
+    on_boundary,
+)
 from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
 from naeringsmiljo.inference.covariance import (
     CovarianceEstimator,
@@ -195,4 +202,59 @@ class MaximumLikelihood:
                 lik, fixed.get("rho", 0.0), fixed.get("lambda", 0.0), intervals[params[0]]
             )
         record = replace(est.record, interval=intervals[params[0]], intervals=intervals)
+        if free:
+            record = MaximumLikelihood._check_maximum(lik, est, free, intervals, record)
         return replace(est, record=record)
+
+    @staticmethod
+    def _check_maximum(
+        lik: ConcentratedLikelihood,
+        est: MLEstimate,
+        free: list[str],
+        intervals: dict[str, tuple[float, float]],
+        record: FitRecord,
+    ) -> FitRecord:
+        """The record of an estimate on the boundary or on a flat likelihood: not converged.
+
+        A free spatial parameter within ``BOUNDARY_RTOL`` of an end of its interval is on the
+        boundary (:func:`~naeringsmiljo.estimators.ml_search.on_boundary`); an interior root of
+        the score where the likelihood has no negative curvature in some direction is a flat
+        likelihood (:func:`~naeringsmiljo.estimators.ml_search.flat_directions`). The flatness
+        check takes ``2 p`` score evaluations, skipped when the log-determinant's derivative is
+        a costly factorisation (PARDISO: large n, where a flat likelihood needs exact symmetry).
+        """
+        at = {"rho": est.rho, "lambda": est.lam}
+        values = {p: at[p] for p in free}
+        boundary = on_boundary(values, intervals)
+        if boundary:
+            return replace(
+                record,
+                converged=False,
+                boundary=boundary,
+                message=boundary_message(values, intervals, boundary),
+            )
+        searched = [lik.logdet if p == "rho" else lik.error_logdet for p in free]
+        if not record.converged or not all(
+            getattr(logdet, "cheap_derivative", True) for logdet in searched
+        ):
+            return record
+        index = [0 if p == "rho" else 1 for p in free]
+
+        def score(theta: np.ndarray) -> np.ndarray:
+            point = dict(at)
+            point.update(zip(free, (float(t) for t in theta), strict=True))
+            return np.asarray(lik.score(point["rho"], point["lambda"]))[index]
+
+        theta = np.array([values[p] for p in free])
+        if not flat_directions(score, theta, [intervals[p] for p in free], lik.n):
+            return record
+        return replace(
+            record,
+            converged=False,
+            message=(
+                f"the likelihood is flat at the estimate ({', '.join(free)} = "
+                f"{', '.join(f'{v:.6g}' for v in theta)}): its curvature in some direction of "
+                f"the spatial parameters is zero to rounding, so the data do not identify "
+                f"{' and '.join(free)} (separately) and the standard errors do not apply."
+            ),
+        )

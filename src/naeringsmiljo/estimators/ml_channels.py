@@ -67,6 +67,8 @@ class _Constraint:
     a: np.ndarray
     b: float
     what: str
+    #: The reported parameters on the edge when the inequality is active.
+    params: tuple[str, ...] = ()
 
 
 @dataclass
@@ -177,13 +179,15 @@ def _space(
             a = np.zeros(size)
             a[pos + 1 : pos + m.n_free] = -1.0
             last = term.parameter_names[-1]
-            inequalities.append(_Constraint(a, 1.0, f"{last} = 0"))
+            inequalities.append(_Constraint(a, 1.0, f"{last} = 0", (last,)))
         else:
             bounds += [(-1 + _EDGE, 1 - _EDGE)] * m.size
             for signs in itertools.product((1.0, -1.0), repeat=m.size):
                 a = np.zeros(size)
                 a[pos : pos + m.size] = -np.array(signs)
-                inequalities.append(_Constraint(a, 1.0 - _EDGE, f"sum |{p}_m| = 1"))
+                inequalities.append(
+                    _Constraint(a, 1.0 - _EDGE, f"sum |{p}_m| = 1", tuple(term.parameter_names))
+                )
         pos += m.n_free
     return bounds, inequalities
 
@@ -326,11 +330,17 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
     interior = not active
     free_score = _projected_score(cp, score, active)
     converged = (success or polished) and interior and free_score < 1e-5 * np.sqrt(n)
+    boundary = _boundary(cp, theta)
     if not interior:
         message = (
             f"the estimate lies on the edge of the parameter space ({', '.join(active)}); "
             "the standard errors assume an interior estimate"
         )
+        if any(not name.startswith("gamma_") for name in boundary):
+            message += (
+                "; on the boundary of the interval of a spatial parameter the likelihood "
+                "increases towards a singular I - rho W, where it is not defined"
+            )
     elif converged:
         message = f"score root found (|projected score| = {free_score:.1e})"
     else:
@@ -343,6 +353,7 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
         message=message,
         score=tuple(float(s) for s in score),
         evaluations=lik.evaluations,
+        boundary=boundary,
     )
     return ChannelEstimate(theta, prof.beta, prof.sigma2, loglik, prof.innovations, record, active)
 
@@ -365,10 +376,21 @@ def _inequality_rows(cp: ChannelProblem) -> list[tuple[np.ndarray, float]]:
 
 def _active(cp: ChannelProblem, theta: np.ndarray) -> list[str]:
     """The edges of the parameter space (not fixed values) the estimate lies on."""
+    return [what for what, _ in _active_edges(cp, theta)]
+
+
+def _boundary(cp: ChannelProblem, theta: np.ndarray) -> tuple[str, ...]:
+    """The reported parameters on an edge of the parameter space, in the reported order."""
+    on_edge = {name for _, names in _active_edges(cp, theta) for name in names}
+    return tuple(name for name in cp.spatial_names if name in on_edge)
+
+
+def _active_edges(cp: ChannelProblem, theta: np.ndarray) -> list[tuple[str, tuple[str, ...]]]:
+    """Each edge the estimate lies on, described, with the reported parameters it bounds."""
     found = []
     for c in cp.inequalities:
         if c.a @ theta + c.b < _ACTIVE and not _forced(cp, c.a):
-            found.append(c.what)
+            found.append((c.what, c.params))
     pos = 0
     for term, m in zip(cp.terms, cp.maps, strict=True):
         names = term.parameter_names
@@ -379,7 +401,7 @@ def _active(cp: ChannelProblem, theta: np.ndarray) -> list[str]:
             if _forced(cp, unit):
                 continue
             if theta[pos + j] - low < _ACTIVE or high - theta[pos + j] < _ACTIVE:
-                found.append(f"{names[j]} = {theta[pos + j]:.6g}")
+                found.append((f"{names[j]} = {theta[pos + j]:.6g}", (names[j],)))
         pos += m.n_free
     return found
 
@@ -443,7 +465,16 @@ def fit_channels(problem: FitProblem, cov: str, fixed: Mapping[str, float]) -> S
     inference = ChannelInference.evaluate(
         cp.lik, est.beta, est.theta, est.sigma2, constraints, report, cov
     )
-    full = inference.covariance()
+    try:
+        full = inference.covariance()
+    except ParameterSpaceError as err:
+        if not est.record.boundary:
+            raise
+        raise ParameterSpaceError(
+            f"{problem.name}: {est.record.message}. The information matrix is singular at this "
+            "estimate, so it has no covariance; the data do not support an interior maximum "
+            "of the likelihood."
+        ) from err
     names = cp.beta_names + cp.spatial_names
     values = np.concatenate([est.beta, cp.reported(est.theta)])
     held = [names.index(p) for p in _held(cp, fixed)]

@@ -10,7 +10,7 @@ joint search over (rho, lambda) (SAC, GNS). :class:`MLEstimator` (in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import scipy.optimize
@@ -19,6 +19,80 @@ import scipy.sparse as sp
 from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
+
+#: An estimate within this distance of an end of its interval, relative to the end (absolute for
+#: an end inside (-1, 1)), is on the boundary. The searches stop 1e-9 (relative) inside the ends, where ``ln|I - rho W|`` is still
+#: finite, so a maximum that the search pushes to an end lands within a few 1e-9 of it; 1e-7
+#: leaves room for that and for the polish, and an interior maximum that close to a singular
+#: ``I - rho W`` has a curvature of order 1e14 from the log-determinant alone, so that the
+#: interior asymptotics behind the standard errors do not describe it either.
+BOUNDARY_RTOL = 1e-7
+#: The likelihood is flat when its curvature in the spatial parameters, per observation and over
+#: the width of their intervals (``-H_jj w_j^2 / n``, eigenvalues of ``-D H D / n`` with
+#: ``D = diag(w)``), falls below this: the implied standard error of one observation's worth
+#: of data exceeds 1e4 interval widths, so the data do not identify the parameter. The
+#: rounding of the central-difference Hessian of the analytic score is about 1e-10 per
+#: observation, below the threshold; real data, even weakly identified, are several orders of
+#: magnitude above it.
+FLAT_RTOL = 1e-8
+
+
+def on_boundary(
+    values: Mapping[str, float], intervals: Mapping[str, tuple[float, float]]
+) -> tuple[str, ...]:
+    """The parameters whose value lies within :data:`BOUNDARY_RTOL` ``* max(1, |end|)`` of an end
+    of its interval."""
+    return tuple(
+        name
+        for name, value in values.items()
+        if any(abs(value - end) <= BOUNDARY_RTOL * max(1.0, abs(end)) for end in intervals[name])
+    )
+
+
+def boundary_message(
+    values: Mapping[str, float], intervals: Mapping[str, tuple[float, float]], names: Sequence[str]
+) -> str:
+    """What an estimate on the boundary of its interval means, for the record and the warning."""
+    where = "; ".join(
+        f"{name} = {values[name]:.9g} at the end of its interval "
+        f"({intervals[name][0]:.6g}, {intervals[name][1]:.6g})"
+        for name in names
+    )
+    return (
+        f"estimate on the boundary of the parameter interval: {where}. The likelihood increases "
+        "towards a singular I - rho W, where it is not defined, so there is no interior maximum; "
+        "the standard errors, which assume one, do not apply. A trend, a missing constant or "
+        "regressor, or weights that do not suit the data can cause this."
+    )
+
+
+def flat_directions(
+    score: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    intervals: Sequence[tuple[float, float]],
+    n: int,
+) -> bool:
+    """Whether the likelihood is flat at ``theta`` (a maximum it does not identify).
+
+    The Hessian of the concentrated likelihood in the free spatial parameters is taken by
+    central differences of the analytic ``score`` (steps of 1e-5, or half the distance to the
+    nearer end), scaled by the widths of the intervals and by ``n``; the likelihood is flat when
+    its largest eigenvalue, the least negative curvature, exceeds ``-FLAT_RTOL`` (a zero or
+    positive curvature in some direction).
+    """
+    size = theta.size
+    widths = np.array([high - low for low, high in intervals])
+    room = np.array(
+        [min(t - low, high - t) for t, (low, high) in zip(theta, intervals, strict=True)]
+    )
+    steps = np.minimum(1e-5, 0.5 * room)
+    hessian = np.empty((size, size))
+    for j in range(size):
+        e = np.zeros(size)
+        e[j] = steps[j]
+        hessian[:, j] = (score(theta + e) - score(theta - e)) / (2 * steps[j])
+    scaled = 0.5 * (hessian + hessian.T) * np.outer(widths, widths) / n
+    return bool(np.max(np.linalg.eigvalsh(scaled)) > -FLAT_RTOL)
 
 
 def _interior(interval: tuple[float, float]) -> tuple[float, float]:

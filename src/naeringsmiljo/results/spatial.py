@@ -424,6 +424,11 @@ class SpatialResults:
         lines += [
             f"Optimiser:           {rec.optimizer}",
             f"Convergence:         {'yes' if rec.converged else 'NO'}: {rec.message}",
+            *[
+                f"On the boundary:     {name} (not an interior maximum; the standard errors "
+                "do not apply)"
+                for name in rec.boundary
+            ],
             f"Covariance:          {self.cov_type}",
             f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}",
             f"sigma^2:             {self.sigma2:.6g}    R^2: {self.r2:.4f}",
