@@ -327,7 +327,7 @@ def check_outcome(y: np.ndarray, x: np.ndarray, y_name: str, names: Sequence[str
             k=k,
         )
     if k:
-        residuals = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        residuals = DesignFactor.of(x).residuals(y)  # pivoted QR: rank-deficient x is fine
         if float(np.max(np.abs(residuals))) <= EXACT_FIT_RTOL * scale:
             raise DegenerateDataError(
                 f"The regressors ({', '.join(names)}) reproduce the outcome {y_name!r} exactly "
