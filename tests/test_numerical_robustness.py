@@ -225,3 +225,20 @@ def test_an_information_matrix_that_is_not_positive_definite_gives_nan_not_a_pse
     with pytest.warns(SingularInformationWarning, match="not positive definite"):
         cov = covariance_from_information(info, np.ones(3, dtype=bool))
     assert np.all(np.isnan(cov))
+
+
+@pytest.mark.parametrize("combine", ["convex", "separate"])
+def test_rescaling_with_several_weights_matrices(columbus, w_queen, w_anselin, combine) -> None:
+    """The constrained covariance of combined weights mixes parameters in its null-space basis:
+    it must not mix their units."""
+    w = {"queen": w_queen, "anselin": w_anselin}
+    formula = "CRIME ~ INC + HOVAL"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # boundary or convergence notes are not the point here
+        base = nm.SAR.from_formula(formula, columbus, w, combine=combine).fit()
+        data = columbus.assign(INC=columbus.INC * 1e7, HOVAL=columbus.HOVAL * 1e-6)
+        scaled = nm.SAR.from_formula(formula, data, w, combine=combine).fit()
+    # the searches stop at ~1e-9 relative in the spatial parameters, which the standard errors
+    # inherit through the information matrix evaluated there
+    np.testing.assert_allclose(scaled.tstats, base.tstats, rtol=1e-6, atol=1e-9)  # a gamma at 0
+    np.testing.assert_allclose(scaled.params["INC"] * 1e7, base.params["INC"], rtol=1e-7)

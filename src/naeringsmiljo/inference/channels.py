@@ -228,10 +228,18 @@ def constrained_covariance(information: np.ndarray, constraints: np.ndarray) -> 
 
 
 def _free_space(information: np.ndarray, constraints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``N``, a basis of the null space of the constraints, and ``(N' I N)^{-1}``."""
+    """``N``, a basis of the null space of the constraints, and ``(N' I N)^{-1}``.
+
+    Computed in parameters scaled to unit information (Jacobi scaling), so that the basis of
+    the null space, which mixes parameters, does not mix their units: a regressor in kroner and
+    rho then carry the same weight, and the covariance scales with the units of each column.
+    """
     size = information.shape[0]
-    null = scipy.linalg.null_space(constraints) if constraints.size else np.eye(size)
-    reduced = null.T @ information @ null
+    diag = np.diag(information)
+    d = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    scaled = information * np.outer(d, d)
+    null = scipy.linalg.null_space(constraints * d[None, :]) if constraints.size else np.eye(size)
+    reduced = null.T @ scaled @ null
     try:
         factor = scipy.linalg.cho_factor(reduced)
     except np.linalg.LinAlgError as err:
@@ -239,7 +247,7 @@ def _free_space(information: np.ndarray, constraints: np.ndarray) -> tuple[np.nd
             "The information matrix is singular: the mix of the matrices is not identified at "
             "this estimate (rho = 0 leaves gamma free, and identical lags leave it unidentified)."
         ) from err
-    return null, scipy.linalg.cho_solve(factor, np.eye(reduced.shape[0]))
+    return d[:, None] * null, scipy.linalg.cho_solve(factor, np.eye(reduced.shape[0]))
 
 
 @dataclass(frozen=True)
