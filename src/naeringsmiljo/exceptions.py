@@ -70,9 +70,39 @@ class SingularDesignError(NaeringsmiljoError, ValueError):
         self.columns = columns
 
 
+class OptionError(NaeringsmiljoError, ValueError):
+    """A string option (or a keyword name) is not one of those allowed; the message suggests the
+    closest allowed value.
+
+    Attributes
+    ----------
+    option : str
+        The option's name (``"missing"``, ``"variant"``, ...).
+    value : object
+        The value given.
+    allowed : tuple
+        The values allowed.
+    """
+
+    def __init__(self, message: str, option: str = "", value: object = None, allowed: tuple = ()):
+        super().__init__(message)
+        self.option = option
+        self.value = value
+        self.allowed = allowed
+
+
 class ParameterSpaceError(NaeringsmiljoError, ValueError):
     """A spatial parameter lies outside the interval where I - rho W is invertible."""
 
 
 class ConvergenceWarning(UserWarning):
     """The optimiser stopped without meeting its convergence criterion."""
+
+
+class WeightsWarning(UserWarning):
+    """The weights of a spatial term are valid but change how its parameter reads.
+
+    Raised when the lag of y or of the error uses weights that are not row-standardised: the
+    parameter interval is then not ``(1/omega_min, 1)`` and the warning states the one that
+    follows from the weights.
+    """

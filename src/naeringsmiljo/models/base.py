@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy
+from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy, check_choice
 from naeringsmiljo.design import cross_section
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.cross_section import Durbin
@@ -89,8 +89,7 @@ class SpatialModel:
                     'w={"geo": W1, "collab": W2}.'
                 )
             return "convex"
-        if combine not in (None, "convex", "separate"):
-            raise ValueError(f"combine must be 'convex' or 'separate', got {combine!r}.")
+        check_choice("combine", combine, Combine | None)
         if len(cls.terms) == 2 and w_error is None:
             raise ValueError(
                 f"{cls.__name__} combines the matrices of w= in its lag of y; give the error "
