@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from naeringsmiljo import SpatialWeights
+from naeringsmiljo.exceptions import OptionError
 from naeringsmiljo.microdata import MicrodataError, validate_actors, validate_ties
 from naeringsmiljo.weights import collaboration_weights
 
@@ -124,7 +125,7 @@ def test_from_collaboration_classmethod(network) -> None:
 
 def test_bad_options(network) -> None:
     actors, ties = network
-    with pytest.raises(MicrodataError, match="value must be"):
+    with pytest.raises(OptionError, match="value='share' is not one of"):
         collaboration_weights(actors, ties, value="share")
     with pytest.raises(MicrodataError, match="max_distance"):
         collaboration_weights(actors, ties, max_distance=0.0)

@@ -403,7 +403,7 @@ def test_number_names_and_options_of_the_matrices_are_checked(world):
         SAR.from_formula("y ~ x1", data, {"a b": geo, "collab": world["collab"]})
     with pytest.raises(ValueError, match="combine="):
         SAR.from_formula("y ~ x1", data, geo, combine="separate")
-    with pytest.raises(ValueError, match="'convex' or 'separate'"):
+    with pytest.raises(ValueError, match="combine=.* is not one of 'convex', 'separate'"):
         SAR.from_formula("y ~ x1", data, {"geo": geo, "collab": world["collab"]}, combine="mixed")
     from naeringsmiljo import SAC
 

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import OutcomeLevel
+from naeringsmiljo._options import OutcomeLevel, check_choice
 from naeringsmiljo.exceptions import NaeringsmiljoError
 
 if TYPE_CHECKING:
@@ -392,8 +392,7 @@ def validate_outcomes(
         Naming the offending rows: missing or duplicated ids, ids unknown to ``actors``,
         non-numeric or infinite outcomes, no outcome column.
     """
-    if level not in ("actor", "region"):
-        raise MicrodataError(f"level must be 'actor' or 'region', got {level!r}.")
+    check_choice("level", level, OutcomeLevel)
     id_column = "actor_id" if level == "actor" else "region"
     _require(frame, (id_column,), "outcomes")
     problems = _Problems("outcomes")

@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import TableFormat, TableStat
+from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
@@ -607,10 +607,8 @@ def regression_table(
         For an unknown option, mismatched labels, parameters in ``order`` that no model has,
         diagnostics or fit statistics that no results provides.
     """
-    if stat is not None and stat not in _STAT_NOTES:
-        raise ValueError(f"Unknown stat {stat!r}; use 'se', 't', 'p' or None.")
-    if format not in _RENDERERS:
-        raise ValueError(f"Unknown format {format!r}; available: {sorted(_RENDERERS)}.")
+    check_choice("stat", stat, TableStat | None)
+    check_choice("format", format, TableFormat)
     if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 0:
         raise ValueError(f"digits must be a non-negative integer, got {digits!r}.")
     levels = tuple(float(level) for level in star_levels)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import KDTree
 
-from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights
+from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights, check_choice
 from naeringsmiljo.exceptions import IslandError, WeightsError
 from naeringsmiljo.weights.builders import distance_band, knn
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -144,8 +144,8 @@ def norway_weights(
     >>> w.nnz, len(w.islands)
     (1540, 0)
     """
-    if islands not in ("raise", "knn", "keep"):
-        raise ValueError(f"islands must be 'raise', 'knn' or 'keep', got {islands!r}.")
+    check_choice("kind", kind, NorwayWeights)
+    check_choice("islands", islands, NorwayIslandPolicy)
     attributes = _attributes()
     points = attributes[["x", "y"]]
     match kind:
@@ -164,8 +164,6 @@ def norway_weights(
             if threshold_km is None:
                 raise ValueError("kind='distance' needs threshold_km, the band in kilometres.")
             weights = distance_band(points, threshold_km * 1000.0)
-        case _:
-            raise ValueError(f"kind must be 'queen', 'knn' or 'distance', got {kind!r}.")
     lonely = weights.islands
     if len(lonely) == 0 or islands == "keep":
         return weights

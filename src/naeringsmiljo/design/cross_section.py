@@ -22,8 +22,8 @@ from naeringsmiljo._options import IslandPolicy, MissingPolicy, check_choice
 from naeringsmiljo.design.terms import (
     LAG_PREFIX,
     MAX_CHANNELS,
-    SYMBOLS,
     MIN_CHANNELS,
+    SYMBOLS,
     Combine,
     SpatialTerm,
     SpatialTerms,

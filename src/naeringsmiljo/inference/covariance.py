@@ -24,6 +24,7 @@ from naeringsmiljo._options import (
     InformationPath,
     SandwichInnovations,
     TraceMethod,
+    check_choice,
 )
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -273,8 +274,7 @@ def sparse_information(
     weights = problem.weights if problem.weights is not None else SpatialWeights.from_sparse(w)
     symmetric, row_norm = _structure(weights)
     trace_stream, probe_stream = np.random.SeedSequence(seed).spawn(2)
-    if traces not in ("auto", "exact", "monte_carlo"):
-        raise ValueError(f"Unknown trace method {traces!r}; use 'exact', 'monte_carlo' or 'auto'.")
+    check_choice("traces", traces, TraceMethod)
     method = traces
     if method == "auto":
         method = "exact" if n <= EXACT_TRACE_LIMIT else "monte_carlo"
@@ -855,8 +855,7 @@ class InformationMatrix:
 
     def evaluate(self, problem: MLProblem) -> Information:
         """The information matrix with a description of how it was computed."""
-        if self.path not in ("auto", "dense", "sparse"):
-            raise ValueError(f"Unknown path {self.path!r}; use 'auto', 'dense' or 'sparse'.")
+        check_choice("path", self.path, InformationPath)
         n = problem.lik.n
         sparse = self.path == "sparse" or (self.path == "auto" and n > DENSE_MATRIX_LIMIT)
         if not sparse:
@@ -1161,7 +1160,7 @@ def score_variance(score: LinearQuadraticScore, innovations: SandwichInnovations
         omega = sigma2 * (a.T @ a) + mu3 * (a.T @ q + q.T @ a) + (mu4 - sigma2**2) * (q.T @ q)
         pair_weights = np.full((e.size, e.size), sigma2**2)
     else:
-        raise ValueError(f"Unknown innovations {innovations!r}; use 'heteroskedastic' or 'iid'.")
+        check_choice("innovations", innovations, SandwichInnovations)
     np.fill_diagonal(pair_weights, 0.0)
     positions = sorted(score.quadratic)
     for j in positions:

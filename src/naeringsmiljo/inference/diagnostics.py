@@ -52,7 +52,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from naeringsmiljo._options import Alternative
+from naeringsmiljo._options import Alternative, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.exceptions import SingularDesignError
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -438,10 +438,7 @@ def moran_test(y: Any, x: Any, w: Any, *, alternative: Alternative = "two-sided"
         ``statistic`` is the standard deviate ``z``; ``moran_i``, ``expectation`` and
         ``variance`` are the moments.
     """
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(
-            f"alternative must be 'two-sided', 'greater' or 'less', not {alternative!r}."
-        )
+    check_choice("alternative", alternative, Alternative)
     y_arr, x_arr = _as_design(y, x)
     n, k = x_arr.shape
     wmat = _as_sparse(w, n)

@@ -41,7 +41,13 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.sparse.linalg import SuperLU, splu
 
-from naeringsmiljo._options import DENSE_MATRIX_LIMIT, ImpactsInference, ImpactsMethod, TraceMethod
+from naeringsmiljo._options import (
+    DENSE_MATRIX_LIMIT,
+    ImpactsInference,
+    ImpactsMethod,
+    TraceMethod,
+    check_choice,
+)
 from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -412,6 +418,7 @@ def make_multiplier(
     >>> make_multiplier(w).describe()
     'eigen: eigenvalues of W, computed once; row sums in closed form (constant row sums)'
     """
+    check_choice("method", method, ImpactsMethod, context="(impacts method)")
     if method == "auto":
         if weights.n > AUTO_EIGEN_LIMIT:
             method = "trace"
@@ -424,11 +431,9 @@ def make_multiplier(
         return DenseMultiplier(weights)
     if method == "eigen":
         return EigenMultiplier(weights)
-    if method == "trace":
-        return SeriesMultiplier(
-            weights, trace_powers(weights, order, method=traces, probes=probes, seed=seed)
-        )
-    raise ValueError(f"Unknown impacts method {method!r}; use 'exact', 'trace', 'eigen' or 'auto'.")
+    return SeriesMultiplier(
+        weights, trace_powers(weights, order, method=traces, probes=probes, seed=seed)
+    )
 
 
 #: Monte Carlo trace series of the impacts stop where the truncation bound over the draws is below
@@ -732,14 +737,9 @@ def compute_impacts(
         If rho lies outside the interval ``(1/omega_min, 1/omega_max)`` of W.
     """
     weights = w if isinstance(w, SpatialWeights) else SpatialWeights.from_sparse(w)
-    if method not in ("exact", "trace", "eigen", "auto"):
-        raise ValueError(
-            f"Unknown impacts method {method!r}; use 'exact', 'trace', 'eigen' or 'auto'."
-        )
-    if traces not in ("exact", "monte_carlo", "auto"):
-        raise ValueError(f"Unknown trace method {traces!r}; use 'exact', 'monte_carlo' or 'auto'.")
-    if inference not in (None, "simulation", "delta"):
-        raise ValueError(f"Unknown inference {inference!r}; use 'simulation', 'delta' or None.")
+    check_choice("method", method, ImpactsMethod, context="(impacts method)")
+    check_choice("traces", traces, TraceMethod)
+    check_choice("inference", inference, ImpactsInference | None)
     if inference is not None and cov is None:
         raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
     if sample is not None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod
+from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod, check_choice
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
 from naeringsmiljo.inference.channels import ChannelInference
@@ -224,6 +224,9 @@ class SpatialResults:
         ParameterSpaceError
             If rho lies outside the interval where ``I - rho W`` is invertible.
         """
+        check_choice("method", method, ImpactsMethod, context="(impacts method)")
+        check_choice("inference", inference, ImpactsInference | None)
+        check_choice("traces", traces, TraceMethod)
         seed = seed_streams(seed).seed
         if self.spec.terms.combined is not None or any(t.combined for t in self.spec.terms):
             return self._channel_impacts(inference, draws, seed)

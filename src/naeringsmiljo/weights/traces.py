@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from naeringsmiljo._options import TraceMethod
+from naeringsmiljo._options import TraceMethod, check_choice
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: ``traces="auto"`` computes exact traces up to this many units and estimates them above: the
@@ -536,13 +536,12 @@ def trace_powers(
     >>> round(float(tr.traces[1]), 12), round(float(tr.sums[5]), 12)  # tr(W) = 0; W^5 1 = 1
     (0.0, 1.0)
     """
+    check_choice("method", method, TraceMethod, context="(trace method)")
     if method == "auto":
         method = "exact" if weights.n <= EXACT_TRACE_LIMIT else "monte_carlo"
     if method == "exact":
         return exact_traces(weights, order)
-    if method == "monte_carlo":
-        return monte_carlo_traces(weights, order, probes=probes, seed=seed)
-    raise ValueError(f"Unknown trace method {method!r}; use 'exact', 'monte_carlo' or 'auto'.")
+    return monte_carlo_traces(weights, order, probes=probes, seed=seed)
 
 
 def _perron_root(weights: SpatialWeights) -> float:
