@@ -442,7 +442,7 @@ def test_impacts_interface_and_summary() -> None:
         assert list(frame.columns) == EFFECTS
     # Same operations in the same order: equal to rounding.
     np.testing.assert_allclose(imp.zvalues, imp.estimates / imp.std_errors, rtol=1e-15, atol=0)
-    ci = imp.conf_int(0.9)
+    ci = imp.conf_int(alpha=0.1)
     # Percentile intervals of the draws.
     q = np.quantile(imp.simulated[:, 0, 2], [0.05, 0.95])
     np.testing.assert_allclose(ci.loc["INC", "total"], q, rtol=1e-15, atol=0)

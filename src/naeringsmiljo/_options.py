@@ -180,3 +180,33 @@ def check_names(given: Collection[str], valid: Collection[str], what: str) -> No
         value=unknown[0],
         allowed=tuple(sorted(valid)),
     )
+
+
+def check_alpha(alpha: float, level: float | None = None) -> float:
+    """The significance level of a ``1 - alpha`` confidence interval, checked.
+
+    ``alpha`` follows statsmodels (``alpha=0.05``: a 95% interval). A value of 0.5 or more
+    would give an interval covering half the time or less, almost always a coverage passed
+    where ``alpha`` was meant, and ``level=`` (the coverage, as this package once took it) is
+    refused with a pointer to ``alpha``, so that no old call silently changes meaning.
+
+    Raises
+    ------
+    OptionError
+        For ``level=`` given, or ``alpha`` outside ``(0, 0.5)``.
+    """
+    if level is not None:
+        raise OptionError(
+            f"level={level!r}: intervals take alpha, the significance level (alpha=0.05 for a "
+            f"95% interval); pass alpha={1 - level:.6g} for a coverage of {level!r}.",
+            option="level",
+            value=level,
+        )
+    if not 0 < alpha < 0.5:
+        hint = f"; for a coverage of {alpha!r} pass alpha={1 - alpha:.6g}" if alpha < 1 else ""
+        raise OptionError(
+            f"alpha must lie in (0, 0.5), got {alpha!r}: the interval covers 1 - alpha{hint}.",
+            option="alpha",
+            value=alpha,
+        )
+    return float(alpha)

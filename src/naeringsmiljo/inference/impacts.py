@@ -46,6 +46,7 @@ from naeringsmiljo._options import (
     ImpactsInference,
     ImpactsMethod,
     TraceMethod,
+    check_alpha,
     check_choice,
 )
 from naeringsmiljo.exceptions import ParameterSpaceError
@@ -582,19 +583,18 @@ class Impacts:
         p = 2 * (stats.t.sf(a, self.df_resid) if self.df_resid else stats.norm.sf(a))
         return pd.DataFrame(p, index=z.index, columns=z.columns)
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals; columns ``(effect, "lower"/"upper")``, one row per regressor.
+    def conf_int(self, alpha: float = 0.05, *, level: float | None = None) -> pd.DataFrame:
+        """Intervals of coverage ``1 - alpha``; columns ``(effect, "lower"/"upper")``.
 
-        Simulated impacts give percentile intervals: the ``(1 - level)/2`` and
-        ``(1 + level)/2`` quantiles of the draws, which follow the skewness the nonlinearity in
-        rho gives the impacts. Otherwise the intervals are ``estimate -/+ q * s.e.`` with ``q`` a
-        normal quantile (a t quantile with ``df_resid`` degrees of freedom when set).
+        Simulated impacts give percentile intervals: the ``alpha/2`` and ``1 - alpha/2``
+        quantiles of the draws, which follow the skewness the nonlinearity in rho gives the
+        impacts. Otherwise the intervals are ``estimate -/+ q * s.e.`` with ``q`` a normal
+        quantile (a t quantile with ``df_resid`` degrees of freedom when set). ``alpha`` as in
+        :meth:`naeringsmiljo.results.spatial.SpatialResults.conf_int` (``level=`` is refused).
         """
-        if not 0 < level < 1:
-            raise ValueError(f"level must lie in (0, 1), got {level}.")
+        tail = check_alpha(alpha, level) / 2
         if self.std_errors is None:
             raise ValueError("These impacts carry no inference; ask for inference= first.")
-        tail = (1 - level) / 2
         if self.simulated is not None:
             lower, upper = np.quantile(self.simulated, [tail, 1 - tail], axis=0)
         else:
@@ -611,7 +611,7 @@ class Impacts:
             raise ValueError("These impacts carry no decomposition by order.")
         return self.by_order.groupby(level="variable", sort=False).cumsum()
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """Long table: one row per (effect, regressor) with the estimate and its inference."""
         index = pd.MultiIndex.from_product(
             [COLUMNS, self.estimates.index], names=["effect", "variable"]
@@ -622,7 +622,7 @@ class Impacts:
 
         columns = {"estimate": long(self.estimates)}
         if self.std_errors is not None:
-            ci = self.conf_int(level)
+            ci = self.conf_int(alpha)
             columns |= {
                 "std_error": long(self.std_errors),
                 "zvalue": long(self.zvalues),
@@ -632,7 +632,7 @@ class Impacts:
             }
         return pd.DataFrame(columns, index=index)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, alpha: float = 0.05) -> str:
         """Text table of the impacts with their inference and how they were computed."""
         header = f"Impacts of the {self.model} model"
         lines = [header, "=" * 78, f"Method:          {self.method}"]
@@ -644,16 +644,16 @@ class Impacts:
                 f"distribution of the estimates, {self.draws_discarded} discarded (rho outside "
                 f"its interval), seed {self.seed}"
             )
-            lines.append(f"Intervals:       {level:.0%} percentile intervals of the draws")
+            lines.append(f"Intervals:       {1 - alpha:.0%} percentile intervals of the draws")
         else:
             kind = {
                 "delta": "delta method (linearised in the parameters)",
                 "analytic": "analytic (the impacts are linear in the coefficients)",
             }[self.inference]
             dist = f"t({self.df_resid})" if self.df_resid else "normal"
-            lines.append(f"Inference:       {kind}; {level:.0%} {dist} intervals")
+            lines.append(f"Inference:       {kind}; {1 - alpha:.0%} {dist} intervals")
         lines += [f"Note:            {note}" for note in self.notes]
-        lines += ["-" * 78, self.to_frame(level).to_string(float_format="{:.6f}".format), "=" * 78]
+        lines += ["-" * 78, self.to_frame(alpha).to_string(float_format="{:.6f}".format), "=" * 78]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

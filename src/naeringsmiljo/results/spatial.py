@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod, check_choice
+from naeringsmiljo._options import (
+    ImpactsInference,
+    ImpactsMethod,
+    TraceMethod,
+    check_alpha,
+    check_choice,
+)
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
 from naeringsmiljo.inference.channels import ChannelInference
@@ -97,10 +103,16 @@ class SpatialResults:
 
     @property
     def std_errors(self) -> pd.Series:
-        """Standard errors (square roots of the diagonal of :attr:`cov`)."""
-        return pd.Series(
+        """Standard errors (square roots of the diagonal of :attr:`cov`).
+
+        NaN for a parameter held fixed (:attr:`fixed`): it was not estimated, so its t
+        statistic, p-value and interval are NaN too, and the summary shows it as fixed.
+        """
+        se = pd.Series(
             np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error"
         )
+        se[list(self.fixed)] = np.nan
+        return se
 
     @property
     def tstats(self) -> pd.Series:
@@ -114,15 +126,20 @@ class SpatialResults:
         p = 2 * (stats.t.sf(t, self.df_resid) if self.df_resid else stats.norm.sf(t))
         return pd.Series(p, index=self.params.index, name="pvalue")
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals at ``level`` (columns ``lower``, ``upper``)."""
-        if not 0 < level < 1:
-            raise ValueError(f"level must lie in (0, 1), got {level}.")
-        q = (
-            stats.t.ppf(0.5 + level / 2, self.df_resid)
-            if self.df_resid
-            else stats.norm.ppf(0.5 + level / 2)
-        )
+    def conf_int(self, alpha: float = 0.05, *, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals of coverage ``1 - alpha`` (columns ``lower``, ``upper``).
+
+        ``alpha`` is the significance level, as in statsmodels: ``conf_int(alpha=0.1)`` gives
+        90% intervals. An ``alpha`` of 0.5 or more (an interval covering half the time or less)
+        is refused as the likely mix-up of ``alpha`` and coverage, and so is ``level=``.
+
+        Raises
+        ------
+        OptionError
+            For ``alpha`` outside ``(0, 0.5)``, or ``level=`` given.
+        """
+        tail = check_alpha(alpha, level) / 2
+        q = stats.t.ppf(1 - tail, self.df_resid) if self.df_resid else stats.norm.ppf(1 - tail)
         half = q * self.std_errors
         return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
 
@@ -383,9 +400,9 @@ class SpatialResults:
             "refit with the desired options."
         )
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """Estimates, standard errors, t statistics, p-values and confidence bounds."""
-        ci = self.conf_int(level)
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Estimates, standard errors, t statistics, p-values and ``1 - alpha`` bounds."""
+        ci = self.conf_int(alpha)
         return pd.DataFrame(
             {
                 "estimate": self.params,
@@ -431,7 +448,7 @@ class SpatialResults:
             f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}",
             f"sigma^2:             {self.sigma2:.6g}    R^2: {self.r2:.4f}",
             "-" * 78,
-            self.to_frame().to_string(float_format="{:.6f}".format),
+            self._estimates_table(),
             "=" * 78,
         ]
         if self.vertex_tests is not None:
@@ -442,6 +459,14 @@ class SpatialResults:
                 "=" * 78,
             ]
         return "\n".join(lines)
+
+    def _estimates_table(self) -> str:
+        """The estimates as text, with the parameters held fixed shown as such."""
+        frame = self.to_frame()
+        text = frame.map("{:.6f}".format).astype(object)
+        text.loc[list(self.fixed), ["std_error", "tstat", "pvalue", "lower", "upper"]] = ""
+        text.loc[list(self.fixed), "std_error"] = "(fixed)"
+        return text.to_string(justify="right")
 
     def _weights_lines(self) -> list[str]:
         terms = list(self.spec.terms)
