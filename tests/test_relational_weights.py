@@ -132,6 +132,8 @@ def test_bad_options(network) -> None:
     with pytest.raises(MicrodataError, match="coordinates"):
         collaboration_weights(actors.drop(columns=["x", "y"]), ties, max_distance=1000.0)
     unvalidated = ties.assign(actor_b=["a2", "a2", "zz", "b2", "c1", "a3"])
-    with pytest.raises(MicrodataError, match=r"actor_b is not among the actors \('zz'\) in rows \[2\]") as info:
+    with pytest.raises(
+        MicrodataError, match=r"actor_b is not among the actors \('zz'\) in rows \[2\]"
+    ) as info:
         collaboration_weights(actors, unvalidated)
     assert info.value.rows == (2,)
