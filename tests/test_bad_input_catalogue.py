@@ -327,6 +327,12 @@ CASES: list[Case] = [
         r"'ml' estimator takes no option 'logdett'.*Did you mean 'logdet'\?",
     ),
     (
+        "fixed-parameter-misspelt",
+        lambda: nm.SAR.from_formula(FORMULA, _data(), _w()).fit(fixed={"rhoo": 0.3}),
+        OptionError,
+        r"SAR cannot fix \['rhoo'\]; its spatial parameters: \['rho'\]\. Did you mean 'rho'\?",
+    ),
+    (
         "fit-method-misspelt",
         lambda: nm.SAR.from_formula(FORMULA, _data(), _w()).fit(method="mll"),
         OptionError,

@@ -16,12 +16,12 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo._options import LogDetMethod, closest
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
 from naeringsmiljo.estimators.ml_search import fit_fixed, fit_one_parameter, fit_two_parameters
-from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.exceptions import ConvergenceWarning, OptionError, ParameterSpaceError
 from naeringsmiljo.inference.covariance import (
     CovarianceEstimator,
     MLInference,
@@ -70,9 +70,13 @@ class MaximumLikelihood:
         fixed = dict(options.fixed or {})
         unknown = sorted(set(fixed) - set(problem.spatial_params))
         if unknown:
-            raise ValueError(
+            raise OptionError(
                 f"{problem.name} cannot fix {unknown}; its spatial parameters: "
                 f"{problem.spatial_params}."
+                + "".join(closest(u, problem.spatial_params) for u in unknown),
+                option="fixed",
+                value=unknown,
+                allowed=tuple(problem.spatial_params),
             )
         if spec.terms.combined is not None:
             if options.logdet not in ("auto", "lu"):

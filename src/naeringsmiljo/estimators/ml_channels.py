@@ -34,9 +34,10 @@ import pandas as pd
 import scipy.linalg
 import scipy.optimize
 
+from naeringsmiljo._options import closest
 from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm
 from naeringsmiljo.estimators.base import FitProblem
-from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.exceptions import ConvergenceWarning, OptionError, ParameterSpaceError
 from naeringsmiljo.inference.channels import (
     ChannelInference,
     channel_information,
@@ -150,7 +151,13 @@ def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
     spatial = [name for t in terms for name in t.parameter_names]
     unknown = sorted(set(fixed) - set(spatial))
     if unknown:
-        raise ValueError(f"{problem.name} cannot fix {unknown}; its spatial parameters: {spatial}.")
+        raise OptionError(
+            f"{problem.name} cannot fix {unknown}; its spatial parameters: {spatial}."
+            + "".join(closest(u, spatial) for u in unknown),
+            option="fixed",
+            value=unknown,
+            allowed=tuple(spatial),
+        )
     bounds, inequalities = _space(terms, maps)
     cp = ChannelProblem(lik, terms, maps, names, spatial, bounds, inequalities, [])
     cp.equalities = _fixings(cp, fixed)
