@@ -133,5 +133,7 @@ def test_no_convergence_falls_back_to_norm_bound(cases, monkeypatch):
 
 def test_unknown_method_raises(cases):
     w, _ = cases["knn6-row"]
-    with pytest.raises(ValueError, match="Unknown eigenvalue bounds method"):
+    with pytest.raises(
+        ValueError, match=r"method='arnoldi' \(eigenvalue bounds method\) is not one of"
+    ):
         w.eigenvalue_bounds("arnoldi")  # type: ignore[arg-type]

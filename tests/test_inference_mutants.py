@@ -30,7 +30,7 @@ def test_inapplicable_lm_tests_keep_their_degrees_of_freedom(columbus) -> None:
     """Weights with a non-zero diagonal make the LM tests inapplicable; each keeps its df."""
     binary = nm.datasets.columbus_weights("anselin")
     with_loops = sp.csr_array(binary.sparse + sp.identity(binary.n))
-    w = nm.SpatialWeights.from_sparse(with_loops, ids=binary.ids).row_standardize()
+    w = nm.SpatialWeights.from_sparse(with_loops, ids=binary.ids, self_loops=True).row_standardize()
     tests = dict(nm.OLS.from_formula(FORMULA, columbus, w).fit().spatial_diagnostics())
     for name in LM_TESTS:
         assert not np.isfinite(tests[name].statistic), name

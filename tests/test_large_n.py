@@ -190,7 +190,7 @@ def test_fit_records_the_path_and_switches_without_refitting(medium):
 
 def test_bad_path_and_divergent_series(medium):
     problem = problem_at("SAR", *medium)
-    with pytest.raises(ValueError, match="Unknown path"):
+    with pytest.raises(ValueError, match="path='cheap' is not one of"):
         InformationMatrix(path="cheap")(problem)  # type: ignore[arg-type]
     lik = problem.lik
     far = MLProblem(lik, fit_fixed(lik, -1.5, 0.0, None), True, False, problem.weights)

@@ -14,6 +14,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from naeringsmiljo import measures
+from naeringsmiljo.exceptions import OptionError
 from naeringsmiljo.measures.colocation import kernel_sums
 from naeringsmiljo.microdata import MicrodataError, validate_actors, validate_ties
 
@@ -669,7 +670,7 @@ def test_measures_name_rows_with_too_short_codes(hand) -> None:
             hand.assign(industry=["62.01", "62", "10.11", "62", "10", "1"]), level=3
         )
     assert set(info.value.rows) == {1, 3, 4, 5}
-    with pytest.raises(MicrodataError, match="weight must be"):
+    with pytest.raises(OptionError, match="weight='employment' is not one of"):
         measures.specialisation(hand, weight="employment")
     with pytest.raises(MicrodataError, match="positive int"):
         measures.ellison_glaeser(hand, level=0)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from naeringsmiljo import SpatialWeights
-from naeringsmiljo.exceptions import NaeringsmiljoError
+from naeringsmiljo.exceptions import NaeringsmiljoError, OptionError
 from naeringsmiljo.microdata import (
     Microdata,
     MicrodataError,
@@ -302,7 +302,7 @@ def test_bad_outcomes_raise_naming_rows(actors, frame, level, rows, match) -> No
 def test_outcomes_need_an_outcome_and_a_known_level(actors) -> None:
     with pytest.raises(MicrodataError, match="no outcome column"):
         validate_outcomes(pd.DataFrame({"actor_id": ["f1"]}))
-    with pytest.raises(MicrodataError, match="level must be"):
+    with pytest.raises(OptionError, match="level='firm' is not one of"):
         validate_outcomes(pd.DataFrame({"actor_id": ["f1"], "y": [1]}), level="firm")
     with pytest.raises(MicrodataError, match="'region'"):
         validate_outcomes(pd.DataFrame({"actor_id": ["f1"], "y": [1]}), level="region")

@@ -187,10 +187,10 @@ def test_narrow_distance_band_follows_the_island_policy():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kind": "rook"}, "kind must be"),
+        ({"kind": "rook"}, "kind='rook' is not one of"),
         ({"kind": "distance"}, "needs threshold_km"),
         ({"kind": "queen", "threshold_km": 10}, "threshold_km applies"),
-        ({"kind": "queen", "islands": "drop"}, "islands must be"),
+        ({"kind": "queen", "islands": "drop"}, "islands='drop' is not one of"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):

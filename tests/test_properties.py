@@ -73,8 +73,9 @@ def test_spatial_parameters_fixed_at_zero_reproduce_ols(name, fixed, columbus, w
     np.testing.assert_allclose(res.sigma2, ols.sigma2, rtol=1e-13)
     # the covariance of beta is the OLS ML covariance once rho/lambda are not estimated
     np.testing.assert_allclose(res.std_errors[ols.params.index], ols.std_errors, rtol=1e-10)
-    for p in fixed:
-        assert res.std_errors[p] == 0.0
+    for p in fixed:  # not estimated: zero variance, and no standard error to report
+        assert res.cov.loc[p, p] == 0.0
+        assert np.isnan(res.std_errors[p]) and np.isnan(res.pvalues[p])
 
 
 def test_sdm_fixed_rho_zero_is_slx(columbus, w_anselin) -> None:
@@ -191,7 +192,7 @@ def test_results_interface(columbus, w_anselin) -> None:
     for attr in ("params", "std_errors", "tstats", "pvalues"):
         assert list(getattr(res, attr).index) == names
     assert list(res.cov.index) == names and list(res.cov.columns) == names
-    ci = res.conf_int(0.9)
+    ci = res.conf_int(alpha=0.1)
     assert (ci["lower"] < res.params).all() and (res.params < ci["upper"]).all()
     frame = res.to_frame()
     assert list(frame.columns) == ["estimate", "std_error", "tstat", "pvalue", "lower", "upper"]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from naeringsmiljo import SpatialWeights
+from naeringsmiljo.exceptions import OptionError
 from naeringsmiljo.microdata import MicrodataError, validate_actors, validate_ties
 from naeringsmiljo.weights import collaboration_weights
 
@@ -124,13 +125,15 @@ def test_from_collaboration_classmethod(network) -> None:
 
 def test_bad_options(network) -> None:
     actors, ties = network
-    with pytest.raises(MicrodataError, match="value must be"):
+    with pytest.raises(OptionError, match="value='share' is not one of"):
         collaboration_weights(actors, ties, value="share")
     with pytest.raises(MicrodataError, match="max_distance"):
         collaboration_weights(actors, ties, max_distance=0.0)
     with pytest.raises(MicrodataError, match="coordinates"):
         collaboration_weights(actors.drop(columns=["x", "y"]), ties, max_distance=1000.0)
     unvalidated = ties.assign(actor_b=["a2", "a2", "zz", "b2", "c1", "a3"])
-    with pytest.raises(MicrodataError, match="not in the actors frame") as info:
+    with pytest.raises(
+        MicrodataError, match=r"actor_b is not among the actors \('zz'\) in rows \[2\]"
+    ) as info:
         collaboration_weights(actors, unvalidated)
     assert info.value.rows == (2,)

@@ -277,7 +277,9 @@ def test_default_sandwich_is_heteroskedasticity_robust(fitted) -> None:
 
 def test_sandwich_refuses_an_unknown_assumption(fitted) -> None:
     res = fitted["SAR"][0]
-    with pytest.raises(ValueError, match="'heteroskedastic' or 'iid'"):
+    with pytest.raises(
+        ValueError, match="innovations='robust' is not one of 'heteroskedastic', 'iid'"
+    ):
         res.with_cov(Sandwich(innovations="robust"))  # type: ignore[arg-type]
 
 

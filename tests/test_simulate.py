@@ -470,7 +470,7 @@ def test_convex_sar_recovers_the_true_mix(shipped):
     truth = pd.concat(
         [params.beta, pd.Series({"rho": params.rho}), params.gamma.add_prefix("gamma_")]
     )
-    interval = result.conf_int(level=MIX_LEVEL)
+    interval = result.conf_int(alpha=1 - MIX_LEVEL)
     for name in ("rho", "gamma_geo", "gamma_collab"):
         low, high = interval.loc[name]
         assert low < truth[name] < high, (name, truth[name], (low, high))

@@ -508,8 +508,8 @@ def test_default_column_labels_and_single_results(fits) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"stat": "z"}, "Unknown stat"),
-        ({"format": "html"}, "Unknown format"),
+        ({"stat": "z"}, "stat='z' is not one of"),
+        ({"format": "html"}, "format='html' is not one of"),
         ({"digits": -1}, "digits"),
         ({"stars": True, "star_levels": (0.01, 0.05)}, "star_levels"),
         ({"stars": True, "star_levels": (1.5,)}, "star_levels"),

@@ -21,7 +21,7 @@ from libpysal.graph import Graph
 from scipy.spatial.distance import cdist
 
 from naeringsmiljo import SpatialWeights, datasets
-from naeringsmiljo.exceptions import IdMismatchError, WeightsError
+from naeringsmiljo.exceptions import IdMismatchError, OptionError, WeightsError
 from naeringsmiljo.weights import contiguity, distance_band, inverse_distance, knn
 from naeringsmiljo.weights.spatial_weights import DENSE_EIGEN_LIMIT, _sparse_eigenvalue_bounds
 
@@ -249,7 +249,7 @@ def test_transforms_return_new_objects(triangle_with_island, method, code, name,
 
 
 def test_unknown_transform_raises(triangle_with_island):
-    with pytest.raises(WeightsError):
+    with pytest.raises(OptionError, match="transform='x' is not one of 'o', 'r'"):
         triangle_with_island.transformed("x")
 
 

@@ -418,7 +418,7 @@ def mix_table(
                 latex_number(float(res.params[name])),
                 f"({latex_number(float(res.std_errors[name]))})",
             ]
-            low, high = res.conf_int(level=MIX_LEVEL).loc[name]
+            low, high = res.conf_int(alpha=1 - MIX_LEVEL).loc[name]
             interval[j] = rf"\multicolumn{{2}}{{r}}{{[{latex_number(low)}, {latex_number(high)}]}}"
         body.append(cells)
         if name == "gamma_geo":
@@ -542,7 +542,7 @@ def fit_mix(
             numbers[f"{key}.se.{name}"] = float(res.std_errors[name])
         numbers[f"{key}.loglik"] = float(res.loglik)
         # Where the truth lies in the 95% interval: -1 at its lower end, +1 at its upper end.
-        interval = res.conf_int(level=MIX_LEVEL)
+        interval = res.conf_int(alpha=1 - MIX_LEVEL)
         for name, value in true_params.items():
             low, high = interval.loc[name]
             numbers[f"{key}.ci_position.{name}"] = float(
@@ -566,7 +566,7 @@ def fit_mix(
             numbers[f"s04.mix.true_impact.{name}.{effect}"] = float(true_effects.at[name, effect])
 
     sar, sar_impacts = fits["SAR"], impacts["SAR"][0]
-    low, high = sar.conf_int(level=MIX_LEVEL).loc["gamma_geo"]
+    low, high = sar.conf_int(alpha=1 - MIX_LEVEL).loc["gamma_geo"]
     alone = sar.vertex_tests
     geo_share = float((sar_impacts["geo"] / sar_impacts["indirect"]).mean())
     true_share = float((true_effects["geo"] / true_effects["indirect"]).mean())

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import difflib
+import types
+import typing
+from collections.abc import Collection, Iterable
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from naeringsmiljo.exceptions import OptionError
+
+T = TypeVar("T")
 
 LogDetMethod = Literal[
     "eigen", "lu", "cholesky", "pardiso", "chebyshev", "monte_carlo", "spline", "auto"
@@ -75,3 +83,130 @@ RelationalValue = Literal["count", "intensity"]
 
 OutcomeLevel = Literal["actor", "region"]
 """Whether outcomes are observed per actor or per region."""
+
+
+def literal_values(hint: Any) -> tuple[Any, ...] | None:
+    """The values a ``Literal`` hint admits (None among them when the hint is optional).
+
+    ``Literal["a", "b"]`` gives ``("a", "b")``, ``Literal["a"] | None`` gives ``("a", None)``;
+    a hint that is not made of ``Literal`` (and None) alone gives None (unconstrained).
+    """
+    if get_origin(hint) is Literal:
+        return get_args(hint)
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        values: list[Any] = []
+        for arm in get_args(hint):
+            if arm is type(None):
+                values.append(None)
+            elif get_origin(arm) is Literal:
+                values.extend(get_args(arm))
+            else:
+                return None
+        return tuple(values)
+    return None
+
+
+def closest(value: object, candidates: Iterable[object]) -> str:
+    """``" Did you mean 'het'?"`` for the candidate closest to ``value``; empty if none is close.
+
+    Closeness is :func:`difflib.get_close_matches` on the string forms (its default cut-off 0.6,
+    lowered to 0.5 so that a swapped pair of letters in a three-letter value still matches).
+    """
+    names = {str(c): c for c in candidates if c is not None}
+    match = difflib.get_close_matches(str(value), list(names), n=1, cutoff=0.5)
+    return f" Did you mean {names[match[0]]!r}?" if match else ""
+
+
+def check_choice(name: str, value: T, allowed: Any, *, context: str = "") -> T:
+    """Return ``value`` if it is one of ``allowed``, else raise :class:`OptionError`.
+
+    Parameters
+    ----------
+    name : str
+        The option's name, as the caller wrote it (``"missing"``).
+    value : object
+        The value given.
+    allowed : Literal type or collection
+        A ``Literal`` (optionally ``| None``), whose values are read with
+        :func:`typing.get_args`, or the allowed values themselves.
+    context : str, optional
+        Where the option was given (``"of the 'ml' estimator"``), added to the message.
+
+    Raises
+    ------
+    OptionError
+        Naming the option, the value, the allowed values and the closest of them.
+
+    Examples
+    --------
+    >>> check_choice("missing", "drop", MissingPolicy)
+    'drop'
+    >>> check_choice("missing", "dorp", MissingPolicy)
+    Traceback (most recent call last):
+    ...
+    naeringsmiljo.exceptions.OptionError: missing='dorp' is not one of 'raise', 'drop'. Did you mean 'drop'?
+    """
+    values = literal_values(allowed)
+    choices: tuple[Any, ...] = tuple(allowed) if values is None else values
+    try:
+        valid = any(isinstance(value, type(c)) and value == c for c in choices)
+    except (TypeError, ValueError):  # an array compared element-wise is no option value
+        valid = False
+    if valid:
+        return value
+    where = f" {context}" if context else ""
+    shown = ", ".join(repr(c) for c in choices)
+    raise OptionError(
+        f"{name}={value!r}{where} is not one of {shown}." + closest(value, choices),
+        option=name,
+        value=value,
+        allowed=choices,
+    )
+
+
+def check_names(given: Collection[str], valid: Collection[str], what: str) -> None:
+    """Raise :class:`OptionError` for names in ``given`` that are not in ``valid``.
+
+    ``what`` says whose names they are (``"The 'ml' estimator takes"``); the message lists the
+    valid names and suggests the closest to each unknown one.
+    """
+    unknown = [n for n in given if n not in valid]
+    if not unknown:
+        return
+    hints = "".join(closest(n, valid) for n in unknown)
+    raise OptionError(
+        f"{what} no option {', '.join(map(repr, unknown))}; valid: {sorted(valid)}.{hints}",
+        option=unknown[0],
+        value=unknown[0],
+        allowed=tuple(sorted(valid)),
+    )
+
+
+def check_alpha(alpha: float, level: float | None = None) -> float:
+    """The significance level of a ``1 - alpha`` confidence interval, checked.
+
+    ``alpha`` follows statsmodels (``alpha=0.05``: a 95% interval). A value of 0.5 or more
+    would give an interval covering half the time or less, almost always a coverage passed
+    where ``alpha`` was meant, and ``level=`` (the coverage, as this package once took it) is
+    refused with a pointer to ``alpha``, so that no old call silently changes meaning.
+
+    Raises
+    ------
+    OptionError
+        For ``level=`` given, or ``alpha`` outside ``(0, 0.5)``.
+    """
+    if level is not None:
+        raise OptionError(
+            f"level={level!r}: intervals take alpha, the significance level (alpha=0.05 for a "
+            f"95% interval); pass alpha={1 - level:.6g} for a coverage of {level!r}.",
+            option="level",
+            value=level,
+        )
+    if not 0 < alpha < 0.5:
+        hint = f"; for a coverage of {alpha!r} pass alpha={1 - alpha:.6g}" if alpha < 1 else ""
+        raise OptionError(
+            f"alpha must lie in (0, 0.5), got {alpha!r}: the interval covers 1 - alpha{hint}.",
+            option="alpha",
+            value=alpha,
+        )
+    return float(alpha)

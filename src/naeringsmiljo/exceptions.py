@@ -89,6 +89,36 @@ class DegenerateDataError(NaeringsmiljoError, ValueError):
         self.k = k
 
 
+class OptionError(NaeringsmiljoError, ValueError):
+    """A string option (or a keyword name) is not one of those allowed; the message suggests the
+    closest allowed value.
+
+    Attributes
+    ----------
+    option : str
+        The option's name (``"missing"``, ``"variant"``, ...).
+    value : object
+        The value given.
+    allowed : tuple
+        The values allowed.
+    """
+
+    def __init__(self, message: str, option: str = "", value: object = None, allowed: tuple = ()):
+        super().__init__(message)
+        self.option = option
+        self.value = value
+        self.allowed = allowed
+
+
+class SpecificationError(NaeringsmiljoError, ValueError):
+    """The arguments of a call do not specify a valid model, fit or computation: a value out of
+    its range, a combination the method does not support, a term the model does not have."""
+
+
+class InputTypeError(NaeringsmiljoError, TypeError):
+    """An argument is of a type the function does not take (the message names the one to use)."""
+
+
 class ParameterSpaceError(NaeringsmiljoError, ValueError):
     """A spatial parameter lies outside the interval where I - rho W is invertible."""
 
@@ -105,3 +135,12 @@ class IllConditionedWarning(UserWarning):
 class SingularInformationWarning(UserWarning):
     """The information matrix (or the Hessian) is not positive definite at the estimate: the
     parameters are not all identified there, and their standard errors are reported as NaN."""
+
+
+class WeightsWarning(UserWarning):
+    """The weights of a spatial term are valid but change how its parameter reads.
+
+    Raised when the lag of y or of the error uses weights that are not row-standardised: the
+    parameter interval is then not ``(1/omega_min, 1)`` and the warning states the one that
+    follows from the weights.
+    """

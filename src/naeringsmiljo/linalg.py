@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from naeringsmiljo.exceptions import IllConditionedWarning, SingularDesignError
+from naeringsmiljo.exceptions import IllConditionedWarning, SingularDesignError, SpecificationError
 
 #: A column of the equilibrated design whose pivoted-QR diagonal ``|R_jj|`` falls below
 #: ``RANK_TOLERANCE * max(n, k) * |R_11|`` is a linear combination of the others. With unit
@@ -94,7 +94,7 @@ class DesignFactor:
         """Factor ``x`` (``n x k``, ``n >= 1``); rank-deficient columns are kept out of ``q, r``."""
         x = np.asarray(x, dtype=float)
         if x.ndim != 2:
-            raise ValueError(f"a design matrix is two-dimensional, got shape {x.shape}.")
+            raise SpecificationError(f"a design matrix is two-dimensional, got shape {x.shape}.")
         n, k = x.shape
         scale = column_scale(x)
         if k == 0:

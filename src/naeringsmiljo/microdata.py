@@ -50,7 +50,7 @@ dtype('float64')
 ...                             "formal": [True, False]}), actors)
 Traceback (most recent call last):
 ...
-naeringsmiljo.microdata.MicrodataError: Invalid ties: 1 self-tie(s) (actor_a == actor_b) in rows [1].
+naeringsmiljo.microdata.MicrodataError: Invalid ties: 1 self-tie(s) (actor_a == actor_b: 2); an actor is not its own partner in rows [1].
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import OutcomeLevel
+from naeringsmiljo._options import OutcomeLevel, check_choice
 from naeringsmiljo.exceptions import NaeringsmiljoError
 
 if TYPE_CHECKING:
@@ -340,14 +340,8 @@ def validate_ties(frame: pd.DataFrame, actors: pd.DataFrame) -> pd.DataFrame:
     known = pd.Index(_plain(actors["actor_id"]))
     for column in ("actor_a", "actor_b"):
         out[column] = _plain(frame[column])
-        unknown = out[column].notna() & ~out[column].isin(known)
-        examples = describe_rows(pd.unique(out[column][unknown]), 5)[1:-1]
-        problems.add(
-            f"tie(s) whose {column} is not among the actors ({examples})",
-            frame.index[unknown.to_numpy()],
-        )
-    same = (out["actor_a"] == out["actor_b"]).to_numpy(dtype=bool)
-    problems.add("self-tie(s) (actor_a == actor_b)", frame.index[same])
+    ends = [out[column].to_numpy() for column in ("actor_a", "actor_b")]
+    _tie_actor_problems(frame.index, ends, known, problems)
 
     for column in time_columns:
         out[column] = _years(frame[column], column, problems)
@@ -392,8 +386,7 @@ def validate_outcomes(
         Naming the offending rows: missing or duplicated ids, ids unknown to ``actors``,
         non-numeric or infinite outcomes, no outcome column.
     """
-    if level not in ("actor", "region"):
-        raise MicrodataError(f"level must be 'actor' or 'region', got {level!r}.")
+    check_choice("level", level, OutcomeLevel)
     id_column = "actor_id" if level == "actor" else "region"
     _require(frame, (id_column,), "outcomes")
     problems = _Problems("outcomes")
@@ -607,6 +600,26 @@ def _tie_years(ties: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ties["start"].to_numpy(dtype=np.int64), ties["end"].to_numpy(dtype=np.int64)
 
 
+def _tie_actor_problems(
+    index: pd.Index, ends: Sequence[np.ndarray], known: pd.Index, problems: _Problems
+) -> None:
+    """Ties to actors not in ``known`` and self-ties, naming the actors and the rows.
+
+    The one check behind :func:`validate_ties` and :func:`link_ties` (so behind every measure
+    and relational weight that reads ties).
+    """
+    for column, values in zip(("actor_a", "actor_b"), ends, strict=True):
+        unknown = (pd.notna(values) & ~pd.Index(values).isin(known)).astype(bool)
+        examples = describe_rows(pd.unique(values[unknown]), 5)[1:-1]
+        problems.add(f"tie(s) whose {column} is not among the actors ({examples})", index[unknown])
+    same = np.asarray(ends[0] == ends[1], dtype=bool)
+    examples = describe_rows(pd.unique(ends[0][same]), 5)[1:-1]
+    problems.add(
+        f"self-tie(s) (actor_a == actor_b: {examples}); an actor is not its own partner",
+        index[same],
+    )
+
+
 def link_ties(
     actors: pd.DataFrame,
     ties: pd.DataFrame,
@@ -632,27 +645,21 @@ def link_ties(
     start, end = _tie_years(ties)
     formal = ties["formal"].to_numpy(dtype=bool)
     ends = [_plain(ties[column]).to_numpy() for column in ("actor_a", "actor_b")]
+    region = region_codes(actors["region"], regions)
+    ids = pd.Index(_plain(actors["actor_id"]))
+    if ids.has_duplicates:
+        raise MicrodataError("The actors' actor_id values are not unique; validate the actors.")
+    problems = _Problems("ties")
+    _tie_actor_problems(ties.index, ends, ids, problems)
+    problems.raise_if_any()
+    a, b = (ids.get_indexer(values).astype(np.int64) for values in ends)
     keep = np.arange(len(ties))
     if year is not None:
         first, last = (year, year) if isinstance(year, (int, np.integer)) else year
         if first > last:
             raise MicrodataError(f"The year range {year!r} ends before it starts.")
         keep = np.flatnonzero((start <= last) & (end >= first))
-        start, end, formal = start[keep], end[keep], formal[keep]
-        ends = [values[keep] for values in ends]
-    region = region_codes(actors["region"], regions)
-    ids = pd.Index(_plain(actors["actor_id"]))
-    if ids.has_duplicates:
-        raise MicrodataError("The actors' actor_id values are not unique; validate the actors.")
-    a, b = (ids.get_indexer(values).astype(np.int64) for values in ends)
-    unknown = np.flatnonzero((a < 0) | (b < 0))
-    if unknown.size:
-        rows = ties.index[keep[unknown]]
-        raise MicrodataError(
-            f"{len(rows)} tie(s) refer to actors that are not in the actors frame: rows "
-            f"{describe_rows(rows)}; validate the ties.",
-            rows=tuple(rows),
-        )
+        start, end, formal, a, b = start[keep], end[keep], formal[keep], a[keep], b[keep]
     return LinkedTies(
         regions=region.labels,
         actor_region=region.codes,

@@ -55,7 +55,7 @@ from scipy.sparse.linalg import splu
 
 from naeringsmiljo import measures
 from naeringsmiljo.datasets.norway import norway_municipalities, norway_weights
-from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
 from naeringsmiljo.weights.builders import collaboration_weights
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -237,18 +237,22 @@ class MilieuSettings:
 
     def __post_init__(self) -> None:
         if not np.isclose(sum(self.type_shares), 1.0) or min(self.type_shares) < 0:
-            raise ValueError(f"type_shares must be probabilities summing to 1: {self.type_shares}")
+            raise SpecificationError(
+                f"type_shares must be probabilities summing to 1: {self.type_shares}"
+            )
         if self.min_actors < 2:
-            raise ValueError(f"min_actors must be at least 2, got {self.min_actors}.")
+            raise SpecificationError(f"min_actors must be at least 2, got {self.min_actors}.")
         for name in ("persistence_local", "persistence_distant"):
             if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)}.")
+                raise SpecificationError(f"{name} must lie in [0, 1), got {getattr(self, name)}.")
         if not -1 < self.specialisation_rho < 1:
-            raise ValueError(f"specialisation_rho must lie in (-1, 1): {self.specialisation_rho}")
+            raise SpecificationError(
+                f"specialisation_rho must lie in (-1, 1): {self.specialisation_rho}"
+            )
         if self.decay_km <= 0 or self.home_bias <= 0:
-            raise ValueError("decay_km and home_bias must be positive.")
+            raise SpecificationError("decay_km and home_bias must be positive.")
         if self.long_range < 0 or self.tie_rate < 0:
-            raise ValueError("long_range and tie_rate must be non-negative.")
+            raise SpecificationError("long_range and tie_rate must be non-negative.")
 
 
 @dataclass(frozen=True)
@@ -367,7 +371,7 @@ class SimulatedMilieu:
     def mixed_weights(self) -> dict[str, SpatialWeights]:
         """The matrices of the mixed outcome by name, for ``SAR.from_formula(..., w=...)``."""
         if self.collaboration_weights is None:
-            raise ValueError("This simulation has no mixed outcome.")
+            raise SpecificationError("This simulation has no mixed outcome.")
         return {"geo": self.weights, "collab": self.collaboration_weights}
 
 
@@ -455,14 +459,14 @@ def simulate_milieu(
     {'geo': 0.6, 'collab': 0.4}
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+        raise SpecificationError(f"seed must be a non-negative integer, got {seed!r}.")
     settings = MilieuSettings() if settings is None else settings
     first, last = (int(y) for y in years)
     if first > last:
-        raise ValueError(f"years must be (first, last) with first <= last, got {years}.")
+        raise SpecificationError(f"years must be (first, last) with first <= last, got {years}.")
     regions = norway_municipalities()
     if n_actors < settings.min_actors * len(regions):
-        raise ValueError(
+        raise SpecificationError(
             f"n_actors = {n_actors} is below min_actors * municipalities = "
             f"{settings.min_actors * len(regions)}."
         )
@@ -619,7 +623,7 @@ def draw_convex_lag(
         ``y``, indexed like the design, named ``innovations_mixed``.
     """
     if set(weights) != set(params.gamma.index):
-        raise ValueError(
+        raise SpecificationError(
             f"weights are named {sorted(weights)}, gamma {sorted(params.gamma.index)}."
         )
     combined = sp.csr_array((len(design), len(design)))
@@ -648,7 +652,7 @@ def milieu_design(actors: pd.DataFrame, ties: pd.DataFrame, regions: pd.Index) -
     n_actors = actors.groupby("region").size().reindex(regions, fill_value=0)
     if (n_actors == 0).any():
         empty = n_actors.index[n_actors == 0].tolist()[:10]
-        raise ValueError(f"Regions without actors have no design: {empty}.")
+        raise SpecificationError(f"Regions without actors have no design: {empty}.")
     profile = measures.collaboration(actors, ties).reindex(regions)
     firms = actors[actors["actor_type"] == "firm"]
     variety = measures.variety(firms, group_digits=2, weight="size").reindex(regions)
@@ -675,12 +679,12 @@ def _true_parameters(
     missing = [n for n in names if n not in beta]
     unknown = [n for n in beta if n not in names]
     if missing or unknown:
-        raise ValueError(
+        raise SpecificationError(
             f"beta needs exactly the coefficients {list(names)}; missing {missing}, "
             f"unknown {unknown}."
         )
     if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}.")
+        raise SpecificationError(f"sigma must be positive, got {sigma}.")
     # W is row-standardised, so its spectral radius is 1 and |rho| < 1 keeps I - rho W
     # invertible (the exact lower bound 1 / omega_min would need all eigenvalues).
     if not -1.0 < rho < 1.0:

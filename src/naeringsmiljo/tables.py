@@ -70,8 +70,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import TableFormat, TableStat
+from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
@@ -256,7 +257,9 @@ def _parameter_order(seen: list[str], order: Sequence[str] | None) -> list[str]:
         return default
     unknown = [n for n in order if n not in seen]
     if unknown:
-        raise ValueError(f"order names parameters no model has: {unknown}; available: {default}.")
+        raise SpecificationError(
+            f"order names parameters no model has: {unknown}; available: {default}."
+        )
     first = list(dict.fromkeys(order))
     return first + [n for n in default if n not in first]
 
@@ -322,7 +325,7 @@ def _impact_blocks(
     """One block per effect; standard errors, z values and p-values are used when present."""
     impacts = [r.impacts(**impact_kwargs) if hasattr(r, "impacts") else None for r in fits]
     if all(imp is None for imp in impacts):
-        raise ValueError("impacts=True, but none of the results has an impacts() method.")
+        raise SpecificationError("impacts=True, but none of the results has an impacts() method.")
     estimates = [None if imp is None else pd.DataFrame(imp.estimates) for imp in impacts]
     std_errors = [_as_frame(getattr(imp, "std_errors", None)) for imp in impacts]
     zvalues = [_as_frame(getattr(imp, "zvalues", None)) for imp in impacts]
@@ -372,11 +375,13 @@ def _diagnostics_block(
         dict(r.spatial_diagnostics()) if hasattr(r, "spatial_diagnostics") else None for r in fits
     ]
     if all(t is None for t in tests):
-        raise ValueError("diagnostics were asked for, but no results has spatial_diagnostics().")
+        raise SpecificationError(
+            "diagnostics were asked for, but no results has spatial_diagnostics()."
+        )
     available = _union(t for t in tests if t is not None)
     unknown = [k for k in keys if k not in available]
     if unknown:
-        raise ValueError(f"Unknown diagnostics {unknown}; available: {available}.")
+        raise SpecificationError(f"Unknown diagnostics {unknown}; available: {available}.")
     rows: list[_Row] = []
     for key in keys:
         found = [t[key] for t in tests if t is not None and key in t]
@@ -402,7 +407,7 @@ def _fit_stat_block(fits: list[Any], keys: Sequence[str], digits: int) -> list[_
     rows = []
     for key in keys:
         if not any(hasattr(r, key) for r in fits):
-            raise ValueError(f"No results has the fit statistic {key!r}.")
+            raise SpecificationError(f"No results has the fit statistic {key!r}.")
         cells = tuple(_Cell(_number(getattr(r, key, None), digits)) for r in fits)
         rows.append(_Row(_FIT_STAT_LABELS.get(key, _Label(key)), cells))
     return rows
@@ -520,15 +525,17 @@ def _columns(
     fits: list[Any]
     if isinstance(results, Mapping):
         if names is not None:
-            raise ValueError("Give column labels either as the keys of a dict or as names=.")
+            raise SpecificationError(
+                "Give column labels either as the keys of a dict or as names=."
+            )
         labels, fits = [str(k) for k in results], list(results.values())
     else:
         fits = [results] if hasattr(results, "params") else list(results)
         labels = [f"({i})" for i in range(1, len(fits) + 1)] if names is None else list(names)
     if not fits:
-        raise ValueError("regression_table needs at least one results object.")
+        raise SpecificationError("regression_table needs at least one results object.")
     if len(labels) != len(fits):
-        raise ValueError(f"{len(labels)} column labels for {len(fits)} results.")
+        raise SpecificationError(f"{len(labels)} column labels for {len(fits)} results.")
     return labels, fits
 
 
@@ -607,19 +614,19 @@ def regression_table(
         For an unknown option, mismatched labels, parameters in ``order`` that no model has,
         diagnostics or fit statistics that no results provides.
     """
-    if stat is not None and stat not in _STAT_NOTES:
-        raise ValueError(f"Unknown stat {stat!r}; use 'se', 't', 'p' or None.")
-    if format not in _RENDERERS:
-        raise ValueError(f"Unknown format {format!r}; available: {sorted(_RENDERERS)}.")
+    check_choice("stat", stat, TableStat | None)
+    check_choice("format", format, TableFormat)
     if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 0:
-        raise ValueError(f"digits must be a non-negative integer, got {digits!r}.")
+        raise SpecificationError(f"digits must be a non-negative integer, got {digits!r}.")
     levels = tuple(float(level) for level in star_levels)
     if stars and (
         not levels
         or not all(0 < level < 1 for level in levels)
         or any(a <= b for a, b in pairwise(levels))
     ):
-        raise ValueError(f"star_levels must decrease strictly within (0, 1), got {star_levels}.")
+        raise SpecificationError(
+            f"star_levels must decrease strictly within (0, 1), got {star_levels}."
+        )
     labels, fits = _columns(results, names)
     rename = dict(rename or {})
     star_arg = levels if stars else None

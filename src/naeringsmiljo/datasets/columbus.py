@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from naeringsmiljo._options import ColumbusWeights
+from naeringsmiljo._options import ColumbusWeights, check_choice
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ def columbus_weights(kind: ColumbusWeights = "anselin") -> SpatialWeights:
         ``columbus.gal`` and GeoDa's, 236 links; behind spreg's documentation and tests. The two
         differ by the pairs 31-39, 9-25 and 26-29 (queen only) and 12-18 (Anselin only).
     """
-    if kind not in ("anselin", "queen"):
-        raise ValueError(f"kind must be 'anselin' or 'queen', got {kind!r}.")
+    check_choice("kind", kind, ColumbusWeights)
     edges = pd.read_csv(_data_dir() / f"columbus_{kind}_edges.csv")
     return SpatialWeights.from_edges(edges, source="source", target="target", ids=range(1, 50))

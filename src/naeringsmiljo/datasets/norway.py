@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import KDTree
 
-from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights
-from naeringsmiljo.exceptions import IslandError, WeightsError
+from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights, check_choice
+from naeringsmiljo.exceptions import IslandError, SpecificationError, WeightsError
 from naeringsmiljo.weights.builders import distance_band, knn
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -144,28 +144,28 @@ def norway_weights(
     >>> w.nnz, len(w.islands)
     (1540, 0)
     """
-    if islands not in ("raise", "knn", "keep"):
-        raise ValueError(f"islands must be 'raise', 'knn' or 'keep', got {islands!r}.")
+    check_choice("kind", kind, NorwayWeights)
+    check_choice("islands", islands, NorwayIslandPolicy)
     attributes = _attributes()
     points = attributes[["x", "y"]]
     match kind:
         case "queen":
             if threshold_km is not None:
-                raise ValueError("threshold_km applies to kind='distance' only.")
+                raise SpecificationError("threshold_km applies to kind='distance' only.")
             edges = pd.read_csv(_data_dir() / "queen_edges.csv", dtype=str)
             weights = SpatialWeights.from_edges(
                 edges, source="source", target="target", ids=attributes.index
             )
         case "knn":
             if threshold_km is not None:
-                raise ValueError("threshold_km applies to kind='distance' only.")
+                raise SpecificationError("threshold_km applies to kind='distance' only.")
             weights = knn(points, k)
         case "distance":
             if threshold_km is None:
-                raise ValueError("kind='distance' needs threshold_km, the band in kilometres.")
+                raise SpecificationError(
+                    "kind='distance' needs threshold_km, the band in kilometres."
+                )
             weights = distance_band(points, threshold_km * 1000.0)
-        case _:
-            raise ValueError(f"kind must be 'queen', 'knn' or 'distance', got {kind!r}.")
     lonely = weights.islands
     if len(lonely) == 0 or islands == "keep":
         return weights

@@ -10,6 +10,7 @@ gives the same interface.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,11 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import IslandPolicy, MissingPolicy
+from naeringsmiljo._options import IslandPolicy, MissingPolicy, check_choice
 from naeringsmiljo.design.terms import (
     LAG_PREFIX,
     MAX_CHANNELS,
     MIN_CHANNELS,
+    SYMBOLS,
     Combine,
     SpatialTerm,
     SpatialTerms,
@@ -31,10 +33,13 @@ from naeringsmiljo.exceptions import (
     DegenerateDataError,
     FormulaError,
     IdMismatchError,
+    InputTypeError,
     IslandError,
     MissingDataError,
     SingularDesignError,
+    SpecificationError,
     WeightsError,
+    WeightsWarning,
 )
 from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
@@ -158,9 +163,28 @@ class CrossSectionDesign:
 
 
 def _missing_rows(frame: pd.DataFrame) -> pd.Index:
-    values = frame.apply(pd.to_numeric, errors="coerce") if not frame.empty else frame
-    bad = values.isna() | np.isinf(values.astype(float))
-    return frame.index[bad.any(axis=1).to_numpy()]
+    """Ids of the rows with a missing value, or an infinite one in a numeric column.
+
+    Columns of strings or categories are the formula's to expand (into dummies); only their
+    missing values count here.
+    """
+    bad = frame.isna().to_numpy().copy()
+    for j, column in enumerate(frame.columns):
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            bad[:, j] |= np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    return frame.index[bad.any(axis=1)] if bad.size else frame.index[:0]
+
+
+def _nonfinite_rows(matrices: Sequence[pd.DataFrame]) -> tuple[pd.Index, list[str]]:
+    """Rows (ids) of the evaluated formula with a NaN or infinite value, and those columns."""
+    rows = np.zeros(len(matrices[0]), dtype=bool)
+    columns: list[str] = []
+    for matrix in matrices:
+        bad = ~np.isfinite(matrix.to_numpy(dtype=np.float64))
+        rows |= bad.any(axis=1)
+        columns += [str(c) for c, hit in zip(matrix.columns, bad.any(axis=0)) if hit]
+    return matrices[0].index[rows], columns
 
 
 def _ids_of(data: pd.DataFrame, id_column: str | None) -> pd.DataFrame:
@@ -219,8 +243,6 @@ def _apply_policies(
                 "units from the data and the weights.",
                 rows=tuple(bad_rows),
             )
-        if missing != "drop":
-            raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}.")
         reasons["missing"] = bad_rows
         ids = ids.difference(bad_rows, sort=False)
         aligned = subset(ids)
@@ -243,8 +265,6 @@ def _apply_policies(
                     f"{_describe_ids(isolated())}.",
                     islands=tuple(isolated()),
                 )
-        elif islands != "keep":
-            raise ValueError(f"islands must be 'raise', 'keep' or 'drop', got {islands!r}.")
     return ids, aligned, reasons
 
 
@@ -383,6 +403,9 @@ def assemble(
         error=term("error", "w_error") if "error" in kinds else None,
         durbin=term("x", "w_durbin") if lagged else None,
     )
+    for parametric in (terms.lag, terms.error):
+        if parametric is not None and not parametric.combined:
+            _warn_unless_row_standardised(parametric)
     if lagged:
         cols = [exog_names.index(n) for n in lagged]
         blocks = terms.durbin.channels or (("", terms.durbin.weights),)  # type: ignore[union-attr]
@@ -411,6 +434,13 @@ def assemble(
 Weights = SpatialWeights | Mapping[str, SpatialWeights]
 
 
+def _check_policies(missing: str, islands: str, combine: str) -> None:
+    """The string options of a design, checked on entry (not when the data first need them)."""
+    check_choice("missing", missing, MissingPolicy)
+    check_choice("islands", islands, IslandPolicy)
+    check_choice("combine", combine, Combine)
+
+
 def _weights_arguments(
     w: Weights, w_error: SpatialWeights | None, w_durbin: SpatialWeights | None
 ) -> dict[str, SpatialWeights]:
@@ -422,7 +452,7 @@ def _weights_arguments(
         given["w"] = w
     for name, value in given.items():
         if value is not None and not isinstance(value, SpatialWeights):
-            raise TypeError(
+            raise InputTypeError(
                 f"{name} must be a SpatialWeights; convert libpysal weights with "
                 "SpatialWeights.from_libpysal."
             )
@@ -436,6 +466,32 @@ def _row_stochastic(weights: SpatialWeights) -> bool:
     # 1e-10: the rounding of one division per weight, far below any other transform's row sums
     linked = sums != 0
     return bool(np.all(w.data >= 0) and np.allclose(sums[linked], 1.0, rtol=0.0, atol=1e-10))
+
+
+def _warn_unless_row_standardised(term: SpatialTerm) -> None:
+    """Warn that the parameter of a term with weights not row-standardised has another interval.
+
+    Row-standardised weights give the interval ``(1/omega_min, 1)`` readers expect; binary or
+    inverse-distance weights give a narrower one set by their eigenvalues, easily misread
+    (a rho of 0.15 may then be close to its upper end). Weights divided by their spectral
+    radius (transform ``"s"``) are a deliberate choice with upper end 1, and are not warned of.
+    """
+    weights = term.weights
+    if weights.transform == "s" or _row_stochastic(weights):
+        return
+    try:
+        low, high = weights.parameter_interval()
+        interval = f"({low:.4g}, {high:.4g})"
+    except WeightsError as err:
+        interval = f"undefined ({err})"
+    warnings.warn(
+        f"The weights of the {SYMBOLS[term.kind]} term ({term.parameter}) are not "
+        f"row-standardised ({weights.transform_name}); {term.parameter} then lies in "
+        f"{interval}, the interval set by their eigenvalues, not (1/omega_min, 1). Pass "
+        "w.row_standardize() unless these weights are meant.",
+        WeightsWarning,
+        stacklevel=5,
+    )
 
 
 def _channels(w: Mapping[str, SpatialWeights]) -> dict[str, SpatialWeights]:
@@ -502,10 +558,11 @@ def from_formula(
     The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
     ids of every weights matrix; the sets must be equal.
     """
-    from formulaic import Formula, model_matrix
+    from formulaic import Formula
 
+    _check_policies(missing, islands, combine)
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+        raise InputTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     given = _weights_arguments(weights, w_error, w_durbin)
     try:
         parsed = Formula(formula)
@@ -525,14 +582,22 @@ def from_formula(
     used = [v for v in variables if v in data.columns] + instruments
     bad = _missing_rows(data[used])
     ids, aligned, dropped = _apply_policies(data.index, bad, given, missing, islands)
+    lhs, rhs = _evaluate(formula, data.loc[ids])
+    produced, columns = _nonfinite_rows([lhs, rhs])
+    if len(produced):
+        if missing == "raise":
+            raise MissingDataError(
+                f"The formula {formula!r} produces NaN or infinite values in {columns} in "
+                f"{len(produced)} row(s) with ids {_describe_ids(produced)} (a transform such as "
+                "I(1/x) or np.log(x) outside its domain). Change the transform, or pass "
+                "missing='drop' to drop these units from the data and the weights.",
+                rows=tuple(produced),
+            )
+        ids, aligned, dropped = _apply_policies(
+            data.index, bad.append(produced), given, missing, islands
+        )
+        lhs, rhs = _evaluate(formula, data.loc[ids])
     frame = data.loc[ids]
-    try:
-        matrices = model_matrix(formula, frame, na_action="raise")
-    except Exception as err:
-        raise FormulaError(f"Cannot evaluate the formula {formula!r}: {err}") from err
-    lhs, rhs = matrices.lhs, matrices.rhs
-    if lhs is None or lhs.shape[1] != 1:
-        raise FormulaError(f"The formula {formula!r} needs exactly one dependent variable.")
     names = [str(c) for c in rhs.columns]
     unknown = [e for e in endog if e not in names]
     if unknown:
@@ -560,6 +625,48 @@ def from_formula(
     )
 
 
+def _evaluate(formula: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The dependent variable and the regressors of ``formula`` on ``frame`` (formulaic).
+
+    Columns of strings or categories become treatment-coded dummies (formulaic's default: the
+    first level is the reference when the model has an intercept). Values that transforms turn
+    NaN or infinite are kept, for the caller to name.
+    """
+    from formulaic import model_matrix
+
+    try:
+        matrices = model_matrix(formula, frame, na_action="ignore")
+    except Exception as err:
+        raise FormulaError(f"Cannot evaluate the formula {formula!r}: {err}") from err
+    lhs, rhs = matrices.lhs, matrices.rhs
+    if lhs is None or lhs.shape[1] != 1:
+        raise FormulaError(f"The formula {formula!r} needs exactly one dependent variable.")
+    return lhs, rhs
+
+
+def _aligned_by_index(x: pd.Series | pd.DataFrame, ids: pd.Index) -> pd.Series | pd.DataFrame:
+    """``x`` with its rows in the order of ``ids``, matched by index; the sets must be equal."""
+    if x.index.has_duplicates:
+        raise MissingDataError(
+            f"Unit ids must be unique; x has duplicated index values: "
+            f"{_describe_ids(x.index[x.index.duplicated()].unique())}."
+        )
+    if x.index.equals(ids):
+        return x
+    missing_in_x = ids.difference(x.index, sort=False)
+    missing_in_y = x.index.difference(ids, sort=False)
+    if len(missing_in_x) or len(missing_in_y):
+        raise IdMismatchError(
+            "x is aligned to y by its index, and they differ: "
+            f"{len(missing_in_x)} id(s) of y are not in x ({_describe_ids(missing_in_x)}), "
+            f"{len(missing_in_y)} id(s) of x are not in y ({_describe_ids(missing_in_y)}). "
+            "Pass arrays (or ids=) to match rows by position.",
+            missing_in_weights=tuple(missing_in_x),
+            missing_in_data=tuple(missing_in_y),
+        )
+    return x.loc[ids]
+
+
 def from_arrays(
     y: Any,
     x: Any,
@@ -578,9 +685,14 @@ def from_arrays(
     """Build a :class:`CrossSectionDesign` from arrays or pandas objects.
 
     The unit ids come from ``ids``, else from the index of ``y`` or ``x`` when they are pandas
-    objects. Plain arrays without ids are accepted only when their length matches the weights; they
-    are then taken to be in the weights' order, which is the caller's explicit statement.
+    objects. When ``ids`` is not given and both ``y`` and ``x`` are pandas objects, ``x`` is
+    aligned to ``y`` **by its index** (any order; differing ids raise
+    :class:`~naeringsmiljo.exceptions.IdMismatchError`). Given ``ids`` state the order of the
+    rows of ``y`` and ``x``. Plain arrays without ids are accepted only when their length
+    matches the weights; they are then taken to be in the weights' order, which is the caller's
+    explicit statement.
     """
+    _check_policies(missing, islands, combine)
     given = _weights_arguments(weights, w_error, w_durbin)
     main = next(iter(given.values()))
     y_name = str(getattr(y, "name", None) or "y")
@@ -591,6 +703,9 @@ def from_arrays(
     else:
         arr = np.asarray(x)
         names = [f"x{j}" for j in range(1 if arr.ndim == 1 else arr.shape[1])]
+    pandas_y, pandas_x = (isinstance(v, pd.Series | pd.DataFrame) for v in (y, x))
+    if ids is None and pandas_y and pandas_x:
+        x = _aligned_by_index(x, y.index)
     if ids is None:
         for obj in (y, x):
             if isinstance(obj, pd.Series | pd.DataFrame):
@@ -601,14 +716,14 @@ def from_arrays(
     if x_arr.ndim == 1:
         x_arr = x_arr[:, None]
     if x_arr.shape[0] != y_arr.shape[0]:
-        raise ValueError(f"y has {y_arr.shape[0]} rows but x has {x_arr.shape[0]}.")
+        raise SpecificationError(f"y has {y_arr.shape[0]} rows but x has {x_arr.shape[0]}.")
     if ids is None and y_arr.shape[0] != main.n:
-        raise ValueError(
+        raise SpecificationError(
             f"{y_arr.shape[0]} observations for weights of {main.n} units, and no ids."
         )
     index = main.ids if ids is None else pd.Index(ids)
     if len(index) != y_arr.shape[0]:
-        raise ValueError(f"{len(index)} ids for {y_arr.shape[0]} observations.")
+        raise SpecificationError(f"{len(index)} ids for {y_arr.shape[0]} observations.")
     if add_intercept:
         x_arr = np.column_stack([np.ones(y_arr.shape[0]), x_arr])
         names = [INTERCEPT] + names

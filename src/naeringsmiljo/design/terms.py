@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from naeringsmiljo.exceptions import FormulaError
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 TermKind = Literal["y", "error", "x"]
@@ -153,7 +154,9 @@ class SpatialTerms:
         for term in self.parametric:
             if term.parameter == parameter:
                 return term
-        raise KeyError(f"No spatial term with parameter {parameter!r}; terms: {self.parameters}.")
+        raise FormulaError(
+            f"No spatial term with parameter {parameter!r}; terms: {self.parameters}."
+        )
 
     @property
     def shared_weights(self) -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from naeringsmiljo._options import GMMVariant
-from naeringsmiljo.exceptions import SingularDesignError
+from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.inference.covariance import IVInference
 from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
 from naeringsmiljo.records import FitRecord
@@ -109,7 +109,7 @@ def instrument_matrix(
     dropped, so that ``H'H`` is invertible.
     """
     if w_lags < 1:
-        raise ValueError(f"w_lags must be at least 1, got {w_lags}.")
+        raise SpecificationError(f"w_lags must be at least 1, got {w_lags}.")
     lagged = (lagged or []) if durbin_on_w else []
     base_names = [n for n in names if n != "Intercept" and not n.startswith("W_")]
     exog_base = [n for n in base_names if n not in endog]
@@ -160,7 +160,7 @@ def channel_instruments(
     of earlier ones are dropped. ``w_lags`` counts the orders as for one matrix.
     """
     if w_lags < 1:
-        raise ValueError(f"w_lags must be at least 1, got {w_lags}.")
+        raise SpecificationError(f"w_lags must be at least 1, got {w_lags}.")
     base = [j for j, n in enumerate(names) if n != "Intercept" and not n.startswith("W_")]
     if not base:
         raise SingularDesignError("No exogenous regressor to lag: the model is not identified.")

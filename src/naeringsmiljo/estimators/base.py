@@ -11,13 +11,13 @@ estimator and no model.
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
+from naeringsmiljo._options import check_choice, check_names, literal_values
 from naeringsmiljo.design.base import Design
-from naeringsmiljo.exceptions import DegenerateDataError
+from naeringsmiljo.exceptions import DegenerateDataError, SpecificationError
 from naeringsmiljo.results.spatial import SpatialResults
 
 Family = Literal["gaussian"]
@@ -75,14 +75,12 @@ def register(cls: E) -> E:
 
 def resolve(method: str, problem: FitProblem) -> Estimator:
     """The estimator registered as ``method`` (or chosen by the alias ``method``)."""
+    check_choice("method", method, sorted([*ESTIMATORS, *ALIASES]))
     if method in ALIASES:
         method = ALIASES[method](problem)
-    if method not in ESTIMATORS:
-        valid = sorted([*ESTIMATORS, *ALIASES])
-        raise ValueError(f"Unknown method {method!r}; use one of {valid}.")
     estimator = ESTIMATORS[method]()
     if problem.family not in estimator.families:
-        raise ValueError(
+        raise SpecificationError(
             f"The {method!r} estimator fits the families {list(estimator.families)}; "
             f"{problem.name} declares the {problem.family!r} family."
         )
@@ -121,48 +119,25 @@ def parse_options(options_type: type, given: Mapping[str, Any], method: str) -> 
 
     Every field of the options dataclass whose type is a ``Literal`` (or a union containing
     one and no ``str``) is checked against its values, so that a misspelt value fails here
-    instead of deep inside the estimator.
+    instead of deep inside the estimator. An unknown option or value raises
+    :class:`~naeringsmiljo.exceptions.OptionError` suggesting the closest valid one
+    (:func:`naeringsmiljo._options.check_choice`, as every public function's options).
     """
     fields = {f.name: f for f in dataclasses.fields(options_type)}
-    unknown = sorted(set(given) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"The {method!r} estimator takes no option {', '.join(map(repr, unknown))}; "
-            f"its options: {sorted(fields)}."
-        )
+    check_names(given, fields, f"The {method!r} estimator takes")
     hints = typing.get_type_hints(options_type)
     for name, value in given.items():
-        allowed = _literal_values(hints[name])
-        if allowed is not None and value not in allowed:
+        if literal_values(hints[name]) is not None:
             doc = fields[name].metadata.get("doc")
-            raise ValueError(
-                f"Option {name}={value!r}" + (f" ({doc})" if doc else "") + f" of the "
-                f"{method!r} estimator is not one of {sorted(map(repr, allowed))}."
-            )
+            where = (f"({doc}) " if doc else "") + f"of the {method!r} estimator"
+            check_choice(name, value, hints[name], context=where)
     return options_type(**given)
-
-
-def _literal_values(hint: Any) -> tuple[Any, ...] | None:
-    """The values a ``Literal`` hint admits (with None when optional); None if unconstrained."""
-    if get_origin(hint) is Literal:
-        return get_args(hint)
-    if get_origin(hint) in (typing.Union, types.UnionType):
-        values: list[Any] = []
-        for arm in get_args(hint):
-            if arm is type(None):
-                values.append(None)
-            elif get_origin(arm) is Literal:
-                values.extend(get_args(arm))
-            else:
-                return None
-        return tuple(values)
-    return None
 
 
 def refuse_combined_weights(problem: FitProblem) -> None:
     """The check of an estimator that does not read the channels of a combined term."""
     if problem.spec.terms.combined is not None:
-        raise ValueError(
+        raise SpecificationError(
             f"{problem.name} combines several weights matrices; fit it by method='ml' "
             "(spatial 2SLS takes a combined lag of y without an error term)."
         )

@@ -19,6 +19,7 @@ from typing import ClassVar, Literal
 
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.results.spatial import SpatialResults
 
 #: The covariance each variant carries.
@@ -57,7 +58,7 @@ class GMError:
         terms = problem.spec.terms
         refuse_combined_weights(problem)
         if terms.error is None or terms.lag is not None or problem.spec.endog:
-            raise ValueError(
+            raise SpecificationError(
                 "The GM error estimators fit models with an error term, no lag of y and no "
                 f"endogenous regressors; for {problem.name} use method='gmm'."
             )

@@ -17,6 +17,7 @@ import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -54,7 +55,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
         terms = problem.spec.terms
         refuse_combined_weights(problem)
         if terms.error is None or (terms.lag is None and not problem.spec.endog):
-            raise ValueError(
+            raise SpecificationError(
                 "GS2SLS fits models with an error term and a lag of y (or endogenous "
                 f"regressors); for {problem.name} use method='gmm'."
             )
@@ -65,7 +66,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
         if options.variant == "het" and (
             options.cov != "hom" or options.df_correction or options.hac_kernel is not None
         ):
-            raise ValueError(
+            raise SpecificationError(
                 "The heteroskedasticity-robust GS2SLS estimator carries its own covariance; "
                 "cov=, df_correction= and hac_kernel= apply to variant='kp99'."
             )

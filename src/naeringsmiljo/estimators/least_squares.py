@@ -8,6 +8,7 @@ from typing import ClassVar
 import pandas as pd
 
 from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference.covariance import least_squares_covariance
 from naeringsmiljo.likelihood.gaussian import least_squares
 from naeringsmiljo.records import FitRecord
@@ -29,11 +30,11 @@ class LeastSquares:
 
     def check(self, problem: FitProblem) -> None:
         if problem.spatial_params:
-            raise ValueError(
+            raise SpecificationError(
                 f"method='ols' is inconsistent for {problem.name}; use method='ml' or 'gmm'."
             )
         if problem.spec.endog:
-            raise ValueError("Endogenous regressors need method='gmm'.")
+            raise SpecificationError("Endogenous regressors need method='gmm'.")
 
     def fit(self, problem: FitProblem, options: LeastSquaresOptions) -> SpatialResults:
         spec = problem.spec

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo._options import LogDetMethod, closest
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
@@ -28,7 +28,12 @@ from naeringsmiljo.estimators.ml_search import (
     flat_directions,
     on_boundary,
 )
-from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.exceptions import (
+    ConvergenceWarning,
+    OptionError,
+    ParameterSpaceError,
+    SpecificationError,
+)
 from naeringsmiljo.inference.covariance import (
     CovarianceEstimator,
     MLInference,
@@ -70,29 +75,35 @@ class MaximumLikelihood:
 
     def check(self, problem: FitProblem) -> None:
         if problem.spec.endog:
-            raise ValueError("Endogenous regressors need method='gmm'.")
+            raise SpecificationError("Endogenous regressors need method='gmm'.")
 
     def fit(self, problem: FitProblem, options: MLOptions) -> SpatialResults:
         spec = problem.spec
         fixed = dict(options.fixed or {})
         unknown = sorted(set(fixed) - set(problem.spatial_params))
         if unknown:
-            raise ValueError(
+            raise OptionError(
                 f"{problem.name} cannot fix {unknown}; its spatial parameters: "
                 f"{problem.spatial_params}."
+                + "".join(closest(u, problem.spatial_params) for u in unknown),
+                option="fixed",
+                value=unknown,
+                allowed=tuple(problem.spatial_params),
             )
         if spec.terms.combined is not None:
             if options.logdet not in ("auto", "lu"):
-                raise ValueError(
+                raise SpecificationError(
                     "A term that combines several matrices is fitted with exact sparse LU "
                     f"log-determinants (logdet='auto' or 'lu'), not {options.logdet!r}."
                 )
             if not isinstance(options.cov, str):
-                raise ValueError("Give the covariance of a combined-weights fit by name.")
+                raise SpecificationError("Give the covariance of a combined-weights fit by name.")
             return fit_channels(problem, options.cov, fixed)
         estimator = covariance_estimator(options.cov)
         if estimator.name == "sandwich" and fixed:
-            raise ValueError("The sandwich covariance is not defined with fixed parameters.")
+            raise SpecificationError(
+                "The sandwich covariance is not defined with fixed parameters."
+            )
         terms = spec.terms.parametric
         intervals = {
             t.parameter: t.weights.parameter_interval() for t in terms if t.parameter is not None

@@ -34,9 +34,15 @@ import pandas as pd
 import scipy.linalg
 import scipy.optimize
 
+from naeringsmiljo._options import closest
 from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm
 from naeringsmiljo.estimators.base import FitProblem
-from naeringsmiljo.exceptions import ConvergenceWarning, ParameterSpaceError
+from naeringsmiljo.exceptions import (
+    ConvergenceWarning,
+    OptionError,
+    ParameterSpaceError,
+    SpecificationError,
+)
 from naeringsmiljo.inference.channels import (
     ChannelInference,
     channel_information,
@@ -114,7 +120,7 @@ def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
     """The likelihood and parameter space of a model whose terms combine several matrices."""
     spec = problem.spec
     if spec.n_periods != 1:
-        raise ValueError("Combined weights are available for cross-sections.")
+        raise SpecificationError("Combined weights are available for cross-sections.")
     lag, error, durbin = spec.terms.lag, spec.terms.error, spec.terms.durbin
     maps: list[TermMap] = []
     terms: list[SpatialTerm] = []
@@ -152,7 +158,13 @@ def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
     spatial = [name for t in terms for name in t.parameter_names]
     unknown = sorted(set(fixed) - set(spatial))
     if unknown:
-        raise ValueError(f"{problem.name} cannot fix {unknown}; its spatial parameters: {spatial}.")
+        raise OptionError(
+            f"{problem.name} cannot fix {unknown}; its spatial parameters: {spatial}."
+            + "".join(closest(u, spatial) for u in unknown),
+            option="fixed",
+            value=unknown,
+            allowed=tuple(spatial),
+        )
     bounds, inequalities = _space(terms, maps)
     cp = ChannelProblem(lik, terms, maps, names, spatial, bounds, inequalities, [])
     cp.equalities = _fixings(cp, fixed)

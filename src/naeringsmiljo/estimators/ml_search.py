@@ -230,6 +230,7 @@ def _interpolated_search(
     m = lik.multiplicity
     t1 = float(w.diagonal().sum())
     t2 = float(w.multiply(w.T).sum())
+
     def at(value: float) -> tuple[float, float]:
         return (value, other) if which == "rho" else (other, value)
 

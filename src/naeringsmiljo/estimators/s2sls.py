@@ -14,6 +14,7 @@ import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import ALIASES, FitProblem, register
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -35,7 +36,7 @@ class SpatialTwoStageLeastSquares:
     def check(self, problem: FitProblem) -> None:
         terms = problem.spec.terms
         if terms.lag is None or terms.error is not None:
-            raise ValueError(
+            raise SpecificationError(
                 f"Spatial 2SLS fits models with a lag of y and no error term; {problem.name} has "
                 f"the spatial parameters {problem.spatial_params}."
             )
@@ -86,9 +87,11 @@ def _fit_combined(problem: FitProblem, options: S2SLSOptions) -> SpatialResults:
     assert term is not None
     durbin = spec.terms.durbin
     if spec.endog:
-        raise ValueError("Spatial 2SLS with combined weights takes exogenous regressors only.")
+        raise SpecificationError(
+            "Spatial 2SLS with combined weights takes exogenous regressors only."
+        )
     if term.combine == "convex" and durbin is not None and durbin.combined:
-        raise ValueError(
+        raise SpecificationError(
             "The lags of X with a convex combination, W_c X theta, are nonlinear in gamma; fit "
             "this model by method='ml', or with combine='separate'."
         )
@@ -134,7 +137,7 @@ def _moment_estimator(problem: FitProblem) -> str:
     """``method="gmm"``: the moment estimator that fits the model's terms."""
     terms = problem.spec.terms
     if terms.lag is None and terms.error is None:
-        raise ValueError(f"{problem.name} has no spatial parameter; use method='ols'.")
+        raise SpecificationError(f"{problem.name} has no spatial parameter; use method='ols'.")
     if terms.error is None:
         return "s2sls"
     if terms.lag is None and not problem.spec.endog:

@@ -48,7 +48,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT
-from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
 from naeringsmiljo.likelihood.channels import ChannelLikelihood
 
 ChannelCovariance = Literal["information", "hessian"]
@@ -78,7 +78,9 @@ def channel_information(
     n = lik.n
     sparse = path == "sparse" or (path == "auto" and n > DENSE_MATRIX_LIMIT)
     if not sparse and n > DENSE_MATRIX_LIMIT:
-        raise ValueError(f"The dense information matrix forms {n}x{n} matrices; use path='sparse'.")
+        raise SpecificationError(
+            f"The dense information matrix forms {n}x{n} matrices; use path='sparse'."
+        )
     d_a, d_b = lik.coefficients(theta)
     j_a, j_b = lik.jacobians(theta)
     jac = np.vstack([j_a, j_b])  # (basis, n_free)
@@ -148,7 +150,7 @@ def _sparse_traces(
     seed: int,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, str]:
     if probes < 2:
-        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+        raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
     n = lik.n
     eye = sp.identity(n, format="csc")
     b = sp.csc_array(eye - sum((d * w for d, w in zip(d_b, lik.error, strict=True)), 0 * eye))
@@ -298,7 +300,7 @@ class ChannelInference:
             info = observed_information(lik, beta, theta, sigma2)
             label = "inverse of the numerical Hessian of the log-likelihood"
         else:
-            raise ValueError(
+            raise SpecificationError(
                 f"Unknown covariance {kind!r} for a model with combined weights; use "
                 "'information' or 'hessian' (the QML sandwich is not available for them)."
             )
@@ -346,7 +348,7 @@ def _orthant(cov: np.ndarray) -> float:
     if p == 3:
         s = sum(float(np.arcsin(np.clip(r[i, j], -1, 1))) for i, j in ((0, 1), (0, 2), (1, 2)))
         return 0.125 + s / (4 * np.pi)
-    raise ValueError("Orthant probabilities in closed form up to three dimensions.")
+    raise SpecificationError("Orthant probabilities in closed form up to three dimensions.")
 
 
 def chi_bar_square_weights(cov: np.ndarray) -> np.ndarray:

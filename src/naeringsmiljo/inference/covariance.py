@@ -24,8 +24,9 @@ from naeringsmiljo._options import (
     InformationPath,
     SandwichInnovations,
     TraceMethod,
+    check_choice,
 )
-from naeringsmiljo.exceptions import SingularInformationWarning
+from naeringsmiljo.exceptions import SingularInformationWarning, SpecificationError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.linalg import (
     DesignFactor,
@@ -250,7 +251,7 @@ def _series_order(q: float, scale: float) -> int:
     for order in range(1, _MAX_SERIES_ORDER + 1):
         if scale * _tail(q, order) <= _SERIES_TOLERANCE:
             return order
-    raise ValueError(
+    raise SpecificationError(
         f"The trace series of the information matrix need more than {_MAX_SERIES_ORDER} terms "
         f"at |parameter| x spectral radius = {q:.6g}; use cov='hessian'."
     )
@@ -315,18 +316,17 @@ def sparse_information(
     weights = problem.weights if problem.weights is not None else SpatialWeights.from_sparse(w)
     symmetric, row_norm = _structure(weights)
     trace_stream, probe_stream = np.random.SeedSequence(seed).spawn(2)
-    if traces not in ("auto", "exact", "monte_carlo"):
-        raise ValueError(f"Unknown trace method {traces!r}; use 'exact', 'monte_carlo' or 'auto'.")
+    check_choice("traces", traces, TraceMethod)
     method = traces
     if method == "auto":
         method = "exact" if n <= EXACT_TRACE_LIMIT else "monte_carlo"
     if not symmetric and probes < 2:
-        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+        raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
 
     radius = max(weights.eigenvalue_bounds()[1], 0.0)
     q = max(abs(rho), abs(lam)) * radius
     if q >= 1.0:
-        raise ValueError(
+        raise SpecificationError(
             f"The trace series of the information matrix diverge at |parameter| x spectral "
             f"radius = {q:.6g} >= 1; use cov='hessian'."
         )
@@ -475,7 +475,7 @@ def _two_weights_information(problem: MLProblem, *, probes: int, seed: int) -> I
     """
     lik, est = problem.lik, problem.estimate
     if probes < 2:
-        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+        raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
     w1, w2 = sp.csr_array(lik.w), sp.csr_array(lik.w_error)
     n, sigma2 = lik.n, est.sigma2
     lu_a, lu_b = _factor(w1, est.rho), _factor(w2, est.lam)
@@ -653,7 +653,7 @@ def _probe_pass(
         v = powers.step()
         k = powers.k
         if k > _MAX_SERIES_ORDER + 1:
-            raise ValueError(
+            raise SpecificationError(
                 f"The trace series of the information matrix need more than "
                 f"{_MAX_SERIES_ORDER} terms at |parameter| x spectral radius = {q:.6g}; use "
                 "cov='hessian'."
@@ -705,7 +705,9 @@ def _norms(
     """Per-probe norms and the bound on their truncation error (each, and the largest)."""
     first = acc_a if acc_a is not None else acc_b
     if first is None:
-        raise ValueError("The per-probe norms need at least one accumulator (acc_a or acc_b).")
+        raise SpecificationError(
+            "The per-probe norms need at least one accumulator (acc_a or acc_b)."
+        )
     n = first.shape[0]
 
     def tail(value: float) -> float:  # ||remainder||_inf of sum_j value^j W^(j+1) z
@@ -718,19 +720,19 @@ def _norms(
     columns, bounds = [], []
     if "tr(H'H)" in names:
         if size_a is None:
-            raise ValueError("The norm tr(H'H) needs the accumulator acc_a.")
+            raise SpecificationError("The norm tr(H'H) needs the accumulator acc_a.")
         e = root * tail(rho)
         columns.append(size_a**2)
         bounds.append(float(np.max(2 * size_a * e + e**2)))
     if "tr(G_B'G_B)" in names:
         if size_b is None:
-            raise ValueError("The norm tr(G_B'G_B) needs the accumulator acc_b.")
+            raise SpecificationError("The norm tr(G_B'G_B) needs the accumulator acc_b.")
         e = root * tail(lam)
         columns.append(size_b**2)
         bounds.append(float(np.max(2 * size_b * e + e**2)))
     if "tr(G_B'H)" in names:
         if acc_a is None or acc_b is None or size_a is None or size_b is None:
-            raise ValueError("The norm tr(G_B'H) needs both accumulators acc_a and acc_b.")
+            raise SpecificationError("The norm tr(G_B'H) needs both accumulators acc_a and acc_b.")
         ea, eb = root * tail(rho), root * tail(lam)
         columns.append(np.einsum("ij,ij->j", acc_b, acc_a))
         bounds.append(float(np.max(size_b * ea + size_a * eb + ea * eb)))
@@ -756,7 +758,7 @@ def _hutchinson(
 ) -> np.ndarray:
     """Per-probe ``||Hz||^2``, ``||G_B z||^2`` and ``(G_B z)'(Hz)`` (those the model needs)."""
     if probes < 2:
-        raise ValueError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
+        raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
     n = w.shape[0]
     rng = np.random.default_rng(seed)
     block = int(np.clip(_BLOCK_ENTRIES // n, 1, probes))
@@ -825,7 +827,7 @@ def _lag_multiplier(
         if row_norm * ratio**k / (1.0 - ratio) * scale <= 1e-13 * max(scale, 1e-300) or not scale:
             break
         if k > 100_000:
-            raise ValueError("The Neumann series of W (I - rho W)^{-1} x did not converge.")
+            raise SpecificationError("The Neumann series of W (I - rho W)^{-1} x did not converge.")
     if perm is None:
         return total
     out = np.empty_like(total)
@@ -897,13 +899,12 @@ class InformationMatrix:
 
     def evaluate(self, problem: MLProblem) -> Information:
         """The information matrix with a description of how it was computed."""
-        if self.path not in ("auto", "dense", "sparse"):
-            raise ValueError(f"Unknown path {self.path!r}; use 'auto', 'dense' or 'sparse'.")
+        check_choice("path", self.path, InformationPath)
         n = problem.lik.n
         sparse = self.path == "sparse" or (self.path == "auto" and n > DENSE_MATRIX_LIMIT)
         if not sparse:
             if n > DENSE_MATRIX_LIMIT:
-                raise ValueError(
+                raise SpecificationError(
                     f"The dense information matrix forms {n}x{n} matrices (limit "
                     f"{DENSE_MATRIX_LIMIT} units); use path='sparse' or 'auto'."
                 )
@@ -1030,7 +1031,7 @@ def covariance_estimator(kind: str | CovarianceEstimator) -> CovarianceEstimator
     """The ML covariance estimator named ``kind`` (or ``kind`` itself when it is one)."""
     if isinstance(kind, str):
         if kind not in COVARIANCES:
-            raise ValueError(f"Unknown ML covariance {kind!r}; use {sorted(COVARIANCES)}.")
+            raise SpecificationError(f"Unknown ML covariance {kind!r}; use {sorted(COVARIANCES)}.")
         return COVARIANCES[kind]()
     return kind
 
@@ -1142,12 +1143,12 @@ def linear_quadratic_score(problem: MLProblem) -> LinearQuadraticScore:
     lik, est = problem.lik, problem.estimate
     n = lik.n
     if n > DENSE_MATRIX_LIMIT:
-        raise ValueError(
+        raise SpecificationError(
             f"The sandwich covariance forms dense {n}x{n} matrices (limit "
             f"{DENSE_MATRIX_LIMIT} units)."
         )
     if lik.multiplicity != 1 or lik.w.shape[0] != n:
-        raise ValueError("The sandwich covariance is implemented for cross-sections only.")
+        raise SpecificationError("The sandwich covariance is implemented for cross-sections only.")
     sigma2 = est.sigma2
     eye = np.eye(n)
     w1 = lik.w.toarray()
@@ -1210,7 +1211,7 @@ def score_variance(score: LinearQuadraticScore, innovations: SandwichInnovations
         omega = sigma2 * (a.T @ a) + mu3 * (a.T @ q + q.T @ a) + (mu4 - sigma2**2) * (q.T @ q)
         pair_weights = np.full((e.size, e.size), sigma2**2)
     else:
-        raise ValueError(f"Unknown innovations {innovations!r}; use 'heteroskedastic' or 'iid'.")
+        check_choice("innovations", innovations, SandwichInnovations)
     np.fill_diagonal(pair_weights, 0.0)
     positions = sorted(score.quadratic)
     for j in positions:
@@ -1363,10 +1364,12 @@ def iv_covariance(
         return problem.factored.sandwich(lambda v: v * (scale * u**2)[:, None])
     if kind == "hac":
         if kernel is None:
-            raise ValueError("cov='hac' needs a kernel: hac_kernel(coordinates, bandwidth).")
+            raise SpecificationError(
+                "cov='hac' needs a kernel: hac_kernel(coordinates, bandwidth)."
+            )
         kmat = kernel
         return problem.factored.sandwich(lambda v: u[:, None] * (kmat @ (u[:, None] * v)))
-    raise ValueError(f"Unknown 2SLS covariance {kind!r}; use 'hom', 'het' or 'hac'.")
+    raise SpecificationError(f"Unknown 2SLS covariance {kind!r}; use 'hom', 'het' or 'hac'.")
 
 
 def hac_kernel(
@@ -1409,7 +1412,7 @@ def hac_kernel(
         "uniform": lambda t: np.ones_like(t),
     }
     if kernel not in functions:
-        raise ValueError(f"Unknown kernel {kernel!r}; use one of {sorted(functions)}.")
+        raise SpecificationError(f"Unknown kernel {kernel!r}; use one of {sorted(functions)}.")
     values = functions[kernel](z)
     off = sp.coo_array((values, (rows, cols)), shape=(n, n))
     return sp.csr_array(off + sp.identity(n, format="csr"))

@@ -52,9 +52,9 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from naeringsmiljo._options import Alternative
+from naeringsmiljo._options import Alternative, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX, check_rank
-from naeringsmiljo.exceptions import SingularDesignError
+from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -277,7 +277,9 @@ def _as_sparse(w: Any, n: int) -> sp.csr_array:
         w = w.sparse
     matrix = sp.csr_array(w, dtype=np.float64)
     if matrix.shape != (n, n):
-        raise ValueError(f"W has shape {matrix.shape}; expected ({n}, {n}) for {n} observations.")
+        raise SpecificationError(
+            f"W has shape {matrix.shape}; expected ({n}, {n}) for {n} observations."
+        )
     return matrix
 
 
@@ -287,9 +289,9 @@ def _as_design(y: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
     if x_arr.ndim == 1:
         x_arr = x_arr[:, None]
     if x_arr.ndim != 2 or x_arr.shape[0] != y_arr.shape[0]:
-        raise ValueError(f"y has {y_arr.shape[0]} rows but X has shape {x_arr.shape}.")
+        raise SpecificationError(f"y has {y_arr.shape[0]} rows but X has shape {x_arr.shape}.")
     if not (np.all(np.isfinite(y_arr)) and np.all(np.isfinite(x_arr))):
-        raise ValueError("y and X must be finite.")
+        raise SpecificationError("y and X must be finite.")
     if x_arr.shape[0] <= x_arr.shape[1]:
         raise SingularDesignError(
             f"{x_arr.shape[0]} observations cannot identify {x_arr.shape[1]} coefficients."
@@ -439,10 +441,7 @@ def moran_test(y: Any, x: Any, w: Any, *, alternative: Alternative = "two-sided"
         ``statistic`` is the standard deviate ``z``; ``moran_i``, ``expectation`` and
         ``variance`` are the moments.
     """
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(
-            f"alternative must be 'two-sided', 'greater' or 'less', not {alternative!r}."
-        )
+    check_choice("alternative", alternative, Alternative)
     y_arr, x_arr = _as_design(y, x)
     n, k = x_arr.shape
     wmat = _as_sparse(w, n)
@@ -941,17 +940,17 @@ def _uses_weights(res: SpatialResults) -> bool:
 
 def _check_same_data(a: SpatialResults, b: SpatialResults) -> None:
     if a.spec.nobs != b.spec.nobs or not a.spec.ids.equals(b.spec.ids):
-        raise ValueError("The two models were fitted on different units.")
+        raise SpecificationError("The two models were fitted on different units.")
     if not np.array_equal(a.spec.y, b.spec.y):
-        raise ValueError("The two models have different dependent variables.")
+        raise SpecificationError("The two models have different dependent variables.")
     shared = [n for n in a.spec.exog_names if n in b.spec.exog_names]
     for name in shared:
         xa = a.spec.x[:, a.spec.exog_names.index(name)]
         xb = b.spec.x[:, b.spec.exog_names.index(name)]
         if not np.array_equal(xa, xb):
-            raise ValueError(f"The regressor {name!r} differs between the two models.")
+            raise SpecificationError(f"The regressor {name!r} differs between the two models.")
     if _uses_weights(a) and _uses_weights(b) and not a.spec.weights.equals(b.spec.weights):
-        raise ValueError("The two models use different spatial weights.")
+        raise SpecificationError("The two models use different spatial weights.")
 
 
 def _ml_reason(res: SpatialResults) -> str | None:
@@ -1007,7 +1006,7 @@ def likelihood_ratio(restricted: SpatialResults, unrestricted: SpatialResults) -
             if "lambda" in r_names and "rho" in u_names and unrestricted.spec.lagged
             else ""
         )
-        raise ValueError(
+        raise SpecificationError(
             f"{restricted.model} is not nested in {unrestricted.model}: parameters "
             f"{sorted(r_names - u_names)} are not in the unrestricted model.{hint}"
         )
@@ -1015,14 +1014,14 @@ def likelihood_ratio(restricted: SpatialResults, unrestricted: SpatialResults) -
         value = float(unrestricted.params[p])
         if p in restricted.fixed:
             if float(restricted.params[p]) != value:
-                raise ValueError(f"{p} is fixed at different values in the two models.")
+                raise SpecificationError(f"{p} is fixed at different values in the two models.")
         elif p in r_names or value != 0.0:
-            raise ValueError(
+            raise SpecificationError(
                 f"{unrestricted.model} holds {p} fixed at {value}; the restricted model does not."
             )
     df = unrestricted.n_params - restricted.n_params
     if df < 1:
-        raise ValueError(
+        raise SpecificationError(
             f"{unrestricted.model} has no more free parameters than {restricted.model} "
             f"({unrestricted.n_params} vs {restricted.n_params})."
         )
@@ -1114,17 +1113,17 @@ def common_factor_lr(sdm: SpatialResults, sem: SpatialResults) -> TestResult:
     if reason:
         return TestResult.not_applicable(name, _COMFAC_NULL, "chi2", reason)
     if "lambda" not in sem.params.index or "rho" in sem.params.index or "lambda" in sem.fixed:
-        raise ValueError(f"{sem.model} is not an SEM with estimated lambda.")
+        raise SpecificationError(f"{sem.model} is not an SEM with estimated lambda.")
     if sem.spec.lagged:
-        raise ValueError("The SEM of the common-factor test has no lagged regressors.")
+        raise SpecificationError("The SEM of the common-factor test has no lagged regressors.")
     base = [n for n in sdm.spec.exog_names if not n.startswith(LAG_PREFIX)]
     if list(sem.spec.exog_names) != base:
-        raise ValueError(
+        raise SpecificationError(
             f"The SEM's regressors {sem.spec.exog_names} differ from the SDM's {base}."
         )
     _check_same_data(sem, sdm)
     if not sem.spec.weights.equals(sdm.spec.weights):
-        raise ValueError("The two models use different spatial weights.")
+        raise SpecificationError("The two models use different spatial weights.")
     df = len(sdm.spec.lagged)
     for res in (sem, sdm):
         ml = _ml_reason(res)
@@ -1201,7 +1200,7 @@ def anselin_kelejian(
     else:
         e = np.asarray(resid, dtype=np.float64).reshape(-1)
         if e.shape[0] != n:
-            raise ValueError(f"{e.shape[0]} residuals for {n} observations.")
+            raise SpecificationError(f"{e.shape[0]} residuals for {n} observations.")
     sigma2 = float(e @ e) / n
     tr_ww, tr_wwt = _trace_products(wmat)
     ewz = np.asarray(wmat @ z).T @ e  # (e'WZ)'

@@ -41,8 +41,15 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.sparse.linalg import SuperLU, splu
 
-from naeringsmiljo._options import DENSE_MATRIX_LIMIT, ImpactsInference, ImpactsMethod, TraceMethod
-from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo._options import (
+    DENSE_MATRIX_LIMIT,
+    ImpactsInference,
+    ImpactsMethod,
+    TraceMethod,
+    check_alpha,
+    check_choice,
+)
+from naeringsmiljo.exceptions import FormulaError, ParameterSpaceError, SpecificationError
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 from naeringsmiljo.weights.traces import (
@@ -154,7 +161,7 @@ class DenseMultiplier:
     def __post_init__(self) -> None:
         n = self.weights.n
         if n > DENSE_MATRIX_LIMIT:
-            raise ValueError(
+            raise SpecificationError(
                 f"Exact impacts need dense {n}x{n} inverses (limit {DENSE_MATRIX_LIMIT} units); "
                 "use method='trace'."
             )
@@ -230,7 +237,7 @@ class EigenMultiplier:
     def __post_init__(self) -> None:
         n = self.weights.n
         if n > DENSE_MATRIX_LIMIT:
-            raise ValueError(
+            raise SpecificationError(
                 f"The eigen method decomposes a dense {n}x{n} matrix (limit {DENSE_MATRIX_LIMIT} "
                 "units); use method='trace'."
             )
@@ -242,7 +249,7 @@ class EigenMultiplier:
             omega, vectors = np.linalg.eig(self.weights.sparse.toarray())
             condition = float(np.linalg.cond(vectors))
             if not condition <= EIGENVECTOR_CONDITION_LIMIT:
-                raise ValueError(
+                raise SpecificationError(
                     f"The eigenvectors of W are ill-conditioned (condition number "
                     f"{condition:.3g}) and its row sums differ, so eigen-based row sums would be "
                     "inaccurate; use method='exact' or 'trace'."
@@ -310,7 +317,7 @@ class SeriesMultiplier:
     def _check_convergence(self, rho: np.ndarray) -> None:
         outside = np.abs(rho) * self.traces.spectral_radius >= 1.0
         if np.any(outside):
-            raise ValueError(
+            raise SpecificationError(
                 f"The trace series diverges for |rho| >= 1/r = {1 / self.traces.spectral_radius:.6g}"
                 f" ({int(outside.sum())} value(s) of rho, e.g. {rho[outside][0]:.6g}); use "
                 "method='eigen' or 'exact'."
@@ -412,6 +419,7 @@ def make_multiplier(
     >>> make_multiplier(w).describe()
     'eigen: eigenvalues of W, computed once; row sums in closed form (constant row sums)'
     """
+    check_choice("method", method, ImpactsMethod, context="(impacts method)")
     if method == "auto":
         if weights.n > AUTO_EIGEN_LIMIT:
             method = "trace"
@@ -424,11 +432,9 @@ def make_multiplier(
         return DenseMultiplier(weights)
     if method == "eigen":
         return EigenMultiplier(weights)
-    if method == "trace":
-        return SeriesMultiplier(
-            weights, trace_powers(weights, order, method=traces, probes=probes, seed=seed)
-        )
-    raise ValueError(f"Unknown impacts method {method!r}; use 'exact', 'trace', 'eigen' or 'auto'.")
+    return SeriesMultiplier(
+        weights, trace_powers(weights, order, method=traces, probes=probes, seed=seed)
+    )
 
 
 #: Monte Carlo trace series of the impacts stop where the truncation bound over the draws is below
@@ -577,19 +583,18 @@ class Impacts:
         p = 2 * (stats.t.sf(a, self.df_resid) if self.df_resid else stats.norm.sf(a))
         return pd.DataFrame(p, index=z.index, columns=z.columns)
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals; columns ``(effect, "lower"/"upper")``, one row per regressor.
+    def conf_int(self, alpha: float = 0.05, *, level: float | None = None) -> pd.DataFrame:
+        """Intervals of coverage ``1 - alpha``; columns ``(effect, "lower"/"upper")``.
 
-        Simulated impacts give percentile intervals: the ``(1 - level)/2`` and
-        ``(1 + level)/2`` quantiles of the draws, which follow the skewness the nonlinearity in
-        rho gives the impacts. Otherwise the intervals are ``estimate -/+ q * s.e.`` with ``q`` a
-        normal quantile (a t quantile with ``df_resid`` degrees of freedom when set).
+        Simulated impacts give percentile intervals: the ``alpha/2`` and ``1 - alpha/2``
+        quantiles of the draws, which follow the skewness the nonlinearity in rho gives the
+        impacts. Otherwise the intervals are ``estimate -/+ q * s.e.`` with ``q`` a normal
+        quantile (a t quantile with ``df_resid`` degrees of freedom when set). ``alpha`` as in
+        :meth:`naeringsmiljo.results.spatial.SpatialResults.conf_int` (``level=`` is refused).
         """
-        if not 0 < level < 1:
-            raise ValueError(f"level must lie in (0, 1), got {level}.")
+        tail = check_alpha(alpha, level) / 2
         if self.std_errors is None:
-            raise ValueError("These impacts carry no inference; ask for inference= first.")
-        tail = (1 - level) / 2
+            raise SpecificationError("These impacts carry no inference; ask for inference= first.")
         if self.simulated is not None:
             lower, upper = np.quantile(self.simulated, [tail, 1 - tail], axis=0)
         else:
@@ -603,10 +608,10 @@ class Impacts:
     def cumulative(self) -> pd.DataFrame:
         """Cumulative impacts up to each order of neighbours: running sums of :attr:`by_order`."""
         if self.by_order is None:
-            raise ValueError("These impacts carry no decomposition by order.")
+            raise SpecificationError("These impacts carry no decomposition by order.")
         return self.by_order.groupby(level="variable", sort=False).cumsum()
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """Long table: one row per (effect, regressor) with the estimate and its inference."""
         index = pd.MultiIndex.from_product(
             [COLUMNS, self.estimates.index], names=["effect", "variable"]
@@ -617,7 +622,7 @@ class Impacts:
 
         columns = {"estimate": long(self.estimates)}
         if self.std_errors is not None:
-            ci = self.conf_int(level)
+            ci = self.conf_int(alpha)
             columns |= {
                 "std_error": long(self.std_errors),
                 "zvalue": long(self.zvalues),
@@ -627,7 +632,7 @@ class Impacts:
             }
         return pd.DataFrame(columns, index=index)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, alpha: float = 0.05) -> str:
         """Text table of the impacts with their inference and how they were computed."""
         header = f"Impacts of the {self.model} model"
         lines = [header, "=" * 78, f"Method:          {self.method}"]
@@ -639,16 +644,16 @@ class Impacts:
                 f"distribution of the estimates, {self.draws_discarded} discarded (rho outside "
                 f"its interval), seed {self.seed}"
             )
-            lines.append(f"Intervals:       {level:.0%} percentile intervals of the draws")
+            lines.append(f"Intervals:       {1 - alpha:.0%} percentile intervals of the draws")
         else:
             kind = {
                 "delta": "delta method (linearised in the parameters)",
                 "analytic": "analytic (the impacts are linear in the coefficients)",
             }[self.inference]
             dist = f"t({self.df_resid})" if self.df_resid else "normal"
-            lines.append(f"Inference:       {kind}; {level:.0%} {dist} intervals")
+            lines.append(f"Inference:       {kind}; {1 - alpha:.0%} {dist} intervals")
         lines += [f"Note:            {note}" for note in self.notes]
-        lines += ["-" * 78, self.to_frame(level).to_string(float_format="{:.6f}".format), "=" * 78]
+        lines += ["-" * 78, self.to_frame(alpha).to_string(float_format="{:.6f}".format), "=" * 78]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -732,28 +737,25 @@ def compute_impacts(
         If rho lies outside the interval ``(1/omega_min, 1/omega_max)`` of W.
     """
     weights = w if isinstance(w, SpatialWeights) else SpatialWeights.from_sparse(w)
-    if method not in ("exact", "trace", "eigen", "auto"):
-        raise ValueError(
-            f"Unknown impacts method {method!r}; use 'exact', 'trace', 'eigen' or 'auto'."
-        )
-    if traces not in ("exact", "monte_carlo", "auto"):
-        raise ValueError(f"Unknown trace method {traces!r}; use 'exact', 'monte_carlo' or 'auto'.")
-    if inference not in (None, "simulation", "delta"):
-        raise ValueError(f"Unknown inference {inference!r}; use 'simulation', 'delta' or None.")
+    check_choice("method", method, ImpactsMethod, context="(impacts method)")
+    check_choice("traces", traces, TraceMethod)
+    check_choice("inference", inference, ImpactsInference | None)
     if inference is not None and cov is None:
-        raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
+        raise SpecificationError(
+            "Inference on impacts needs the covariance of the parameters (cov=)."
+        )
     if sample is not None:
         sample = np.asarray(sample, dtype=np.float64)
         if sample.ndim != 2 or sample.shape[1] != len(params):
-            raise ValueError(
+            raise SpecificationError(
                 f"sample must have one column per parameter ({len(params)}), got shape "
                 f"{sample.shape}."
             )
         draws = sample.shape[0]
     if inference == "simulation" and (int(draws) != draws or draws < 2):
-        raise ValueError(f"draws must be an integer of at least 2, got {draws!r}.")
+        raise SpecificationError(f"draws must be an integer of at least 2, got {draws!r}.")
     if int(order) != order or order < 1:
-        raise ValueError(f"order must be a positive integer, got {order!r}.")
+        raise SpecificationError(f"order must be a positive integer, got {order!r}.")
     names = list(params.index)
     coef = _Coefficients.of(names, regressors, lag_prefix)
     if "rho" not in names:
@@ -789,7 +791,7 @@ class _Coefficients:
     def of(cls, names: list[str], regressors: list[str], lag_prefix: str) -> _Coefficients:
         missing = [r for r in regressors if r not in names]
         if missing:
-            raise KeyError(f"No coefficient for the regressor(s) {missing}.")
+            raise FormulaError(f"No coefficient for the regressor(s) {missing}.")
         beta = np.array([names.index(r) for r in regressors], dtype=int)
         theta = np.array(
             [names.index(lag_prefix + r) if lag_prefix + r in names else -1 for r in regressors],
@@ -873,7 +875,9 @@ def _linear_impacts(
     if inference is not None:
         grad = _gradients(coef, beta[0], theta[0], moments, None, len(params))
         if cov is None:
-            raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
+            raise SpecificationError(
+                "Inference on impacts needs the covariance of the parameters (cov=)."
+            )
         cov_matrix = cov.loc[params.index, params.index].to_numpy()
         std_errors = coef.frame(_delta_std_errors(grad, cov_matrix))
     return Impacts(
@@ -921,7 +925,9 @@ def _lag_impacts(
     cov_matrix = None
     if inference is not None:
         if cov is None:
-            raise ValueError("Inference on impacts needs the covariance of the parameters (cov=).")
+            raise SpecificationError(
+                "Inference on impacts needs the covariance of the parameters (cov=)."
+            )
         cov_matrix = cov.loc[params.index, params.index].to_numpy()
     if inference != "simulation":
         sample = None
@@ -945,7 +951,7 @@ def _lag_impacts(
                 weights, method, order=order, traces=traces, probes=probes, seed=trace_stream
             )
     elif not multiplier.weights.equals(weights):
-        raise ValueError("The multiplier was built for other weights than the model's.")
+        raise SpecificationError("The multiplier was built for other weights than the model's.")
     moments = multiplier.moments(np.array([rho]))
     powers = _power_traces(multiplier, order, traces, probes, trace_stream)
     # The seed is reported whenever this call drew random numbers: Monte Carlo traces or draws.

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
 from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.logdet import AUTO_PARDISO_LIMIT, pardiso_available
 from naeringsmiljo.weights.logdet.lu import fill_reducing_order
@@ -315,7 +315,7 @@ class ChannelLikelihood:
         self.lag_logdet = CombinedLogDet(self.lag) if self.lag else None
         self.error_logdet = CombinedLogDet(self.error) if self.error else None
         if self.durbin and (self.mix_map is None or self.mix_map.shape != "convex"):
-            raise ValueError("Lags of X with the mix need a convex combination.")
+            raise SpecificationError("Lags of X with the mix need a convex combination.")
 
     # ---------------------------------------------------------------- parameters
     @property

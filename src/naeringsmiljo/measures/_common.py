@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from naeringsmiljo._options import Weighting
+from naeringsmiljo._options import Weighting, check_choice
 from naeringsmiljo.microdata import Coded, MicrodataError, describe_rows, region_codes
 
 
@@ -24,11 +24,10 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], measure: str) -
 
 def actor_weights(actors: pd.DataFrame, weight: Weighting) -> np.ndarray:
     """Each actor's contribution: its ``size`` or one."""
+    check_choice("weight", weight, Weighting)
     if weight == "size":
         return actors["size"].to_numpy(dtype=np.float64)
-    if weight == "count":
-        return np.ones(len(actors))
-    raise MicrodataError(f"weight must be 'size' or 'count', got {weight!r}.")
+    return np.ones(len(actors))
 
 
 def regions_of(actors: pd.DataFrame) -> Coded:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from naeringsmiljo._options import DistanceDecay
+from naeringsmiljo._options import DistanceDecay, check_choice
 from naeringsmiljo.measures._common import (
     Weighting,
     actor_weights,
@@ -397,10 +397,8 @@ def colocation_potential(
         ``n_actors``, by region.
     """
     require_columns(actors, ("region", "size"), "colocation_potential")
-    if distance_decay not in ("exponential", "gaussian"):
-        raise MicrodataError(
-            f"distance_decay must be 'exponential' or 'gaussian', got {distance_decay!r}."
-        )
+    check_choice("distance_decay", distance_decay, DistanceDecay)
+    check_choice("weight", weight, Weighting)
     for name, value in (("bandwidth", bandwidth), ("cutoff", cutoff), ("resolution", resolution)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise MicrodataError(f"{name} must be a positive number of metres, got {value!r}.")

@@ -23,13 +23,14 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy
+from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy, check_choice
 from naeringsmiljo.design import cross_section
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.cross_section import Durbin
 from naeringsmiljo.design.terms import Combine, TermKind
 from naeringsmiljo.estimators import parse_options, resolve
 from naeringsmiljo.estimators.base import Family
+from naeringsmiljo.exceptions import InputTypeError, SpecificationError
 from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -55,7 +56,7 @@ class SpatialModel:
 
     def __init__(self, spec: Design) -> None:
         if not hasattr(spec, "terms") or not hasattr(spec, "lag"):
-            raise TypeError("Build models with from_formula() or from_arrays().")
+            raise InputTypeError("Build models with from_formula() or from_arrays().")
         self.spec = spec
 
     @property
@@ -79,20 +80,19 @@ class SpatialModel:
         combine: Combine | None,
     ) -> Combine:
         if w_error is not None and "error" not in cls.terms:
-            raise ValueError(
+            raise SpecificationError(
                 f"{cls.__name__} has no error term; w_error= applies to SEM, SDEM, SAC and GNS."
             )
         if not isinstance(w, Mapping):
             if combine is not None:
-                raise ValueError(
+                raise SpecificationError(
                     "combine= says how several weights matrices enter the model; give them as "
                     'w={"geo": W1, "collab": W2}.'
                 )
             return "convex"
-        if combine not in (None, "convex", "separate"):
-            raise ValueError(f"combine must be 'convex' or 'separate', got {combine!r}.")
+        check_choice("combine", combine, Combine | None)
         if len(cls.terms) == 2 and w_error is None:
-            raise ValueError(
+            raise SpecificationError(
                 f"{cls.__name__} combines the matrices of w= in its lag of y; give the error "
                 "term's weights with w_error= (one matrix)."
             )
@@ -234,7 +234,7 @@ class SpatialModel:
     @classmethod
     def _check_durbin_weights(cls, spec: Design, w_durbin: SpatialWeights | None) -> None:
         if w_durbin is not None and spec.terms.durbin is None:
-            raise ValueError(
+            raise SpecificationError(
                 f"w_durbin= gives the weights of the lags of X, but this {cls.__name__} has none; "
                 "lag regressors with durbin=."
             )

@@ -11,9 +11,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from naeringsmiljo._options import ImpactsInference, ImpactsMethod, TraceMethod
+from naeringsmiljo._options import (
+    ImpactsInference,
+    ImpactsMethod,
+    TraceMethod,
+    check_alpha,
+    check_choice,
+)
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
@@ -97,10 +104,16 @@ class SpatialResults:
 
     @property
     def std_errors(self) -> pd.Series:
-        """Standard errors (square roots of the diagonal of :attr:`cov`)."""
-        return pd.Series(
+        """Standard errors (square roots of the diagonal of :attr:`cov`).
+
+        NaN for a parameter held fixed (:attr:`fixed`): it was not estimated, so its t
+        statistic, p-value and interval are NaN too, and the summary shows it as fixed.
+        """
+        se = pd.Series(
             np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="std_error"
         )
+        se[list(self.fixed)] = np.nan
+        return se
 
     @property
     def tstats(self) -> pd.Series:
@@ -114,15 +127,20 @@ class SpatialResults:
         p = 2 * (stats.t.sf(t, self.df_resid) if self.df_resid else stats.norm.sf(t))
         return pd.Series(p, index=self.params.index, name="pvalue")
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals at ``level`` (columns ``lower``, ``upper``)."""
-        if not 0 < level < 1:
-            raise ValueError(f"level must lie in (0, 1), got {level}.")
-        q = (
-            stats.t.ppf(0.5 + level / 2, self.df_resid)
-            if self.df_resid
-            else stats.norm.ppf(0.5 + level / 2)
-        )
+    def conf_int(self, alpha: float = 0.05, *, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals of coverage ``1 - alpha`` (columns ``lower``, ``upper``).
+
+        ``alpha`` is the significance level, as in statsmodels: ``conf_int(alpha=0.1)`` gives
+        90% intervals. An ``alpha`` of 0.5 or more (an interval covering half the time or less)
+        is refused as the likely mix-up of ``alpha`` and coverage, and so is ``level=``.
+
+        Raises
+        ------
+        OptionError
+            For ``alpha`` outside ``(0, 0.5)``, or ``level=`` given.
+        """
+        tail = check_alpha(alpha, level) / 2
+        q = stats.t.ppf(1 - tail, self.df_resid) if self.df_resid else stats.norm.ppf(1 - tail)
         half = q * self.std_errors
         return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
 
@@ -224,6 +242,9 @@ class SpatialResults:
         ParameterSpaceError
             If rho lies outside the interval where ``I - rho W`` is invertible.
         """
+        check_choice("method", method, ImpactsMethod, context="(impacts method)")
+        check_choice("inference", inference, ImpactsInference | None)
+        check_choice("traces", traces, TraceMethod)
         seed = seed_streams(seed).seed
         if self.spec.terms.combined is not None or any(t.combined for t in self.spec.terms):
             return self._channel_impacts(inference, draws, seed)
@@ -257,12 +278,14 @@ class SpatialResults:
 
         terms = self.spec.terms
         if terms.lag is not None and not isinstance(self.ml, ChannelInference):
-            raise ValueError(
+            raise SpecificationError(
                 "Impacts of a lag of y that combines several matrices are computed from its ML "
                 "fit (method='ml')."
             )
         if inference not in (None, "simulation"):
-            raise ValueError("Impacts with combined weights use inference='simulation' or None.")
+            raise SpecificationError(
+                "Impacts with combined weights use inference='simulation' or None."
+            )
         lik = self.ml.lik if isinstance(self.ml, ChannelInference) else None
         channel_term = next(t for t in terms if t.combined)
         channels = channel_term.channel_names
@@ -290,7 +313,9 @@ class SpatialResults:
             theta_idx = []
         mix_idx = [names.index("gamma_" + c) for c in channels] if convex else []
         if lag is not None and not lag.combined:
-            raise ValueError("Impacts with combined weights need the combination in the lag of y.")
+            raise SpecificationError(
+                "Impacts with combined weights need the combination in the lag of y."
+            )
 
         def coefficient(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             beta = values[beta_idx]
@@ -316,7 +341,7 @@ class SpatialResults:
         terms = self.spec.terms
         if terms.lag is not None:
             if terms.durbin is not None and not terms.durbin.weights.equals(terms.lag.weights):
-                raise ValueError(
+                raise SpecificationError(
                     "Impacts of a model whose lags of X use other weights than the lag of y "
                     "(w_durbin=) are not available: the multiplier (I - rho W_1)^{-1} W_3 mixes "
                     "two matrices; compute them from results.params."
@@ -334,7 +359,7 @@ class SpatialResults:
         :func:`naeringsmiljo.inference.impacts.compute_impacts` does.
         """
         if int(draws) != draws or draws < 2:
-            raise ValueError(f"draws must be an integer of at least 2, got {draws!r}.")
+            raise SpecificationError(f"draws must be an integer of at least 2, got {draws!r}.")
         if isinstance(self.ml, ChannelInference):
             return self.ml.draws(self.params.to_numpy(), int(draws), seed_streams(seed).draws)
         return normal_draws(
@@ -375,14 +400,14 @@ class SpatialResults:
             cov[:k, :k] = block
             label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
             return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
-        raise ValueError(
+        raise SpecificationError(
             f"The covariance of this {self.model} fit ({self.record.method}) cannot be switched; "
             "refit with the desired options."
         )
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """Estimates, standard errors, t statistics, p-values and confidence bounds."""
-        ci = self.conf_int(level)
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Estimates, standard errors, t statistics, p-values and ``1 - alpha`` bounds."""
+        ci = self.conf_int(alpha)
         return pd.DataFrame(
             {
                 "estimate": self.params,
@@ -433,7 +458,7 @@ class SpatialResults:
             f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}",
             f"sigma^2:             {self.sigma2:.6g}    R^2: {self.r2:.4f}",
             "-" * 78,
-            self.to_frame().to_string(float_format="{:.6f}".format),
+            self._estimates_table(),
             "=" * 78,
         ]
         if self.vertex_tests is not None:
@@ -444,6 +469,14 @@ class SpatialResults:
                 "=" * 78,
             ]
         return "\n".join(lines)
+
+    def _estimates_table(self) -> str:
+        """The estimates as text, with the parameters held fixed shown as such."""
+        frame = self.to_frame()
+        text = frame.map("{:.6f}".format).astype(object)
+        text.loc[list(self.fixed), ["std_error", "tstat", "pvalue", "lower", "upper"]] = ""
+        text.loc[list(self.fixed), "std_error"] = "(fixed)"
+        return text.to_string(justify="right")
 
     def _weights_lines(self) -> list[str]:
         terms = list(self.spec.terms)

@@ -18,7 +18,7 @@ from naeringsmiljo._options import RelationalValue
 from naeringsmiljo.exceptions import WeightsError
 from naeringsmiljo.microdata import Years
 from naeringsmiljo.weights.relational import collaboration_matrix
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.spatial_weights import SpatialWeights, check_ids
 
 if TYPE_CHECKING:
     import geopandas
@@ -33,6 +33,7 @@ def _indexed(frame: Any, id_column: str | None) -> Any:
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()[:10].tolist()
         raise WeightsError(f"Unit ids must be unique; duplicated: {dup}.")
+    check_ids(frame.index, "The frame")
     return frame
 
 

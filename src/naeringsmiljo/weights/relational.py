@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from naeringsmiljo._options import RelationalValue
+from naeringsmiljo._options import RelationalValue, check_choice
 from naeringsmiljo.microdata import MicrodataError, Years, link_ties, tie_distances
 
 
@@ -35,8 +35,7 @@ def collaboration_matrix(
     :func:`naeringsmiljo.weights.collaboration_weights`, which document the options and the
     formulas; kept free of :class:`SpatialWeights` so that the weights class can call it.
     """
-    if value not in ("count", "intensity"):
-        raise MicrodataError(f"value must be 'count' or 'intensity', got {value!r}.")
+    check_choice("value", value, RelationalValue)
     if max_distance is not None and not (np.isfinite(max_distance) and max_distance > 0):
         raise MicrodataError(
             f"max_distance must be a positive number of metres, got {max_distance!r}."

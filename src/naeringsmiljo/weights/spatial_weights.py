@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from naeringsmiljo._options import Transform
-from naeringsmiljo.exceptions import IdMismatchError, WeightsError
+from naeringsmiljo._options import Transform, check_choice
+from naeringsmiljo.exceptions import IdMismatchError, InputTypeError, WeightsError
 from naeringsmiljo.weights.symmetry import symmetrized, symmetrizing_scale
 
 BoundsMethod = Literal["auto", "dense", "lanczos", "norms"]
@@ -56,6 +56,47 @@ def _describe_ids(ids: Iterable[Hashable], limit: int = 10) -> str:
     return f"{shown}{more}"
 
 
+def check_ids(ids: pd.Index, what: str = "The weights") -> None:
+    """Refuse missing ids and ids of mixed types (``1`` and ``"1"``), naming examples.
+
+    A NaN id matches no unit of the data, and ids of mixed types neither sort nor match the
+    data's ids reliably (``1 != "1"``); both are almost always an error in reading the data.
+    """
+    if isinstance(ids, pd.MultiIndex):
+        return
+    if ids.hasnans:
+        raise WeightsError(
+            f"{what} have missing ids (NaN or None) at position(s) "
+            f"{_describe_ids(np.flatnonzero(ids.isna()).tolist())}; every unit needs an id."
+        )
+    if ids.dtype == object and pd.api.types.infer_dtype(ids, skipna=False) in (
+        "mixed",
+        "mixed-integer",
+    ):
+        by_type: dict[str, list[Hashable]] = {}
+        for value in ids:
+            by_type.setdefault(type(value).__name__, []).append(value)
+        examples = "; ".join(
+            f"{name}: {_describe_ids(values, 3)}" for name, values in by_type.items()
+        )
+        raise WeightsError(
+            f"{what} have ids of mixed types ({examples}); 1 and '1' are different ids. Convert "
+            "them to one type (e.g. ids.astype(str))."
+        )
+
+
+def _self_loops(matrix: sp.csr_array, ids: pd.Index) -> None:
+    """Refuse a non-zero diagonal: a unit is not its own neighbour in a spatial lag."""
+    diagonal = matrix.diagonal()
+    loops = np.flatnonzero(diagonal != 0)
+    if loops.size:
+        raise WeightsError(
+            f"Self-links (non-zero diagonal) of {loops.size} unit(s) to themselves, ids "
+            f"{_describe_ids(ids[loops])}. A spatial lag averages the neighbours, not the unit "
+            "itself; remove the diagonal, or pass self_loops=True if it is meant."
+        )
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class SpatialWeights:
     """An immutable spatial weights matrix with the ids of its units.
@@ -98,6 +139,7 @@ class SpatialWeights:
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise WeightsError(f"The weights matrix must be square, got shape {matrix.shape}.")
         ids = pd.Index(self.ids)
+        check_ids(ids)
         if len(ids) != matrix.shape[0]:
             raise WeightsError(
                 f"{len(ids)} ids were given for a {matrix.shape[0]}x{matrix.shape[0]} matrix."
@@ -106,10 +148,7 @@ class SpatialWeights:
             raise WeightsError(
                 f"Duplicate ids in the weights: {_describe_ids(ids[ids.duplicated()])}."
             )
-        if self.transform not in _TRANSFORM_NAMES:
-            raise WeightsError(
-                f"Unknown transform {self.transform!r}; use one of {list(_TRANSFORM_NAMES)}."
-            )
+        check_choice("transform", self.transform, Transform)
         matrix = _frozen_csr(matrix)
         if not np.all(np.isfinite(matrix.data)):
             raise WeightsError("The weights matrix contains NaN or infinite values.")
@@ -125,36 +164,57 @@ class SpatialWeights:
         matrix: Any,
         ids: Sequence[Hashable] | pd.Index | None = None,
         transform: Transform = "o",
+        *,
+        self_loops: bool = False,
     ) -> SpatialWeights:
-        """Wrap a sparse (or dense) square matrix; ``ids`` default to ``0..n-1``."""
+        """Wrap a sparse (or dense) square matrix; ``ids`` default to ``0..n-1``.
+
+        Every constructor validates the same way: a square, finite, non-negative matrix; unique
+        ids, none missing and all of one type; and no unit linked to itself (a non-zero
+        diagonal) unless ``self_loops=True`` says it is meant.
+
+        Raises
+        ------
+        WeightsError
+            Naming what is wrong (the ids of the self-loops, examples of each type of id, ...).
+        """
+        check_choice("transform", transform, Transform)
         matrix = sp.csr_array(matrix)
         if ids is None:
             ids = pd.RangeIndex(matrix.shape[0])
-        return cls(matrix, pd.Index(ids), transform)
+        return cls._validated(matrix, pd.Index(ids), transform, self_loops=self_loops)
 
     @classmethod
-    def from_libpysal(cls, w: Any) -> SpatialWeights:
+    def _validated(
+        cls, matrix: sp.csr_array, ids: pd.Index, transform: str, *, self_loops: bool
+    ) -> SpatialWeights:
+        """The one validation path of the constructors (see :meth:`from_sparse`)."""
+        weights = cls(matrix, ids, transform)
+        if not self_loops:
+            _self_loops(weights.sparse, weights.ids)
+        return weights
+
+    @classmethod
+    def from_libpysal(cls, w: Any, *, self_loops: bool = False) -> SpatialWeights:
         """Convert a libpysal ``W`` or ``Graph``, keeping its ids and its transform.
 
-        The ids are ``W.id_order`` or ``Graph.unique_ids``, in the order of the sparse matrix.
+        The ids are ``W.id_order`` or ``Graph.unique_ids``, in the order of the sparse matrix;
+        validated as in :meth:`from_sparse` (``self_loops`` as there).
         """
         from libpysal import graph, weights
 
         if isinstance(w, graph.Graph):
-            transform = str(getattr(w, "transformation", "O")).lower()
-            return cls(
-                sp.csr_array(w.sparse),
-                pd.Index(w.unique_ids),
-                transform if transform in _TRANSFORM_NAMES else "o",
-            )
-        if isinstance(w, weights.W):
-            transform = str(w.transform).lower()
-            return cls(
-                sp.csr_array(w.sparse),
-                pd.Index(w.id_order),
-                transform if transform in _TRANSFORM_NAMES else "o",
-            )
-        raise TypeError(f"Expected a libpysal W or Graph, got {type(w).__name__}.")
+            transform, ids = str(getattr(w, "transformation", "O")).lower(), w.unique_ids
+        elif isinstance(w, weights.W):
+            transform, ids = str(w.transform).lower(), w.id_order
+        else:
+            raise InputTypeError(f"Expected a libpysal W or Graph, got {type(w).__name__}.")
+        return cls._validated(
+            sp.csr_array(w.sparse),
+            pd.Index(ids),
+            transform if transform in _TRANSFORM_NAMES else "o",
+            self_loops=self_loops,
+        )
 
     @classmethod
     def from_edges(
@@ -166,6 +226,7 @@ class SpatialWeights:
         weight: str | None = None,
         ids: Sequence[Hashable] | pd.Index | None = None,
         symmetric: bool = False,
+        self_loops: bool = False,
     ) -> SpatialWeights:
         """Build weights from an edge list (one row per directed link).
 
@@ -182,18 +243,28 @@ class SpatialWeights:
             sorted union of the ids in ``source`` and ``target``.
         symmetric : bool, default False
             Add the reverse of every link (a link listed once becomes an undirected one).
+        self_loops : bool, default False
+            Accept links of a unit to itself (validated as in :meth:`from_sparse`).
         """
         for column in (source, target) + ((weight,) if weight else ()):
             if column not in frame.columns:
                 raise WeightsError(f"The edge frame has no column {column!r}.")
+        absent = frame[[source, target]].isna().any(axis=1).to_numpy()
+        if absent.any():
+            raise WeightsError(
+                f"{int(absent.sum())} edge(s) lack a {source!r} or {target!r} id, rows "
+                f"{_describe_ids(frame.index[absent])}; an edge needs both ends."
+            )
         src = frame[source].to_numpy()
         dst = frame[target].to_numpy()
         values = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=np.float64)
-        index = (
-            pd.Index(pd.unique(np.concatenate([src, dst]))).sort_values()
-            if ids is None
-            else pd.Index(ids)
-        )
+        if ids is None:
+            index = pd.Index(pd.unique(np.concatenate([src, dst])))
+            check_ids(index, "The edges")
+            index = index.sort_values()
+        else:
+            index = pd.Index(ids)
+            check_ids(index, "The ids given")
         rows, cols = index.get_indexer(src), index.get_indexer(dst)
         unknown = np.concatenate([src[rows < 0], dst[cols < 0]])
         if unknown.size:
@@ -201,15 +272,11 @@ class SpatialWeights:
                 f"Edges refer to ids not among the given ids: {_describe_ids(pd.unique(unknown))}.",
                 missing_in_weights=tuple(pd.unique(unknown)),
             )
-        if np.any(rows == cols):
-            raise WeightsError(
-                f"Self-links in the edge list: {_describe_ids(pd.unique(src[rows == cols]))}."
-            )
         n = len(index)
         matrix = sp.coo_array((values, (rows, cols)), shape=(n, n)).tocsr()
         if symmetric:
             matrix = matrix + matrix.T
-        return cls(sp.csr_array(matrix), index, "o")
+        return cls._validated(sp.csr_array(matrix), index, "o", self_loops=self_loops)
 
     @classmethod
     def from_collaboration(
@@ -314,6 +381,7 @@ class SpatialWeights:
 
     def transformed(self, transform: Transform) -> SpatialWeights:
         """Apply a transform by its one-letter name (``"o"`` keeps the matrix as it is)."""
+        check_choice("transform", transform, Transform)
         match transform:
             case "r":
                 return self.row_standardize()
@@ -323,9 +391,7 @@ class SpatialWeights:
                 return self.doubly_standardize()
             case "s":
                 return self.spectral_normalize()
-            case "o":
-                return self
-        raise WeightsError(f"Unknown transform {transform!r}; use one of {list(_TRANSFORM_NAMES)}.")
+        return self
 
     # ------------------------------------------------------------------ alignment
     def reorder(self, ids: Sequence[Hashable] | pd.Index) -> SpatialWeights:
@@ -441,6 +507,7 @@ class SpatialWeights:
         restarted Lanczos targets the extreme end. A run that does not converge falls back to
         the norm bound. Results are cached per method.
         """
+        check_choice("method", method, BoundsMethod, context="(eigenvalue bounds method)")
         if method == "auto":
             if self.n <= DENSE_EIGEN_LIMIT:
                 method = "dense"
@@ -448,11 +515,6 @@ class SpatialWeights:
                 method = "lanczos"
             else:
                 method = "norms"
-        if method not in ("dense", "lanczos", "norms"):
-            raise ValueError(
-                f"Unknown eigenvalue bounds method {method!r}; use 'auto', 'dense', 'lanczos' "
-                "or 'norms'."
-            )
         key = "bounds" if method == "dense" else f"bounds:{method}"
         if key not in self._cache:
             if method == "dense":

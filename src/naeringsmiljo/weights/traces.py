@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from naeringsmiljo._options import TraceMethod
+from naeringsmiljo._options import TraceMethod, check_choice
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: ``traces="auto"`` computes exact traces up to this many units and estimates them above: the
@@ -95,7 +96,7 @@ class WeightsTraces:
         """
         _check_order(order)
         if order > self.order:
-            raise ValueError(f"Traces of order {self.order} cannot be extended to {order}.")
+            raise SpecificationError(f"Traces of order {self.order} cannot be extended to {order}.")
         if order == self.order:
             return self
         size = order + 2
@@ -262,7 +263,7 @@ def monte_carlo_traces(
     """
     _check_order(order)
     if probes < 2:
-        raise ValueError(f"Monte Carlo traces need at least 2 probes, got {probes}.")
+        raise SpecificationError(f"Monte Carlo traces need at least 2 probes, got {probes}.")
     key = trace_key("monte_carlo", probes, seed)
     cached = cached_traces(weights, key, order)
     if cached is not None:
@@ -296,7 +297,7 @@ class ProbePowers:
         seed: int | np.random.SeedSequence | None,
     ) -> None:
         if probes < 2:
-            raise ValueError(f"Monte Carlo traces need at least 2 probes, got {probes}.")
+            raise SpecificationError(f"Monte Carlo traces need at least 2 probes, got {probes}.")
         self.weights = weights
         self.n = n = weights.n
         self.probes = probes
@@ -331,7 +332,7 @@ class ProbePowers:
     def traces(self) -> WeightsTraces:
         """Monte Carlo traces of order ``k - 1`` (powers up to ``k``), ``t_1, t_2`` exact."""
         if self.k < 2:
-            raise ValueError("At least two powers are needed for traces of order 1.")
+            raise SpecificationError("At least two powers are needed for traces of order 1.")
         per_probe = np.column_stack(self._traces)
         per_probe[:, 1:3] = _cached_low_traces(self.weights)
         return WeightsTraces(
@@ -536,13 +537,12 @@ def trace_powers(
     >>> round(float(tr.traces[1]), 12), round(float(tr.sums[5]), 12)  # tr(W) = 0; W^5 1 = 1
     (0.0, 1.0)
     """
+    check_choice("method", method, TraceMethod, context="(trace method)")
     if method == "auto":
         method = "exact" if weights.n <= EXACT_TRACE_LIMIT else "monte_carlo"
     if method == "exact":
         return exact_traces(weights, order)
-    if method == "monte_carlo":
-        return monte_carlo_traces(weights, order, probes=probes, seed=seed)
-    raise ValueError(f"Unknown trace method {method!r}; use 'exact', 'monte_carlo' or 'auto'.")
+    return monte_carlo_traces(weights, order, probes=probes, seed=seed)
 
 
 def _perron_root(weights: SpatialWeights) -> float:
@@ -554,4 +554,4 @@ def _perron_root(weights: SpatialWeights) -> float:
 
 def _check_order(order: int) -> None:
     if int(order) != order or order < 1:
-        raise ValueError(f"The series order must be a positive integer, got {order!r}.")
+        raise SpecificationError(f"The series order must be a positive integer, got {order!r}.")

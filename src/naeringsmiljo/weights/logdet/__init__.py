@@ -14,7 +14,8 @@ parallel LU, optional, for large n). Approximate, with a stated error:
 
 from __future__ import annotations
 
-from naeringsmiljo._options import LogDetMethod
+from naeringsmiljo._options import LogDetMethod, check_choice
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.logdet.base import LogDeterminant, symmetrizing_scale
 from naeringsmiljo.weights.logdet.chebyshev import ChebyshevLogDet
 from naeringsmiljo.weights.logdet.cholesky import CholeskyLogDet
@@ -60,7 +61,7 @@ def _exact_sparse(
     scale = symmetrizing_scale(weights.sparse)
     if method == "cholesky":
         if scale is None:
-            raise ValueError(
+            raise SpecificationError(
                 "logdet='cholesky' needs W = D^{-1} C with C symmetric (a symmetric matrix or a "
                 "row-standardised symmetric binary one); use 'lu'."
             )
@@ -100,6 +101,7 @@ def make_logdet(
         of SAC and GNS). ``"auto"`` then keeps to SuperLU, whose complex-step derivative is
         exact, instead of PARDISO, whose derivative is a central difference of two values.
     """
+    check_choice("method", method, LogDetMethod, context="(log-determinant method)")
     if method == "auto":
         if weights.n <= AUTO_EIGEN_LIMIT:
             return EigenLogDet(weights.eigenvalues())
@@ -129,9 +131,4 @@ def make_logdet(
         return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())
     if method == "chebyshev":
         return ChebyshevLogDet(weights, seed=seed)
-    if method == "monte_carlo":
-        return MonteCarloLogDet(weights, seed=seed)
-    raise ValueError(
-        f"Unknown log-determinant method {method!r}; use 'auto', 'eigen', 'lu', 'cholesky', "
-        "'pardiso', 'chebyshev', 'monte_carlo' or 'spline'."
-    )
+    return MonteCarloLogDet(weights, seed=seed)

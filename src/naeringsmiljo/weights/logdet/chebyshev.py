@@ -9,6 +9,7 @@ import numpy as np
 import numpy.polynomial.chebyshev as cheb
 import scipy.sparse as sp
 
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.logdet.base import symmetrizing_scale
 from naeringsmiljo.weights.logdet.monte_carlo import CONFIDENCE_Z
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -163,7 +164,7 @@ def _chebyshev_traces(m: sp.csr_array, order: int, probes: int | None, seed: int
         rows = total[None, :]
     else:
         if probes < 2:
-            raise ValueError(f"The Chebyshev traces need at least 2 probes, got {probes}.")
+            raise SpecificationError(f"The Chebyshev traces need at least 2 probes, got {probes}.")
         rng = np.random.default_rng(seed)
         z = rng.integers(0, 2, size=(n, probes)).astype(np.float64) * 2.0 - 1.0
         rows = _recurrence(m, z, order, lambda v: np.einsum("ij,ij->j", z, v), per_column=True)

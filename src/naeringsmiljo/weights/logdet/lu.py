@@ -25,7 +25,11 @@ def fill_reducing_order(matrix: sp.sparray) -> np.ndarray:
     rho, so one ordering serves every evaluation; ``ln|P A P'| = ln|A|``.
     """
     n = matrix.shape[0]
-    pattern = sp.csc_array(sp.identity(n, format="csc") + abs(sp.csc_array(matrix)))
+    absolute = abs(sp.csc_array(matrix))
+    # a strictly diagonally dominant matrix with the pattern of I + |W|: never singular, whatever
+    # the scale of W (with binary weights I + W itself can be)
+    dominance = 1.0 + float(absolute.sum(axis=1).max()) if absolute.nnz else 1.0
+    pattern = sp.csc_array(dominance * sp.identity(n, format="csc") + absolute)
     lu = splu(
         pattern,
         permc_spec="MMD_AT_PLUS_A",

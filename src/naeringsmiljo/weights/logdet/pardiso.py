@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from naeringsmiljo.exceptions import ParameterSpaceError
+from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
 from naeringsmiljo.weights.logdet.base import ExactMethod
 
 #: Step of the central difference of the derivative (see :meth:`PardisoLogDet.derivative`).
@@ -116,7 +116,7 @@ class PardisoLogDet(ExactMethod):
         w = sp.csr_array(matrix, dtype=np.float64)
         n = w.shape[0]
         if n > np.iinfo(np.int32).max // 16:
-            raise ValueError("PARDISO through this interface handles at most ~1.3e8 units.")
+            raise SpecificationError("PARDISO through this interface handles at most ~1.3e8 units.")
         pattern = sp.csr_array(sp.identity(n, format="csr") + abs(w))
         pattern.sort_indices()
         # A(rho) = I - rho W on one fixed pattern: data = diagonal - rho * w_values.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
+from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.logdet.base import LogDeterminant
 
 # For a cubic Hermite interpolant on [a, b] the error is f''''(xi) (x-a)^2 (x-b)^2 / 24: largest
@@ -53,7 +54,7 @@ class SplineLogDet:
 
     def __post_init__(self) -> None:
         if self.points < 3:
-            raise ValueError(f"The spline needs at least 3 grid points, got {self.points}.")
+            raise SpecificationError(f"The spline needs at least 3 grid points, got {self.points}.")
         self.name = f"spline({self.exact.name}, {self.points} points)"
         low, high = (end * (1 - 1e-9) for end in self.interval)
         centre, half = (low + high) / 2, (high - low) / 2
