@@ -3,7 +3,7 @@
 Research data are badly scaled: coordinates in metres, money in kroner, a trend surface with
 ``E**2`` next to a constant. Every estimator of the package solves its least-squares problems
 here, on the *column-equilibrated* design ``X D^{-1}`` (``D`` the column norms), by a
-column-pivoted Householder QR (Golub & Van Loan 2013, s. 5.4.1). That makes three things
+Householder QR (Golub & Van Loan 2013, s. 5.2 and 5.3). That makes three things
 independent of a change of units in any column:
 
 * the estimates and their covariances (a rescaled column changes ``D`` and nothing else);
@@ -31,13 +31,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from naeringsmiljo.exceptions import IllConditionedWarning, SingularDesignError, SpecificationError
 
-#: A column of the equilibrated design whose pivoted-QR diagonal ``|R_jj|`` falls below
-#: ``RANK_TOLERANCE * max(n, k) * |R_11|`` is a linear combination of the others. With unit
-#: columns ``|R_11|`` is about 1; the factor 100 above LAPACK's ``max(n, k) eps`` leaves room for
+#: A unit column of the equilibrated design whose QR diagonal ``|R_jj|`` (its distance from the
+#: span of the columns before it) falls below ``RANK_TOLERANCE * max(n, k)`` is a linear
+#: combination of them. The factor 100 above LAPACK's ``max(n, k) eps`` leaves room for
 #: the rounding of lagged columns ``W x``, which are themselves computed.
 RANK_TOLERANCE = 100 * float(np.finfo(float).eps)
 
@@ -56,7 +55,7 @@ def column_scale(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DesignFactor:
-    """Column-pivoted QR of a column-equilibrated matrix: ``X D^{-1} P = Q R``.
+    """QR of a column-equilibrated matrix: ``X D^{-1} P = Q R``, ``P`` moving dependent columns last.
 
     Build it with :meth:`of`; the methods then solve least-squares problems in ``X`` and give
     ``(X'X)^{-1}`` in the original units.
@@ -66,9 +65,9 @@ class DesignFactor:
     q : numpy.ndarray
         ``n x r`` orthonormal columns spanning the retained columns of ``X``.
     r : numpy.ndarray
-        ``r x r`` upper-triangular factor of the retained (pivoted) columns.
+        ``r x r`` upper-triangular factor of the retained columns.
     perm : numpy.ndarray
-        Column order of the pivoting; ``perm[:rank]`` are the retained columns.
+        Column order: ``perm[:rank]`` are the retained columns, the dependent ones follow.
     scale : numpy.ndarray
         Column norms ``D`` of ``X``.
     rank : int
@@ -91,7 +90,15 @@ class DesignFactor:
 
     @classmethod
     def of(cls, x: np.ndarray) -> DesignFactor:
-        """Factor ``x`` (``n x k``, ``n >= 1``); rank-deficient columns are kept out of ``q, r``."""
+        """Factor ``x`` (``n x k``, ``n >= 1``); dependent columns are kept out of ``q, r``.
+
+        Householder QR in the order of the columns: ``|R_jj|`` is the distance of the unit
+        column ``j`` from the span of the columns before it, and a column within
+        ``RANK_TOLERANCE * max(n, k)`` of that span repeats them (it is named, and the others are
+        factored again without it). numpy's LAPACK is used rather than scipy's pivoted QR: the
+        two libraries bundle separate BLAS thread pools, and on a small machine the idle
+        threads of one slow the dense solves of the other.
+        """
         x = np.asarray(x, dtype=float)
         if x.ndim != 2:
             raise SpecificationError(f"a design matrix is two-dimensional, got shape {x.shape}.")
@@ -99,20 +106,23 @@ class DesignFactor:
         scale = column_scale(x)
         if k == 0:
             return cls(np.zeros((n, 0)), np.zeros((0, 0)), np.arange(0), scale, 0, 1.0)
-        q, r, perm = scipy.linalg.qr(x / scale, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(r))
-        tol = RANK_TOLERANCE * max(n, k) * (diag[0] if diag.size else 0.0)
-        rank = int(np.sum(diag > tol)) if diag.size and diag[0] > 0 else 0
-        r_kept = r[:rank, :rank]
-        condition = np.inf
-        collinear: tuple[int, ...] = ()
-        if rank == k:
-            _, sv, vt = scipy.linalg.svd(r_kept)
-            condition = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
-            # the columns that make up the direction of the smallest singular value
-            loading = np.abs(vt[-1])
-            collinear = tuple(sorted(int(j) for j in perm[loading >= 0.1 * loading.max()]))
-        return cls(q[:, :rank], r_kept, perm, scale, rank, condition, collinear)
+        unit = x / scale
+        q, r = np.linalg.qr(unit)
+        diag = np.abs(np.diag(r)) if n >= k else np.abs(np.diag(r, k=0))
+        independent = np.zeros(k, dtype=bool)
+        independent[: diag.size] = diag > RANK_TOLERANCE * max(n, k)
+        kept = np.flatnonzero(independent)
+        perm = np.concatenate([kept, np.flatnonzero(~independent)])
+        rank = kept.size
+        if rank < k:
+            q, r = np.linalg.qr(unit[:, kept]) if rank else (np.zeros((n, 0)), np.zeros((0, 0)))
+            return cls(q, r, perm, scale, rank, np.inf)
+        _, sv, vt = np.linalg.svd(r)
+        condition = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+        # the columns that make up the direction of the smallest singular value
+        loading = np.abs(vt[-1])
+        collinear = tuple(int(j) for j in np.flatnonzero(loading >= 0.1 * loading.max()))
+        return cls(q, r, perm, scale, rank, condition, collinear)
 
     @property
     def full_rank(self) -> bool:
@@ -148,7 +158,7 @@ class DesignFactor:
             )
 
     def _to_original(self, c: np.ndarray) -> np.ndarray:
-        """Coefficients of the retained pivoted columns, mapped to all columns in units of ``X``."""
+        """Coefficients of the retained columns, mapped to all columns in units of ``X``."""
         k = self.scale.size
         full = np.zeros((k,) + c.shape[1:])
         full[self.perm[: self.rank]] = c
@@ -156,8 +166,7 @@ class DesignFactor:
 
     def coefficients(self, b: np.ndarray) -> np.ndarray:
         """Least-squares coefficients of ``b`` (a vector or the columns of a matrix) on ``X``."""
-        c = scipy.linalg.solve_triangular(self.r, self.q.T @ b, check_finite=False)
-        return self._to_original(c)
+        return self._to_original(np.linalg.solve(self.r, self.q.T @ b))
 
     def residuals(self, b: np.ndarray) -> np.ndarray:
         """``b - X coefficients(b)``, computed as ``b - Q Q' b``."""
@@ -168,11 +177,11 @@ class DesignFactor:
         scaled = b[self.perm] / (
             self.scale[self.perm] if b.ndim == 1 else self.scale[self.perm, None]
         )
-        return scipy.linalg.solve_triangular(self.r, scaled, trans="T", check_finite=False)
+        return np.linalg.solve(self.r.T, scaled)
 
     def root_solve(self, c: np.ndarray) -> np.ndarray:
         """``G^{-1} c`` with ``G = R P' D`` (full rank only)."""
-        return self._to_original(scipy.linalg.solve_triangular(self.r, c, check_finite=False))
+        return self._to_original(np.linalg.solve(self.r, c))
 
     def sandwich(self, weights: np.ndarray) -> np.ndarray:
         """``(X'X)^{-1} X' diag(weights) X (X'X)^{-1}`` as ``G^{-1} Q' diag(weights) Q G^{-T}``
@@ -182,7 +191,7 @@ class DesignFactor:
 
     def inverse_gram(self) -> np.ndarray:
         """``(X'X)^{-1}`` from the triangular factor, in the units of ``X`` (full rank only)."""
-        r_inv = scipy.linalg.solve_triangular(self.r, np.eye(self.rank), check_finite=False)
+        r_inv = np.linalg.solve(self.r, np.eye(self.rank))
         inner = self._to_original(r_inv)  # G^{-1}
         return inner @ inner.T
 
@@ -200,11 +209,11 @@ def invert_symmetric(matrix: np.ndarray) -> np.ndarray | None:
         return None
     d = 1.0 / np.sqrt(diag)
     try:
-        factor = scipy.linalg.cho_factor(matrix * np.outer(d, d))
+        lower = np.linalg.cholesky(matrix * np.outer(d, d))
     except np.linalg.LinAlgError:
         return None
-    inverse = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
-    return inverse * np.outer(d, d)
+    lower_inv = np.linalg.solve(lower, np.eye(matrix.shape[0]))
+    return (lower_inv.T @ lower_inv) * np.outer(d, d)
 
 
 def invert_information(
@@ -248,7 +257,7 @@ def invert_information(
 class InstrumentedDesign:
     """Two-stage least squares factored: instruments ``H`` and the projected design ``P_H Z``.
 
-    ``H = Q_H R_H`` (pivoted, equilibrated) and ``Q_H'Z`` factored again, so that
+    ``H = Q_H R_H`` (equilibrated) and ``Q_H'Z`` factored again, so that
     ``(Z'P_H Z)^{-1}`` and the 2SLS coefficients come from triangular factors, and the
     identification check (the rank of ``Q_H'Z``) does not depend on the units of the columns.
     """
