@@ -534,3 +534,12 @@ def test_bad_columns_raise(fits) -> None:
     tests = {"lm_lag": StandInTest(1.0, 1, 0.3, "LM lag")}
     with pytest.raises(ValueError, match="Unknown diagnostics"):
         regression_table([WithExtras(fits["OLS"], tests=tests)], diagnostics=["lm_sarma"])
+
+
+def test_a_fixed_parameter_is_centred_under_its_estimate(columbus, w_anselin) -> None:
+    fixed = nm.SAR.from_formula("CRIME ~ INC + HOVAL", columbus, w_anselin).fit(fixed={"rho": 0.3})
+    lines = nm.regression_table([fixed]).splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("rho"))
+    estimate, word = lines[row].index("0.300"), lines[row + 1].index("(fixed)")
+    # the word covers the estimate's column instead of being pushed right by the decimal layout
+    assert word <= estimate and word + len("(fixed)") >= estimate + len("0.300")

@@ -422,19 +422,26 @@ def _split_decimal(cell: str) -> tuple[str, str]:
 def _render_text(table: _Table) -> str:
     """Fixed width, decimal points aligned within each column."""
     rows = [row for block in table.blocks for row in block]
-    data = [[c.render("text") for c in row.cells] for row in rows if row.cells is not None]
+    cells = [row.cells for row in rows if row.cells is not None]
     label_width = max(len(row.label.text) for row in rows if row.cells is not None)
     label_width = max([label_width] + [len(line[0].text) for line in table.header])
     layouts = []
     for j in range(1, table.n_columns):
-        parts = [_split_decimal(line[j - 1]) for line in data]
+        # numbers are aligned on the decimal point; words such as "(fixed)" are centred
+        parts = [
+            _split_decimal(line[j - 1].render("text")) for line in cells if line[j - 1].numeric
+        ]
+        words = [len(line[j - 1].render("text")) for line in cells if not line[j - 1].numeric]
         left = max((len(p[0]) for p in parts), default=0)
         right = max((len(p[1]) for p in parts), default=0)
-        width = max([left + right] + [len(line[j].text) for line in table.header])
+        width = max([left + right] + words + [len(line[j].text) for line in table.header])
         layouts.append((left, right, width, (width - left - right) // 2))
 
-    def cell(j: int, text: str) -> str:
+    def cell(j: int, c: _Cell) -> str:
         left, right, width, pad = layouts[j - 1]
+        text = c.render("text")
+        if not c.numeric:
+            return text.center(width)
         head, tail = _split_decimal(text)
         return (" " * pad + head.rjust(left) + tail.ljust(right)).ljust(width)
 
@@ -450,7 +457,7 @@ def _render_text(table: _Table) -> str:
             if row.cells is None:
                 lines.append(row.label.text)
                 continue
-            texts = [cell(j, c.render("text")) for j, c in enumerate(row.cells, start=1)]
+            texts = [cell(j, c) for j, c in enumerate(row.cells, start=1)]
             lines.append("  ".join([row.label.text.ljust(label_width), *texts]).rstrip())
     lines.append("=" * total)
     lines += [note.text for note in table.notes]
