@@ -1,6 +1,6 @@
 """Sphinx configuration of the naeringsmiljo documentation.
 
-Build from the repository root with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
+Build from the repository root: ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
 The tutorial is executed during the build (myst-nb), so the package must be importable.
 """
 
