@@ -8,16 +8,16 @@ rows; validation never drops a row and never repairs a value silently.
 
 **actors**, one row per actor (firm, knowledge organisation, public body):
 
-=============  ==========================================================================
-``actor_id``   unique id of the actor (any hashable values)
-``region``     id of the region the actor is located in (any hashable values)
-``actor_type`` string; the standard values are ``"firm"``, ``"knowledge"`` (university,
-               research institute) and ``"public"`` (public body); other strings are allowed
-``industry``   NACE code as a string of digits with optional dots, at any depth:
-               ``"62"``, ``"62.01"``, ``"62.010"``
-``size``       employment, a number >= 0
-``x``, ``y``   optional projected coordinates in metres (both or neither)
-=============  ==========================================================================
+==============  ==========================================================================
+``actor_id``    unique id of the actor (any hashable values)
+``region``      id of the region the actor is located in (any hashable values)
+``actor_type``  string; the standard values are ``"firm"``, ``"knowledge"`` (university,
+                research institute) and ``"public"`` (public body); other strings are allowed
+``industry``    NACE code as a string of digits with optional dots, at any depth:
+                ``"62"``, ``"62.01"``, ``"62.010"``
+``size``        employment, a number >= 0
+``x``, ``y``    optional projected coordinates in metres (both or neither)
+==============  ==========================================================================
 
 **ties**, one row per collaboration between two actors (a pair may collaborate several times):
 
