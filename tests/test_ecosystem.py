@@ -8,8 +8,6 @@ objects are libpysal's own.
 
 from __future__ import annotations
 
-import pickle
-
 import libpysal
 import numpy as np
 import pandas as pd
@@ -18,7 +16,7 @@ import scipy.sparse as sp
 from libpysal.graph import Graph
 
 import naeringsmiljo as nm
-from naeringsmiljo import SAR, SDM, SEM, SAC, SpatialWeights, datasets
+from naeringsmiljo import SAC, SAR, SDM, SEM, SpatialWeights, datasets
 from naeringsmiljo.exceptions import InputTypeError
 
 # Re-applying a row-standardisation to row-standardised weights (libpysal's W.transform =
