@@ -17,6 +17,7 @@ from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.results.storage import load
 from naeringsmiljo.tables import regression_table
 from naeringsmiljo.weights import SpatialWeights
 
@@ -42,6 +43,7 @@ __all__ = [
     "diagnostics",
     "exceptions",
     "impacts",
+    "load",
     "measures",
     "microdata",
     "regression_table",

@@ -61,6 +61,7 @@ INC & $-$1.597 & $-$1.032 & $-$0.941 \\
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ import pandas as pd
 from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.results.display import Table
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
@@ -521,6 +523,37 @@ def _render_latex(table: _Table) -> str:
     return "\n".join(wrapper + body + [r"\end{table}"])
 
 
+def _render_html(table: _Table) -> str:
+    """An HTML ``<table>`` for notebooks: labels left, numbers right, notes in the footer."""
+
+    def cells(tag: str, texts: Sequence[str], attrs: str = "") -> str:
+        return "".join(f"<{tag}{attrs}>{text}</{tag}>" for text in texts)
+
+    right = ' style="text-align:right"'
+    lines = ["<table>"]
+    if table.caption is not None:
+        lines.append(f"<caption>{html.escape(table.caption)}</caption>")
+    lines.append("<thead>")
+    for header in table.header:
+        lines.append(f"<tr>{cells('th', [html.escape(h.text) for h in header])}</tr>")
+    lines.append("</thead>")
+    for block in table.blocks:
+        lines.append("<tbody>")
+        for row in block:
+            label = html.escape(row.label.text)
+            if row.cells is None:
+                lines.append(f'<tr><td colspan="{table.n_columns}"><em>{label}</em></td></tr>')
+                continue
+            texts = [html.escape(c.render("text")) for c in row.cells]
+            lines.append(f"<tr><td>{label}</td>{cells('td', texts, right)}</tr>")
+        lines.append("</tbody>")
+    if table.notes:
+        notes = "<br>".join(html.escape(note.text) for note in table.notes)
+        lines.append(f'<tfoot><tr><td colspan="{table.n_columns}">{notes}</td></tr></tfoot>')
+    lines.append("</table>")
+    return "\n".join(lines)
+
+
 _RENDERERS = {"text": _render_text, "markdown": _render_markdown, "latex": _render_latex}
 
 
@@ -563,7 +596,7 @@ def regression_table(
     format: TableFormat = "text",
     caption: str | None = None,
     label: str | None = None,
-) -> str:
+) -> Table:
     r"""Several fitted models side by side in one table.
 
     Parameters
@@ -612,8 +645,9 @@ def regression_table(
 
     Returns
     -------
-    str
-        The table, identical byte for byte for identical inputs.
+    Table
+        The table as a :class:`str` in ``format``, identical byte for byte for identical
+        inputs; it shows as an HTML table in a notebook (``_repr_html_``).
 
     Raises
     ------
@@ -662,4 +696,4 @@ def regression_table(
         caption=caption,
         label=label,
     )
-    return _RENDERERS[format](table)
+    return Table(_RENDERERS[format](table), _render_html(table))

@@ -180,6 +180,11 @@ class SpatialWeights:
         object.__setattr__(self, "sparse", matrix)
         object.__setattr__(self, "ids", ids)
 
+    def __reduce__(self) -> tuple[type[SpatialWeights], tuple[sp.csr_array, pd.Index, str]]:
+        """Pickle the matrix, ids and transform only: the caches (eigenvalues, traces, bounds)
+        are recomputed when needed, and the unpickled matrix is read-only again."""
+        return (SpatialWeights, (self.sparse, self.ids, self.transform))
+
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_sparse(
