@@ -8,6 +8,8 @@ objects are libpysal's own.
 
 from __future__ import annotations
 
+import pickle
+
 import libpysal
 import numpy as np
 import pandas as pd
@@ -90,3 +92,127 @@ def test_bare_matrix_as_weights_names_the_constructor(matrix, argument):
     given = {"w": matrix} if argument == "w" else {"w": w, "w_error": matrix}
     with pytest.raises(InputTypeError, match=rf"{argument} is a .*SpatialWeights\.from_sparse"):
         SEM.from_arrays(y, x, **given)
+
+
+# ------------------------------------------------------------------------- statsmodels names
+@pytest.fixture(scope="module")
+def fits(columbus) -> dict[str, nm.SpatialResults]:
+    data, w = columbus
+    fitted = {m: nm.MODELS[m].from_formula(FORMULA, data, w).fit() for m in ("OLS", "SAR", "SEM")}
+    fitted["S2SLS"] = SAR.from_formula(FORMULA, data, w).fit(method="gmm")
+    return fitted
+
+
+def test_statsmodels_names_are_the_package_attributes(fits):
+    for res in fits.values():
+        pd.testing.assert_series_equal(res.bse, res.std_errors)
+        pd.testing.assert_series_equal(res.tvalues, res.tstats)
+        assert res.llf == res.loglik or (np.isnan(res.llf) and np.isnan(res.loglik))
+        assert res.rsquared == res.r2
+        assert res.nobs == 49
+        assert list(res.conf_int(alpha=0.1).columns) == ["lower", "upper"]
+
+
+def test_summary_is_a_string_that_shows_in_notebooks(fits):
+    res = fits["SAR"]
+    summary = res.summary()
+    assert isinstance(summary, str)
+    assert summary.as_text() == str(summary) and repr(summary) == str(summary)
+    assert summary.startswith("SAR regression results") and "Log-likelihood:" in summary
+    assert summary._repr_html_().startswith("<pre>SAR regression results")
+    assert res._repr_html_() == summary._repr_html_()
+
+
+def test_moment_estimator_summary_has_no_likelihood_lines(fits):
+    summary = fits["S2SLS"].summary()
+    assert "Log-likelihood" not in summary and "AIC" not in summary
+    assert "nan" not in summary
+    assert "nan" not in repr(fits["S2SLS"])
+
+
+def test_regression_table_shows_as_html(fits):
+    table = nm.regression_table(fits, caption="Crime & income")
+    assert isinstance(table, str) and table.startswith("Crime & income")
+    rendered = table._repr_html_()
+    assert rendered.startswith("<table>") and "<caption>Crime &amp; income</caption>" in rendered
+    assert rendered.count("<th>") == 2 * (len(fits) + 1)  # the labels and the model names
+    assert "<td>INC</td>" in rendered and "Standard errors in parentheses." in rendered
+    latex = nm.regression_table(fits, format="latex")
+    assert latex._repr_html_() == rendered.replace("<caption>Crime &amp; income</caption>\n", "")
+
+
+# ------------------------------------------------------------------------- table contents
+def _rows(table: str) -> dict[str, list[str]]:
+    lines = [[c.strip() for c in ln.strip("|").split("|")] for ln in table.splitlines()]
+    return {row[0]: row[1:] for row in lines if len(row) > 1 and row[0]}
+
+
+def test_diagnostics_of_ols_shown_under_ols_only(fits):
+    table = nm.regression_table(
+        fits, diagnostics=["moran", "lm_lag", "anselin_kelejian"], format="markdown"
+    )
+    rows = _rows(table)
+    ols_tests = fits["OLS"].spatial_diagnostics()
+    moran = rows[ols_tests["moran"].name]
+    assert moran[0] == f"{ols_tests['moran'].statistic:.3f}"
+    assert moran[1:] == ["", "", ""]  # not the OLS value repeated under SAR, SEM and S2SLS
+    assert rows[ols_tests["lm_lag"].name][1:] == ["", "", ""]
+    own = fits["S2SLS"].spatial_diagnostics()["anselin_kelejian"]
+    assert rows[own.name] == ["", "", "", f"{own.statistic:.3f}"]
+    assert "shown under models without rho or lambda only" in table
+
+
+def test_indirect_impacts_of_models_without_spillovers_are_blank(fits):
+    table = nm.regression_table(fits, impacts=True, format="markdown")
+    lines = table.splitlines()
+    start = next(i for i, ln in enumerate(lines) if "*Indirect impacts*" in ln)
+    inc = [c.strip() for c in lines[start + 1].strip("|").split("|")]
+    assert inc[0] == "INC"
+    assert inc[1] == "" and inc[3] == ""  # OLS, SEM: zero by construction
+    assert inc[2] == f"{fits['SAR'].impacts().estimates.at['INC', 'indirect']:.3f}"
+
+
+# ------------------------------------------------------------------------- save and load
+@pytest.mark.parametrize("name", ["OLS", "SAR", "SEM", "S2SLS"])
+def test_save_and_load_keep_estimates_and_what_follows(fits, name, tmp_path):
+    res = fits[name]
+    path = tmp_path / f"{name}.nmres"
+    res.save(path)
+    loaded = nm.load(path)
+    assert isinstance(loaded, nm.SpatialResults)
+    pd.testing.assert_series_equal(loaded.params, res.params)
+    pd.testing.assert_frame_equal(loaded.cov, res.cov)
+    assert loaded.summary() == res.summary()
+    pd.testing.assert_frame_equal(loaded.impacts().estimates, res.impacts().estimates)
+    assert loaded.spec.ids.equals(res.spec.ids)
+    assert loaded.spec.weights.equals(res.spec.weights)
+    assert not loaded.spec.weights.sparse.data.flags.writeable  # immutable again
+
+
+def test_saved_results_drop_caches(fits, tmp_path):
+    res = fits["SAR"]
+    res.spec.weights.eigenvalues()  # fills the weights' cache
+    assert res.spec.weights._cache
+    res.save(tmp_path / "sar.nmres")
+    loaded = nm.load(tmp_path / "sar.nmres")
+    assert loaded.ml is None and not loaded.spec.weights._cache
+    with pytest.raises(nm.exceptions.SpecificationError, match="loaded from a file"):
+        loaded.with_cov("hessian")
+
+
+def test_load_refuses_other_files_and_versions(fits, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not results")
+    with pytest.raises(nm.exceptions.StoredResultsError, match="not a file of saved"):
+        nm.load(text)
+    other = tmp_path / "other.pkl"
+    other.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(nm.exceptions.StoredResultsError, match="not a file of saved"):
+        nm.load(other)
+    from naeringsmiljo.results import storage
+
+    old = tmp_path / "old.nmres"
+    header = {"kind": storage.FILE_KIND, "format": storage.FORMAT_VERSION + 1, "package": "9"}
+    old.write_bytes(pickle.dumps((header, fits["OLS"])))
+    with pytest.raises(nm.exceptions.StoredResultsError, match="format version 2"):
+        nm.load(old)

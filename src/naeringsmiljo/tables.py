@@ -316,6 +316,12 @@ def _as_frame(value: Any) -> pd.DataFrame | None:
     return None if value is None else pd.DataFrame(value)
 
 
+def _without_spillovers(fit: Any) -> bool:
+    """Whether the model has neither a lag of y nor lags of X, so no indirect impacts."""
+    terms = getattr(getattr(fit, "spec", None), "terms", None)
+    return terms is not None and terms.lag is None and terms.durbin is None
+
+
 def _impact_blocks(
     fits: list[Any],
     impact_kwargs: Mapping[str, Any],
@@ -324,8 +330,13 @@ def _impact_blocks(
     digits: int,
     rename: Mapping[str, str],
 ) -> list[list[_Row]]:
-    """One block per effect; standard errors, z values and p-values are used when present."""
+    """One block per effect; standard errors, z values and p-values are used when present.
+
+    The indirect impacts of a model without a lag of y and without lags of X (OLS, SEM) are
+    zero by construction, not estimated, and are left blank.
+    """
     impacts = [r.impacts(**impact_kwargs) if hasattr(r, "impacts") else None for r in fits]
+    no_spillover = [_without_spillovers(r) for r in fits]
     if all(imp is None for imp in impacts):
         raise SpecificationError("impacts=True, but none of the results has an impacts() method.")
     estimates = [None if imp is None else pd.DataFrame(imp.estimates) for imp in impacts]
@@ -358,7 +369,8 @@ def _impact_blocks(
         for name in regressors:
             entries = [
                 None
-                if (estimate := value(est, name, effect)) is None
+                if (effect == "indirect" and no_spillover[i])
+                or (estimate := value(est, name, effect)) is None
                 else _Entry(estimate, shown(i, name, effect), value(pvalues[i], name, effect))
                 for i, est in enumerate(estimates)
             ]
@@ -369,24 +381,48 @@ def _impact_blocks(
     return blocks
 
 
+def _has_spatial_parameter(fit: Any) -> bool:
+    """Whether the fit estimated a lag of y or of the error (so OLS-based tests are not its own)."""
+    terms = getattr(getattr(fit, "spec", None), "terms", None)
+    return bool(getattr(terms, "parametric", ()))
+
+
 def _diagnostics_block(
     fits: list[Any], keys: Sequence[str], digits: int, rename: Mapping[str, str]
-) -> list[_Row]:
-    """Statistic with its p-value in brackets beneath; ``n/a`` for an inapplicable test."""
-    tests = [
-        dict(r.spatial_diagnostics()) if hasattr(r, "spatial_diagnostics") else None for r in fits
+) -> tuple[list[_Row], bool]:
+    """Statistic with its p-value in brackets beneath; ``n/a`` for an inapplicable test.
+
+    A test that a results object computes at the OLS estimate of its specification
+    (``SpatialDiagnostics.at_ols_estimate``: Moran's I of the OLS residuals, the LM tests) is
+    left blank under a model with a spatial parameter: it tests the OLS fit, not that model.
+    Also returns whether any such cell was left blank, for the table's note.
+    """
+    found_tests = [
+        r.spatial_diagnostics() if hasattr(r, "spatial_diagnostics") else None for r in fits
     ]
-    if all(t is None for t in tests):
+    if all(t is None for t in found_tests):
         raise SpecificationError(
             "diagnostics were asked for, but no results has spatial_diagnostics()."
         )
-    available = _union(t for t in tests if t is not None)
+    available = _union(t for t in found_tests if t is not None)
     unknown = [k for k in keys if k not in available]
     if unknown:
         raise SpecificationError(f"Unknown diagnostics {unknown}; available: {available}.")
+    tests: list[dict[str, Any] | None] = []
+    blanked = False
+    for fit, diag in zip(fits, found_tests, strict=True):
+        if diag is None:
+            tests.append(None)
+            continue
+        own = dict(diag)
+        if _has_spatial_parameter(fit):
+            for key in getattr(diag, "at_ols_estimate", ()):
+                blanked = blanked or key in keys
+                own.pop(key)
+        tests.append(own)
     rows: list[_Row] = []
     for key in keys:
-        found = [t[key] for t in tests if t is not None and key in t]
+        found = [t[key] for t in found_tests if t is not None and key in t]
         name = rename.get(key, getattr(found[0], "name", None) or key)
         entries: list[_Entry | None] = []
         for t in tests:
@@ -402,7 +438,7 @@ def _diagnostics_block(
                 )
             )
         rows += _entry_rows(_Label(str(name)), entries, bracket="[]", stars=None, digits=digits)
-    return rows
+    return rows, blanked
 
 
 def _fit_stat_block(fits: list[Any], keys: Sequence[str], digits: int) -> list[_Row]:
@@ -675,8 +711,10 @@ def regression_table(
     blocks = [_coefficient_block(fits, stat, star_arg, digits, rename, order)]
     if impacts:
         blocks += _impact_blocks(fits, dict(impact_kwargs or {}), stat, star_arg, digits, rename)
+    blanked = False
     if diagnostics:
-        blocks.append(_diagnostics_block(fits, diagnostics, digits, rename))
+        rows, blanked = _diagnostics_block(fits, diagnostics, digits, rename)
+        blocks.append(rows)
     if fit_stats:
         blocks.append(_fit_stat_block(fits, fit_stats, digits))
 
@@ -687,6 +725,13 @@ def regression_table(
     notes = [] if stat is None else [_Label(_STAT_NOTES[stat])]
     if diagnostics:
         notes.append(_Label("Diagnostics: test statistic, p-value in brackets."))
+    if blanked:
+        notes.append(
+            _Label(
+                "Moran's I and the LM tests are those of the OLS residuals, shown under models "
+                "without rho or lambda only."
+            )
+        )
     if stars:
         notes.append(_star_legend(levels))
     table = _Table(

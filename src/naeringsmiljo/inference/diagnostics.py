@@ -214,6 +214,13 @@ class SpatialDiagnostics(Mapping[str, TestResult]):
     def __len__(self) -> int:
         return len(self.tests)
 
+    @property
+    def at_ols_estimate(self) -> tuple[str, ...]:
+        """Keys of the tests computed at the OLS estimate of the specification, not from the
+        fitted model's own residuals (all but ``anselin_kelejian``): they describe the fitted
+        model only when it has no spatial parameter."""
+        return tuple(key for key in self.tests if key in DIAGNOSTIC_KEYS)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per test: statistic, df, p-value, distribution, null hypothesis, reason."""
         rows = {

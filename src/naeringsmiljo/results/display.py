@@ -8,6 +8,7 @@ subclasses of :class:`str` add what IPython and Jupyter look for, so that typing
 from __future__ import annotations
 
 import html
+from typing import Self
 
 
 class Summary(str):
@@ -39,7 +40,7 @@ class Table(Summary):
     __slots__ = ("html",)
     html: str
 
-    def __new__(cls, text: str, html: str) -> Table:
+    def __new__(cls, text: str, html: str) -> Self:
         table = super().__new__(cls, text)
         table.html = html
         return table

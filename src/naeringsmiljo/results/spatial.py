@@ -424,7 +424,9 @@ class SpatialResults:
             cov[:k, :k] = block
             label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
             return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
-        loaded = " (results loaded from a file keep no likelihood)" if self.record.method == "ml" else ""
+        loaded = (
+            " (results loaded from a file keep no likelihood)" if self.record.method == "ml" else ""
+        )
         raise SpecificationError(
             f"The covariance of this {self.model} fit ({self.record.method}) cannot be "
             f"switched{loaded}; refit with the desired options."
@@ -486,7 +488,9 @@ class SpatialResults:
             ],
             f"Covariance:          {self.cov_type}",
             *(
-                [f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}"]
+                [
+                    f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}"
+                ]
                 if math.isfinite(self.loglik)
                 else []
             ),
