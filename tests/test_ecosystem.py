@@ -216,3 +216,33 @@ def test_load_refuses_other_files_and_versions(fits, tmp_path):
     old.write_bytes(pickle.dumps((header, fits["OLS"])))
     with pytest.raises(nm.exceptions.StoredResultsError, match="format version 2"):
         nm.load(old)
+
+
+# ------------------------------------------------------------------------- simulated economy
+def test_simulated_milieu_keeps_codes_as_strings():
+    milieu = datasets.simulated_milieu()
+    assert milieu.actors.shape == (20_000, 7) and milieu.ties.shape == (30_053, 6)
+    assert milieu.outcomes.index.equals(datasets.norway_municipalities().index)
+    assert milieu.outcomes.index[0] == "0301"  # the leading zero survives
+    assert milieu.actors.loc[0, ["region", "industry"]].tolist() == ["0301", "71.111"]
+    assert all(isinstance(v, str) for v in milieu.actors["industry"].head(100))
+    assert milieu.actors["industry"].str.fullmatch(r"\d\d\.\d\d\d").all()  # "62.010", not 62.01
+    assert milieu.ties["formal"].dtype == bool
+    assert milieu.actor_outcomes["innovations"].dtype == np.int64
+    assert milieu.truth["seed"] == 2024 and milieu.truth["rho"] == 0.4
+
+
+def test_simulated_milieu_validates_and_fits():
+    milieu = datasets.simulated_milieu()
+    w = datasets.norway_weights("knn", k=6)
+    data = nm.microdata.Microdata.from_frames(
+        milieu.actors,
+        milieu.ties,
+        milieu.outcomes.reset_index(),
+        weights=w,
+        outcome_level="region",
+    )
+    assert len(data.actors) == 20_000
+    res = SAR.from_formula(milieu.truth["formula"], milieu.outcomes, w.row_standardize()).fit()
+    # the true rho within two standard errors (README of data/simulated: recovered)
+    assert abs(res.params["rho"] - milieu.truth["rho"]) < 2 * res.bse["rho"]
