@@ -187,6 +187,8 @@ def test_save_and_load_keep_estimates_and_what_follows(fits, name, tmp_path):
     assert loaded.spec.ids.equals(res.spec.ids)
     assert loaded.spec.weights.equals(res.spec.weights)
     assert not loaded.spec.weights.sparse.data.flags.writeable  # immutable again
+    if name == "S2SLS":  # the 2SLS pieces are kept: the covariance still switches
+        pd.testing.assert_frame_equal(loaded.with_cov("het").cov, res.with_cov("het").cov)
 
 
 def test_saved_results_drop_caches(fits, tmp_path):

@@ -492,6 +492,17 @@ def test_knn_breaks_ties_as_libpysal_graph(k):
     np.testing.assert_array_equal(_neighbour_distances(dense(ours)), _neighbour_distances(legacy))
 
 
+def test_knn_refuses_coincident_points():
+    frame = pd.DataFrame({"x": [0.0, 0.0, 1.0, 2.0], "y": [0.0, 0.0, 1.0, 3.0]}, index=list("abcd"))
+    with pytest.raises(WeightsError, match=r"same place.*\['a', 'b'\]"):
+        knn(frame, 1)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(frame["x"], frame["y"]), index=frame.index
+    )
+    with pytest.raises(WeightsError, match="same place"):
+        knn(points, 2)
+
+
 def test_knn_without_ties_agrees_with_both_libpysal_builders(small_xy):
     frame = pd.DataFrame(small_xy, columns=["x", "y"], index=SMALL_IDS)
     ours = dense(knn(frame, 3))
