@@ -162,6 +162,15 @@ def test_diagnostics_of_ols_shown_under_ols_only(fits):
     assert "shown under models without rho or lambda only" in table
 
 
+def test_residual_moran_shown_under_every_model(fits):
+    table = nm.regression_table(fits, diagnostics=["moran_resid"], format="markdown")
+    rows = _rows(table)
+    expected = [nm.diagnostics.residual_moran(res) for res in fits.values()]
+    assert rows["Moran's I (residuals)"] == [f"{t.statistic:.3f}" for t in expected]
+    assert "own residuals, under randomisation" in table
+    assert "shown under models without rho or lambda only" not in table  # nothing blanked
+
+
 def test_indirect_impacts_of_models_without_spillovers_are_blank(fits):
     table = nm.regression_table(fits, impacts=True, format="markdown")
     lines = table.splitlines()

@@ -74,10 +74,13 @@ import pandas as pd
 from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.inference.diagnostics import residual_moran
 from naeringsmiljo.results.display import Table
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
+#: The diagnostics key of Moran's I of each model's own residuals.
+RESIDUAL_MORAN = "moran_resid"
 
 _STAT_NOTES: dict[str, str] = {
     "se": "Standard errors in parentheses.",
@@ -395,27 +398,32 @@ def _diagnostics_block(
     A test that a results object computes at the OLS estimate of its specification
     (``SpatialDiagnostics.at_ols_estimate``: Moran's I of the OLS residuals, the LM tests) is
     left blank under a model with a spatial parameter: it tests the OLS fit, not that model.
-    Also returns whether any such cell was left blank, for the table's note.
+    ``"moran_resid"`` is Moran's I of each model's own residuals
+    (:func:`naeringsmiljo.inference.diagnostics.residual_moran`), shown under every model.
+    Also returns whether any cell was left blank, for the table's note.
     """
-    found_tests = [
-        r.spatial_diagnostics() if hasattr(r, "spatial_diagnostics") else None for r in fits
-    ]
+    raw = [r.spatial_diagnostics() if hasattr(r, "spatial_diagnostics") else None for r in fits]
+    found_tests: list[dict[str, Any] | None] = []
+    for fit, diag in zip(fits, raw, strict=True):
+        own = None if diag is None else dict(diag)
+        if RESIDUAL_MORAN in keys and isinstance(fit, SpatialResults):
+            own = {**(own or {}), RESIDUAL_MORAN: residual_moran(fit)}
+        found_tests.append(own)
     if all(t is None for t in found_tests):
         raise SpecificationError(
             "diagnostics were asked for, but no results has spatial_diagnostics()."
         )
     available = _union(t for t in found_tests if t is not None)
+    if any(isinstance(fit, SpatialResults) for fit in fits) and RESIDUAL_MORAN not in available:
+        available.append(RESIDUAL_MORAN)
     unknown = [k for k in keys if k not in available]
     if unknown:
         raise SpecificationError(f"Unknown diagnostics {unknown}; available: {available}.")
     tests: list[dict[str, Any] | None] = []
     blanked = False
-    for fit, diag in zip(fits, found_tests, strict=True):
-        if diag is None:
-            tests.append(None)
-            continue
-        own = dict(diag)
-        if _has_spatial_parameter(fit):
+    for fit, diag, own in zip(fits, raw, found_tests, strict=True):
+        if own is not None and _has_spatial_parameter(fit):
+            own = dict(own)
             for key in getattr(diag, "at_ols_estimate", ()):
                 blanked = blanked or key in keys
                 own.pop(key)
@@ -658,7 +666,11 @@ def regression_table(
         Keyword arguments of ``results.impacts``.
     diagnostics : sequence of str, optional
         Keys of the mapping returned by ``results.spatial_diagnostics()``: each test's statistic
-        with its p-value in brackets beneath, ``n/a`` for a test that does not apply.
+        with its p-value in brackets beneath, ``n/a`` for a test that does not apply. These
+        tests are computed at the OLS estimate of each specification (except
+        ``anselin_kelejian``), so they are shown only under models without ``rho`` or
+        ``lambda``, with a note; ``"moran_resid"``, Moran's I of each model's own residuals
+        under randomisation, is shown under every model.
     fit_stats : sequence of str
         Attributes of the results shown at the bottom (``"nobs"``, ``"loglik"``, ``"aic"``,
         ``"bic"``, ``"r2"``, ``"sigma2"``, or any other).
@@ -728,9 +740,13 @@ def regression_table(
     if blanked:
         notes.append(
             _Label(
-                "Moran's I and the LM tests are those of the OLS residuals, shown under models "
-                "without rho or lambda only."
+                "Moran's I (error) and the LM tests are those of the OLS residuals, shown under "
+                "models without rho or lambda only."
             )
+        )
+    if diagnostics and RESIDUAL_MORAN in diagnostics:
+        notes.append(
+            _Label("Moran's I (residuals): z of each model's own residuals, under randomisation.")
         )
     if stars:
         notes.append(_star_legend(levels))
