@@ -356,6 +356,9 @@ def test_impacts_block_matches_the_impacts(fits) -> None:
             imp = fits[model].impacts()
             for name in ("INC", "HOVAL"):
                 values, below = section[name]
+                if effect == "indirect" and model in ("OLS", "SEM"):
+                    assert values[j] == ""  # zero by construction, not an estimate
+                    continue
                 assert_printed(values[j], float(imp.estimates.at[name, effect]))
                 if getattr(imp, "std_errors", None) is None:
                     assert below == []

@@ -465,6 +465,51 @@ def test_knn_brute_force(small_xy, kind, id_column):
     np.testing.assert_array_equal(dense(out), expected)
 
 
+# A 4 x 4 grid of unit spacing: every interior point has 4 neighbours at distance 1 and 4 at
+# sqrt(2), so k = 1, 2, 3, 5, 6, 7 all cut through a tie.
+GRID = np.array([(i, j) for i in range(4) for j in range(4)], dtype=float)
+GRID_IDS = [f"u{i:02d}" for i in range(len(GRID))]
+
+
+def _neighbour_distances(matrix: np.ndarray) -> np.ndarray:
+    """Each row's distances to its neighbours, sorted (the same for any tie-breaking)."""
+    d = cdist(GRID, GRID)
+    return np.sort(np.where(matrix != 0, d, np.inf), axis=1)
+
+
+# libpysal's KNN warns that some of these graphs are not connected.
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 7])
+def test_knn_breaks_ties_as_libpysal_graph(k):
+    frame = pd.DataFrame(GRID, columns=["x", "y"], index=GRID_IDS)
+    ours = knn(frame, k)
+    graph = Graph.build_knn(GRID, k=k)
+    # link for link the neighbours of Graph.build_knn, ties included (the documented rule)
+    np.testing.assert_array_equal(dense(ours), (graph.sparse.toarray() != 0).astype(float))
+    assert list(ours.ids) == GRID_IDS
+    # the legacy KNN (another KD-tree) may pick other tied units, at the same distances
+    legacy = libpysal.weights.KNN(GRID, k=k).sparse.toarray()
+    np.testing.assert_array_equal(_neighbour_distances(dense(ours)), _neighbour_distances(legacy))
+
+
+def test_knn_refuses_coincident_points():
+    frame = pd.DataFrame({"x": [0.0, 0.0, 1.0, 2.0], "y": [0.0, 0.0, 1.0, 3.0]}, index=list("abcd"))
+    with pytest.raises(WeightsError, match=r"same place.*\['a', 'b'\]"):
+        knn(frame, 1)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(frame["x"], frame["y"]), index=frame.index
+    )
+    with pytest.raises(WeightsError, match="same place"):
+        knn(points, 2)
+
+
+def test_knn_without_ties_agrees_with_both_libpysal_builders(small_xy):
+    frame = pd.DataFrame(small_xy, columns=["x", "y"], index=SMALL_IDS)
+    ours = dense(knn(frame, 3))
+    np.testing.assert_array_equal(ours, (Graph.build_knn(small_xy, k=3).sparse.toarray() != 0))
+    np.testing.assert_array_equal(ours, libpysal.weights.KNN(small_xy, k=3).full()[0])
+
+
 @pytest.mark.parametrize(("kind", "id_column"), INPUTS, ids=INPUT_IDS)
 def test_distance_band_brute_force(small_xy, kind, id_column):
     out = distance_band(_small_frame(small_xy, kind, id_column), THRESHOLD, id_column=id_column)

@@ -12,11 +12,12 @@ inference, and direct/indirect/total impacts.
 [-1.024, -1.477, -2.501]
 """
 
-from naeringsmiljo import datasets, exceptions, measures, microdata, simulate
+from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.results.storage import load
 from naeringsmiljo.tables import regression_table
 from naeringsmiljo.weights import SpatialWeights
 
@@ -42,8 +43,10 @@ __all__ = [
     "diagnostics",
     "exceptions",
     "impacts",
+    "load",
     "measures",
     "microdata",
+    "plots",
     "regression_table",
     "simulate",
 ]

@@ -119,6 +119,11 @@ class InputTypeError(NaeringsmiljoError, TypeError):
     """An argument is of a type the function does not take (the message names the one to use)."""
 
 
+class StoredResultsError(NaeringsmiljoError, ValueError):
+    """A file given to :func:`naeringsmiljo.load` is not saved results of this package, or was
+    saved in a format version this version cannot read."""
+
+
 class ParameterSpaceError(NaeringsmiljoError, ValueError):
     """A spatial parameter lies outside the interval where I - rho W is invertible."""
 

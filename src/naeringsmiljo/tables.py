@@ -61,6 +61,7 @@ INC & $-$1.597 & $-$1.032 & $-$0.941 \\
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,9 +74,13 @@ import pandas as pd
 from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.inference.diagnostics import residual_moran
+from naeringsmiljo.results.display import Table
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
+#: The diagnostics key of Moran's I of each model's own residuals.
+RESIDUAL_MORAN = "moran_resid"
 
 _STAT_NOTES: dict[str, str] = {
     "se": "Standard errors in parentheses.",
@@ -314,6 +319,12 @@ def _as_frame(value: Any) -> pd.DataFrame | None:
     return None if value is None else pd.DataFrame(value)
 
 
+def _without_spillovers(fit: Any) -> bool:
+    """Whether the model has neither a lag of y nor lags of X, so no indirect impacts."""
+    terms = getattr(getattr(fit, "spec", None), "terms", None)
+    return terms is not None and terms.lag is None and terms.durbin is None
+
+
 def _impact_blocks(
     fits: list[Any],
     impact_kwargs: Mapping[str, Any],
@@ -322,8 +333,13 @@ def _impact_blocks(
     digits: int,
     rename: Mapping[str, str],
 ) -> list[list[_Row]]:
-    """One block per effect; standard errors, z values and p-values are used when present."""
+    """One block per effect; standard errors, z values and p-values are used when present.
+
+    The indirect impacts of a model without a lag of y and without lags of X (OLS, SEM) are
+    zero by construction, not estimated, and are left blank.
+    """
     impacts = [r.impacts(**impact_kwargs) if hasattr(r, "impacts") else None for r in fits]
+    no_spillover = [_without_spillovers(r) for r in fits]
     if all(imp is None for imp in impacts):
         raise SpecificationError("impacts=True, but none of the results has an impacts() method.")
     estimates = [None if imp is None else pd.DataFrame(imp.estimates) for imp in impacts]
@@ -356,7 +372,8 @@ def _impact_blocks(
         for name in regressors:
             entries = [
                 None
-                if (estimate := value(est, name, effect)) is None
+                if (effect == "indirect" and no_spillover[i])
+                or (estimate := value(est, name, effect)) is None
                 else _Entry(estimate, shown(i, name, effect), value(pvalues[i], name, effect))
                 for i, est in enumerate(estimates)
             ]
@@ -367,24 +384,53 @@ def _impact_blocks(
     return blocks
 
 
+def _has_spatial_parameter(fit: Any) -> bool:
+    """Whether the fit estimated a lag of y or of the error (so OLS-based tests are not its own)."""
+    terms = getattr(getattr(fit, "spec", None), "terms", None)
+    return bool(getattr(terms, "parametric", ()))
+
+
 def _diagnostics_block(
     fits: list[Any], keys: Sequence[str], digits: int, rename: Mapping[str, str]
-) -> list[_Row]:
-    """Statistic with its p-value in brackets beneath; ``n/a`` for an inapplicable test."""
-    tests = [
-        dict(r.spatial_diagnostics()) if hasattr(r, "spatial_diagnostics") else None for r in fits
-    ]
-    if all(t is None for t in tests):
+) -> tuple[list[_Row], bool]:
+    """Statistic with its p-value in brackets beneath; ``n/a`` for an inapplicable test.
+
+    A test that a results object computes at the OLS estimate of its specification
+    (``SpatialDiagnostics.at_ols_estimate``: Moran's I of the OLS residuals, the LM tests) is
+    left blank under a model with a spatial parameter: it tests the OLS fit, not that model.
+    ``"moran_resid"`` is Moran's I of each model's own residuals
+    (:func:`naeringsmiljo.inference.diagnostics.residual_moran`), shown under every model.
+    Also returns whether any cell was left blank, for the table's note.
+    """
+    raw = [r.spatial_diagnostics() if hasattr(r, "spatial_diagnostics") else None for r in fits]
+    found_tests: list[dict[str, Any] | None] = []
+    for fit, diag in zip(fits, raw, strict=True):
+        own = None if diag is None else dict(diag)
+        if RESIDUAL_MORAN in keys and isinstance(fit, SpatialResults):
+            own = {**(own or {}), RESIDUAL_MORAN: residual_moran(fit)}
+        found_tests.append(own)
+    if all(t is None for t in found_tests):
         raise SpecificationError(
             "diagnostics were asked for, but no results has spatial_diagnostics()."
         )
-    available = _union(t for t in tests if t is not None)
+    available = _union(t for t in found_tests if t is not None)
+    if any(isinstance(fit, SpatialResults) for fit in fits) and RESIDUAL_MORAN not in available:
+        available.append(RESIDUAL_MORAN)
     unknown = [k for k in keys if k not in available]
     if unknown:
         raise SpecificationError(f"Unknown diagnostics {unknown}; available: {available}.")
+    tests: list[dict[str, Any] | None] = []
+    blanked = False
+    for fit, diag, own in zip(fits, raw, found_tests, strict=True):
+        if own is not None and _has_spatial_parameter(fit):
+            own = dict(own)
+            for key in getattr(diag, "at_ols_estimate", ()):
+                blanked = blanked or key in keys
+                own.pop(key)
+        tests.append(own)
     rows: list[_Row] = []
     for key in keys:
-        found = [t[key] for t in tests if t is not None and key in t]
+        found = [t[key] for t in found_tests if t is not None and key in t]
         name = rename.get(key, getattr(found[0], "name", None) or key)
         entries: list[_Entry | None] = []
         for t in tests:
@@ -400,7 +446,7 @@ def _diagnostics_block(
                 )
             )
         rows += _entry_rows(_Label(str(name)), entries, bracket="[]", stars=None, digits=digits)
-    return rows
+    return rows, blanked
 
 
 def _fit_stat_block(fits: list[Any], keys: Sequence[str], digits: int) -> list[_Row]:
@@ -521,6 +567,37 @@ def _render_latex(table: _Table) -> str:
     return "\n".join(wrapper + body + [r"\end{table}"])
 
 
+def _render_html(table: _Table) -> str:
+    """An HTML ``<table>`` for notebooks: labels left, numbers right, notes in the footer."""
+
+    def cells(tag: str, texts: Sequence[str], attrs: str = "") -> str:
+        return "".join(f"<{tag}{attrs}>{text}</{tag}>" for text in texts)
+
+    right = ' style="text-align:right"'
+    lines = ["<table>"]
+    if table.caption is not None:
+        lines.append(f"<caption>{html.escape(table.caption)}</caption>")
+    lines.append("<thead>")
+    for header in table.header:
+        lines.append(f"<tr>{cells('th', [html.escape(h.text) for h in header])}</tr>")
+    lines.append("</thead>")
+    for block in table.blocks:
+        lines.append("<tbody>")
+        for row in block:
+            label = html.escape(row.label.text)
+            if row.cells is None:
+                lines.append(f'<tr><td colspan="{table.n_columns}"><em>{label}</em></td></tr>')
+                continue
+            texts = [html.escape(c.render("text")) for c in row.cells]
+            lines.append(f"<tr><td>{label}</td>{cells('td', texts, right)}</tr>")
+        lines.append("</tbody>")
+    if table.notes:
+        notes = "<br>".join(html.escape(note.text) for note in table.notes)
+        lines.append(f'<tfoot><tr><td colspan="{table.n_columns}">{notes}</td></tr></tfoot>')
+    lines.append("</table>")
+    return "\n".join(lines)
+
+
 _RENDERERS = {"text": _render_text, "markdown": _render_markdown, "latex": _render_latex}
 
 
@@ -563,7 +640,7 @@ def regression_table(
     format: TableFormat = "text",
     caption: str | None = None,
     label: str | None = None,
-) -> str:
+) -> Table:
     r"""Several fitted models side by side in one table.
 
     Parameters
@@ -589,7 +666,11 @@ def regression_table(
         Keyword arguments of ``results.impacts``.
     diagnostics : sequence of str, optional
         Keys of the mapping returned by ``results.spatial_diagnostics()``: each test's statistic
-        with its p-value in brackets beneath, ``n/a`` for a test that does not apply.
+        with its p-value in brackets beneath, ``n/a`` for a test that does not apply. These
+        tests are computed at the OLS estimate of each specification (except
+        ``anselin_kelejian``), so they are shown only under models without ``rho`` or
+        ``lambda``, with a note; ``"moran_resid"``, Moran's I of each model's own residuals
+        under randomisation, is shown under every model.
     fit_stats : sequence of str
         Attributes of the results shown at the bottom (``"nobs"``, ``"loglik"``, ``"aic"``,
         ``"bic"``, ``"r2"``, ``"sigma2"``, or any other).
@@ -612,8 +693,9 @@ def regression_table(
 
     Returns
     -------
-    str
-        The table, identical byte for byte for identical inputs.
+    Table
+        The table as a :class:`str` in ``format``, identical byte for byte for identical
+        inputs; it shows as an HTML table in a notebook (``_repr_html_``).
 
     Raises
     ------
@@ -641,8 +723,10 @@ def regression_table(
     blocks = [_coefficient_block(fits, stat, star_arg, digits, rename, order)]
     if impacts:
         blocks += _impact_blocks(fits, dict(impact_kwargs or {}), stat, star_arg, digits, rename)
+    blanked = False
     if diagnostics:
-        blocks.append(_diagnostics_block(fits, diagnostics, digits, rename))
+        rows, blanked = _diagnostics_block(fits, diagnostics, digits, rename)
+        blocks.append(rows)
     if fit_stats:
         blocks.append(_fit_stat_block(fits, fit_stats, digits))
 
@@ -653,6 +737,17 @@ def regression_table(
     notes = [] if stat is None else [_Label(_STAT_NOTES[stat])]
     if diagnostics:
         notes.append(_Label("Diagnostics: test statistic, p-value in brackets."))
+    if blanked:
+        notes.append(
+            _Label(
+                "Moran's I (error) and the LM tests are those of the OLS residuals, shown under "
+                "models without rho or lambda only."
+            )
+        )
+    if diagnostics and RESIDUAL_MORAN in diagnostics:
+        notes.append(
+            _Label("Moran's I (residuals): z of each model's own residuals, under randomisation.")
+        )
     if stars:
         notes.append(_star_legend(levels))
     table = _Table(
@@ -662,4 +757,4 @@ def regression_table(
         caption=caption,
         label=label,
     )
-    return _RENDERERS[format](table)
+    return Table(_RENDERERS[format](table), _render_html(table))

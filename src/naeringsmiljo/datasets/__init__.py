@@ -7,15 +7,22 @@ matrices. Provenance, licence and which published results use which matrix are i
 Norway: the 356 municipalities of 2020-2023 with their county, a point inside each, area,
 polygons and queen, nearest-neighbour or distance-band weights (Kartverket data, CC BY 4.0; see
 ``data/norway/README.md``).
+
+Simulated milieu economy: actors, ties and outcomes of one seeded draw of
+:func:`naeringsmiljo.simulate.simulate_milieu` on those municipalities, with the true parameters
+(``data/simulated/README.md``).
 """
 
 from naeringsmiljo.datasets.columbus import columbus, columbus_geometry, columbus_weights
 from naeringsmiljo.datasets.norway import norway_municipalities, norway_weights
+from naeringsmiljo.datasets.simulated import SimulatedMilieu, simulated_milieu
 
 __all__ = [
+    "SimulatedMilieu",
     "columbus",
     "columbus_geometry",
     "columbus_weights",
     "norway_municipalities",
     "norway_weights",
+    "simulated_milieu",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from naeringsmiljo._options import ColumbusWeights, check_choice
+from naeringsmiljo.datasets._files import data_dir
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 if TYPE_CHECKING:
@@ -16,11 +17,7 @@ if TYPE_CHECKING:
 
 def _data_dir() -> Path:
     """The folder with the Columbus files: inside an installed wheel, or the repository's data/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "columbus", here.parents[2] / "data" / "columbus"):
-        if (candidate / "columbus.csv").exists():
-            return candidate
-    raise FileNotFoundError("The Columbus data files are missing from this installation.")
+    return data_dir("columbus", "columbus.csv", "Columbus")
 
 
 def columbus() -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.spatial import KDTree
 
 from naeringsmiljo._options import NorwayIslandPolicy, NorwayWeights, check_choice
+from naeringsmiljo.datasets._files import data_dir
 from naeringsmiljo.exceptions import IslandError, SpecificationError, WeightsError
 from naeringsmiljo.weights.builders import distance_band, knn
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -32,11 +33,7 @@ PROJECTED_CRS = "EPSG:25833"
 
 def _data_dir() -> Path:
     """The folder with the Norway files: inside an installed wheel, or the repository's data/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "norway", here.parents[2] / "data" / "norway"):
-        if (candidate / "municipalities.csv").exists():
-            return candidate
-    raise FileNotFoundError("The Norway data files are missing from this installation.")
+    return data_dir("norway", "municipalities.csv", "Norway")
 
 
 def _attributes() -> pd.DataFrame:

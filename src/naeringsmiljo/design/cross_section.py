@@ -42,7 +42,11 @@ from naeringsmiljo.exceptions import (
     WeightsWarning,
 )
 from naeringsmiljo.linalg import DesignFactor
-from naeringsmiljo.weights.spatial_weights import SpatialWeights, _describe_ids
+from naeringsmiljo.weights.spatial_weights import (
+    SpatialWeights,
+    _describe_ids,
+    as_spatial_weights,
+)
 
 INTERCEPT = "Intercept"
 
@@ -445,16 +449,19 @@ def _weights_arguments(
     w: Weights, w_error: SpatialWeights | None, w_durbin: SpatialWeights | None
 ) -> dict[str, SpatialWeights]:
     """The weights by argument name; the channels of ``w={"geo": W1, ...}`` as ``w[geo]``."""
-    given: dict[str, SpatialWeights | None] = {"w_error": w_error, "w_durbin": w_durbin}
+    given: dict[str, SpatialWeights | None] = {
+        "w_error": as_spatial_weights(w_error, "w_error"),
+        "w_durbin": as_spatial_weights(w_durbin, "w_durbin"),
+    }
     if isinstance(w, Mapping):
-        given.update(_channels(w))
+        given.update(_channels({k: as_spatial_weights(v, f"w[{k!r}]") for k, v in w.items()}))
     else:
-        given["w"] = w
+        given["w"] = as_spatial_weights(w, "w")
     for name, value in given.items():
         if value is not None and not isinstance(value, SpatialWeights):
             raise InputTypeError(
-                f"{name} must be a SpatialWeights; convert libpysal weights with "
-                "SpatialWeights.from_libpysal."
+                f"{name} must be a SpatialWeights or a libpysal W or Graph, got "
+                f"{type(value).__name__}."
             )
     return {name: value for name, value in given.items() if value is not None}
 

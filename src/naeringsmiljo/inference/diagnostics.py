@@ -214,6 +214,13 @@ class SpatialDiagnostics(Mapping[str, TestResult]):
     def __len__(self) -> int:
         return len(self.tests)
 
+    @property
+    def at_ols_estimate(self) -> tuple[str, ...]:
+        """Keys of the tests computed at the OLS estimate of the specification, not from the
+        fitted model's own residuals (all but ``anselin_kelejian``): they describe the fitted
+        model only when it has no spatial parameter."""
+        return tuple(key for key in self.tests if key in DIAGNOSTIC_KEYS)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per test: statistic, df, p-value, distribution, null hypothesis, reason."""
         rows = {
@@ -486,6 +493,122 @@ def moran_test(y: Any, x: Any, w: Any, *, alternative: Alternative = "two-sided"
         variance=variance,
         alternative=alternative,
     )
+
+
+_RESIDUAL_MORAN_NAME = "Moran's I (residuals)"
+_RESIDUAL_MORAN_NULL = "the model's residuals are not spatially autocorrelated (randomisation)"
+
+
+def moran_randomization(
+    values: Any, w: Any, *, alternative: Alternative = "two-sided"
+) -> MoranResult:
+    """Moran's I of ``values`` with its moments under randomisation.
+
+    .. math::
+
+        I = \\frac{n}{S_0}\\frac{z'Wz}{z'z}, \\qquad E[I] = -\\frac{1}{n-1}, \\qquad
+        E[I^2] = \\frac{n\\left[(n^2-3n+3)S_1 - nS_2 + 3S_0^2\\right]
+            - b_2\\left[(n^2-n)S_1 - 2nS_2 + 6S_0^2\\right]}{(n-1)(n-2)(n-3)S_0^2},
+
+    with ``z`` the centred values, ``S_0`` the sum of the weights,
+    ``S_1 = \\sum_{ij}(w_{ij}+w_{ji})^2/2``, ``S_2 = \\sum_i (w_{i.}+w_{.i})^2`` and
+    ``b_2 = n \\sum z^4 / (\\sum z^2)^2`` (Cliff & Ord 1981, pp. 21 and 46): the moments over
+    every permutation of the values among the units. Applied to a fitted model's residuals
+    (:func:`residual_moran`) the permutation null ignores that residuals are estimated, so the
+    test is descriptive there (as the permutation tests of GeoDa and esda on residuals).
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        One value per unit, in the order of the weights.
+    w : scipy sparse matrix, array or SpatialWeights
+        Spatial weights.
+    alternative : {"two-sided", "greater", "less"}
+        Alternative behind the p-value.
+    """
+    check_choice("alternative", alternative, Alternative)
+    x = np.asarray(values, dtype=np.float64).ravel()
+    n = x.shape[0]
+    wmat = _as_sparse(w, n)
+    s0 = float(wmat.sum())
+    z = x - x.mean()
+    zz = float(z @ z)
+    if s0 == 0.0 or zz == 0.0 or n < 4:
+        reason = "the weights are all zero" if s0 == 0.0 else "the values are constant"
+        if n < 4:
+            reason = "fewer than 4 units"
+        return MoranResult(
+            name=_RESIDUAL_MORAN_NAME,
+            statistic=math.nan,
+            df=None,
+            pvalue=math.nan,
+            null=_RESIDUAL_MORAN_NULL,
+            distribution="normal",
+            reason=reason,
+            moran_i=math.nan,
+            expectation=math.nan,
+            variance=math.nan,
+            alternative=alternative,
+        )
+    moran_i = n / s0 * float(z @ (wmat @ z)) / zz
+    symmetric = wmat + wmat.T
+    s1 = 0.5 * float(symmetric.multiply(symmetric).sum())
+    s2 = float(
+        np.sum((np.asarray(wmat.sum(axis=1)).ravel() + np.asarray(wmat.sum(axis=0)).ravel()) ** 2)
+    )
+    b2 = n * float(np.sum(z**4)) / zz**2
+    expectation = -1.0 / (n - 1)
+    second = (
+        n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0**2)
+        - b2 * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0**2)
+    ) / ((n - 1) * (n - 2) * (n - 3) * s0**2)
+    variance = second - expectation**2
+    statistic = (moran_i - expectation) / math.sqrt(variance)
+    if alternative == "two-sided":
+        pvalue = 2.0 * float(stats.norm.sf(abs(statistic)))
+    elif alternative == "greater":
+        pvalue = float(stats.norm.sf(statistic))
+    else:
+        pvalue = float(stats.norm.cdf(statistic))
+    return MoranResult(
+        name=_RESIDUAL_MORAN_NAME,
+        statistic=statistic,
+        df=None,
+        pvalue=pvalue,
+        null=_RESIDUAL_MORAN_NULL,
+        distribution="normal",
+        moran_i=moran_i,
+        expectation=expectation,
+        variance=variance,
+        alternative=alternative,
+    )
+
+
+def residual_moran(
+    results: SpatialResults,
+    w: SpatialWeights | None = None,
+    *,
+    alternative: Alternative = "two-sided",
+) -> MoranResult:
+    """Moran's I of a fitted model's own residuals (its innovations ``e``), under randomisation.
+
+    Unlike ``spatial_diagnostics()["moran"]``, which tests the OLS residuals of the
+    specification whatever model was fitted, this describes the residual dependence the fitted
+    model leaves (for SAR ``e = y - rho W y - X beta``; for SEM the filtered
+    ``e = (I - lambda W)(y - X beta)``). The moments are those of
+    :func:`moran_randomization`; the test is descriptive for estimated residuals.
+
+    Parameters
+    ----------
+    results : SpatialResults
+        The fitted model.
+    w : SpatialWeights, optional
+        Weights of the test (aligned by id); by default the model's own.
+    alternative : {"two-sided", "greater", "less"}
+        Alternative behind the p-value.
+    """
+    weights = _aligned_weights(results, w)
+    return moran_randomization(results.innovations, weights.sparse, alternative=alternative)
 
 
 # ------------------------------------------------------------------------------ LM tests

@@ -128,7 +128,10 @@ class SpatialModel:
             weights of every spatial term unless given separately below. Several named,
             row-standardised matrices, ``{"geo": W1, "collab": W2}`` (2 to 4), make the model's
             lag of y (SAR, SDM, SAC, GNS) or error (SEM, SDEM) combine them as ``combine`` says,
-            and lag X with each of them (SDM, SDEM, SLX).
+            and lag X with each of them (SDM, SDEM, SLX). A libpysal ``W`` or ``Graph`` is
+            taken here and below in place of a SpatialWeights (converted with its ids by
+            :meth:`SpatialWeights.from_libpysal`); a bare numpy or scipy matrix is refused,
+            having no ids (wrap it with ``SpatialWeights.from_sparse(matrix, ids=...)``).
         w_error : SpatialWeights, optional
             Weights of the error term (``lambda W_2 u``) when they differ from ``w``: SAC and GNS
             with different matrices for the lag and the error (Anselin 1988, ch. 6).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -26,6 +28,7 @@ from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
 from naeringsmiljo.records import FitRecord
+from naeringsmiljo.results.display import Summary
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
 SPATIAL_PARAMETERS = tuple(p for p in PARAMETERS.values() if p is not None)
@@ -143,6 +146,27 @@ class SpatialResults:
         q = stats.t.ppf(1 - tail, self.df_resid) if self.df_resid else stats.norm.ppf(1 - tail)
         half = q * self.std_errors
         return pd.DataFrame({"lower": self.params - half, "upper": self.params + half})
+
+    # ------------------------------------------------------------------ statsmodels names
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors (:attr:`std_errors`, statsmodels' name)."""
+        return self.std_errors
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """t (z) statistics (:attr:`tstats`, statsmodels' name)."""
+        return self.tstats
+
+    @property
+    def llf(self) -> float:
+        """Log-likelihood (:attr:`loglik`, statsmodels' name); NaN for moment estimators."""
+        return self.loglik
+
+    @property
+    def rsquared(self) -> float:
+        """R-squared (:attr:`r2`, statsmodels' name)."""
+        return self.r2
 
     # ------------------------------------------------------------------ fit statistics
     @property
@@ -400,9 +424,12 @@ class SpatialResults:
             cov[:k, :k] = block
             label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
             return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
+        loaded = (
+            " (results loaded from a file keep no likelihood)" if self.record.method == "ml" else ""
+        )
         raise SpecificationError(
-            f"The covariance of this {self.model} fit ({self.record.method}) cannot be switched; "
-            "refit with the desired options."
+            f"The covariance of this {self.model} fit ({self.record.method}) cannot be "
+            f"switched{loaded}; refit with the desired options."
         )
 
     def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -419,8 +446,13 @@ class SpatialResults:
             }
         )
 
-    def summary(self) -> str:
-        """Text summary: model, formula, weights, sample, estimator, convergence and estimates."""
+    def summary(self) -> Summary:
+        """Text summary: model, formula, weights, sample, estimator, convergence and estimates.
+
+        A :class:`~naeringsmiljo.results.display.Summary`: a string that prints as the text
+        and shows as preformatted text in a notebook. The log-likelihood, AIC and BIC lines
+        are left out for the moment estimators, which have no likelihood.
+        """
         spec, rec = self.spec, self.record
         lines = [
             f"{self.model} regression results",
@@ -455,7 +487,13 @@ class SpatialResults:
                 for name in rec.boundary
             ],
             f"Covariance:          {self.cov_type}",
-            f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}",
+            *(
+                [
+                    f"Log-likelihood:      {self.loglik:.4f}    AIC: {self.aic:.4f}    BIC: {self.bic:.4f}"
+                ]
+                if math.isfinite(self.loglik)
+                else []
+            ),
             f"sigma^2:             {self.sigma2:.6g}    R^2: {self.r2:.4f}",
             "-" * 78,
             self._estimates_table(),
@@ -468,7 +506,7 @@ class SpatialResults:
                 table.to_string(float_format="{:.4f}".format),
                 "=" * 78,
             ]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def _estimates_table(self) -> str:
         """The estimates as text, with the parameters held fixed shown as such."""
@@ -485,7 +523,24 @@ class SpatialResults:
         return ["Spatial terms:"] + [f"  {t.describe()}" for t in terms]
 
     def __repr__(self) -> str:
-        return f"<SpatialResults {self.model}: n={self.nobs}, loglik={self.loglik:.4f}>"
+        fit = f"loglik={self.loglik:.4f}" if math.isfinite(self.loglik) else self.record.method
+        return f"<SpatialResults {self.model}: n={self.nobs}, {fit}>"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write these results to ``path``; :func:`naeringsmiljo.load` reads them back.
+
+        The file is a pickle with a format version, without caches: the weights keep their
+        matrix and ids, and an ML fit keeps no likelihood (its log-determinant
+        factorisations), so loaded ML results cannot switch covariance with
+        :meth:`with_cov` (refit for that). Estimates, covariance, summaries, tables,
+        impacts and diagnostics are as before saving.
+        """
+        from naeringsmiljo.results.storage import save_results
+
+        save_results(self, path)
 
     def spatial_diagnostics(self, w: Any = None) -> Any:
         """Moran's I and the LM tests at the OLS estimate of this model's specification.

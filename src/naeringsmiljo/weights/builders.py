@@ -86,6 +86,19 @@ def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
 
     ``frame`` is a GeoDataFrame (points, or polygons represented by a point inside each) or a frame
     whose two columns are coordinates.
+
+    Notes
+    -----
+    The neighbours are those of libpysal's ``Graph.build_knn(points, k=k)``, link for link.
+    Ties at the ``k``-th neighbour (several units at exactly the ``k``-th smallest distance,
+    as on a regular grid) are broken as libpysal breaks them: by the order in which the
+    KD-tree query returns equidistant points (scikit-learn's ``KDTree``, or SciPy's when
+    scikit-learn is not installed), not by id or by row. That order depends on the tree, so
+    the legacy ``libpysal.weights.KNN`` (SciPy's tree) may pick other units among the tied
+    ones; the distances to the ``k`` neighbours are the same. Where the choice matters, break
+    the ties in the data (or use :func:`distance_band`, which keeps every unit at a distance).
+    Coincident points (two units at the same place, where no order of neighbours exists)
+    raise :class:`~naeringsmiljo.exceptions.WeightsError` naming them.
     """
     from libpysal.graph import Graph
 
@@ -95,6 +108,14 @@ def knn(frame: Any, k: int, *, id_column: str | None = None) -> SpatialWeights:
     if k >= len(frame):
         raise WeightsError(f"k = {k} needs more than {len(frame)} units.")
     points, positional = _points(frame)
+    xy = np.asarray(points) if positional else np.column_stack([points.x, points.y])
+    coincident = pd.DataFrame(xy).duplicated(keep=False).to_numpy()
+    if coincident.any():
+        raise WeightsError(
+            f"Units at the same place have no order of nearest neighbours: ids "
+            f"{frame.index[coincident][:10].tolist()} share coordinates. Move them apart "
+            "(jitter), merge them, or use distance_band."
+        )
     return _from_graph(Graph.build_knn(points, k=k), frame.index, positional=positional)
 
 

@@ -97,6 +97,29 @@ def _self_loops(matrix: sp.csr_array, ids: pd.Index) -> None:
         )
 
 
+def as_spatial_weights(value: Any, name: str = "w") -> Any:
+    """``value`` as :class:`SpatialWeights` where it is libpysal weights; other values unchanged.
+
+    A libpysal ``W`` or ``Graph`` is converted by :meth:`SpatialWeights.from_libpysal` (its ids
+    kept). A bare numpy array or scipy sparse matrix is refused: it has no unit ids to align
+    the data by, and position is not identity.
+
+    Raises
+    ------
+    InputTypeError
+        For a numpy array or a scipy sparse matrix, naming the constructor that gives it ids.
+    """
+    if type(value).__module__.split(".")[0] == "libpysal":
+        return SpatialWeights.from_libpysal(value)
+    if isinstance(value, np.ndarray) or sp.issparse(value):
+        raise InputTypeError(
+            f"{name} is a {type(value).__name__} without unit ids; the data are aligned with "
+            "the weights by id, not by position. Wrap it with "
+            "SpatialWeights.from_sparse(matrix, ids=...), the ids in the order of its rows."
+        )
+    return value
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class SpatialWeights:
     """An immutable spatial weights matrix with the ids of its units.
@@ -157,6 +180,11 @@ class SpatialWeights:
         object.__setattr__(self, "sparse", matrix)
         object.__setattr__(self, "ids", ids)
 
+    def __reduce__(self) -> tuple[type[SpatialWeights], tuple[sp.csr_array, pd.Index, str]]:
+        """Pickle the matrix, ids and transform only: the caches (eigenvalues, traces, bounds)
+        are recomputed when needed, and the unpickled matrix is read-only again."""
+        return (SpatialWeights, (self.sparse, self.ids, self.transform))
+
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_sparse(
@@ -215,6 +243,41 @@ class SpatialWeights:
             transform if transform in _TRANSFORM_NAMES else "o",
             self_loops=self_loops,
         )
+
+    def to_libpysal(self) -> Any:
+        """The weights as a libpysal ``W``, with the same ids in the same order.
+
+        The transform is carried over where libpysal knows it by the same name (``"r"``,
+        ``"b"``: ``W.transform``, re-applied to weights that already have it, so unchanged to
+        rounding); other transforms come back as libpysal's original ``"O"`` with the same
+        weights. :meth:`from_libpysal` converts back.
+        """
+        from libpysal.weights import W
+
+        matrix, ids = self.sparse, self.ids.tolist()
+        neighbors: dict[Any, list[Any]] = {}
+        values: dict[Any, list[float]] = {}
+        for i, unit in enumerate(ids):
+            row = slice(matrix.indptr[i], matrix.indptr[i + 1])
+            neighbors[unit] = [ids[j] for j in matrix.indices[row]]
+            values[unit] = matrix.data[row].tolist()
+        w = W(neighbors, values, id_order=ids, silence_warnings=True)
+        if self.transform in ("r", "b"):
+            w.transform = self.transform.upper()
+        return w
+
+    def to_graph(self) -> Any:
+        """The weights as a libpysal ``Graph``, with the same ids in the same order.
+
+        The transform is recorded as ``Graph.transformation`` where libpysal has it (``"r"``,
+        ``"b"``, ``"d"``), else ``"O"``; the weights are the same. Units without neighbours
+        become libpysal's isolates. :meth:`from_libpysal` converts back.
+        """
+        from libpysal.graph import Graph
+
+        graph = Graph.from_sparse(self.sparse, ids=np.asarray(self.ids.tolist(), dtype=object))
+        transformation = self.transform.upper() if self.transform in ("r", "b", "d") else "O"
+        return Graph(graph.adjacency, transformation=transformation, is_sorted=True)
 
     @classmethod
     def from_edges(
@@ -552,13 +615,6 @@ class SpatialWeights:
 
         value = eigs(self.sparse, k=1, which="LM", return_eigenvectors=False, tol=1e-10)
         return float(np.abs(value[0]))
-
-    # ------------------------------------------------------------------ interop
-    def to_libpysal(self) -> Any:
-        """Return an equivalent ``libpysal.graph.Graph``."""
-        from libpysal import graph
-
-        return graph.Graph.from_sparse(self.sparse, ids=self.ids)
 
     def lag(self, values: np.ndarray) -> np.ndarray:
         """Spatial lag ``W @ values`` (values already in the order of :attr:`ids`)."""
