@@ -644,9 +644,7 @@ def _evaluate(formula: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     return lhs, rhs
 
 
-def new_regressors(
-    formula: str | None, data: pd.DataFrame, names: Sequence[str]
-) -> np.ndarray:
+def new_regressors(formula: str | None, data: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
     """The regressors ``names`` (those not lagged) of new units, rows as in ``data``.
 
     With a formula, its right-hand side is evaluated on ``data`` (the outcome is not needed);

@@ -724,8 +724,8 @@ class SpatialResults:
         FormulaError
             If ``changes`` name a column that is not a regressor of the model.
         """
-        tail = check_alpha(alpha)
-        shape, _, _, _ = self._prediction_setup("A scenario")
+        alpha = check_alpha(alpha)
+        self._prediction_setup("A scenario")
         self._impact_weights()  # refuses a lag of X with weights of its own
         frame = pd.DataFrame(dict(changes)) if isinstance(changes, Mapping) else changes
         if not isinstance(frame, pd.DataFrame):
@@ -761,7 +761,7 @@ class SpatialResults:
             self.spec.term_weights("x").sparse,
             lag.weights.parameter_interval() if lag is not None else (-np.inf, np.inf),
             self.spec.ids,
-            2 * tail,
+            alpha,
             seed,
         )
         out = result.frame
