@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
 import naeringsmiljo as nm
 from naeringsmiljo import MODELS
@@ -262,3 +264,31 @@ def test_scenario_intervals_cover() -> None:
     own, neighbour = _coverage(replications=200, side=15, draws=400)
     # 200 replications: binomial s.d. 0.015 at 95%; accept 0.95 +- 3.5 s.d.
     assert abs(own - 0.95) < 0.053 and abs(neighbour - 0.95) < 0.053
+
+
+def test_large_n_needs_no_dense_matrix() -> None:
+    """BP in sample and for new units on 40,000 units (a dense n x n matrix would be 12.8 GB)."""
+    from naeringsmiljo.inference.prediction import (
+        ModelShape,
+        predict_in_sample,
+        predict_out_of_sample,
+    )
+
+    side = 200
+    n = side * side
+    right = sp.diags(np.tile(np.r_[np.ones(side - 1), 0.0], side)[:-1], 1, shape=(n, n))
+    down = sp.diags(np.ones(n - side), side, shape=(n, n))
+    adjacency = sp.csr_array(right + right.T + down + down.T)
+    w = adjacency / adjacency.sum(axis=1)[:, None]
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    beta, rho = np.array([1.0, 2.0]), 0.5
+    y = splu(sp.csc_array(sp.identity(n) - rho * w)).solve(x @ beta + rng.standard_normal(n))
+    shape = ModelShape("SAR", lag=True, error=False)
+    ids = pd.RangeIndex(n)
+    bp = predict_in_sample("BP", shape, y, x, beta, rho, 0.0, w, w, ids)
+    # the best predictor uses the neighbours' outcomes: closer to y than the reduced form
+    tc = predict_in_sample("TC", shape, y, x, beta, rho, 0.0, w, w, ids)
+    assert np.mean((y - bp) ** 2) < np.mean((y - tc) ** 2)
+    new = predict_out_of_sample("BP", shape, y[:-10], x, beta, rho, w, ids[-10:])
+    assert new.shape == (10,) and np.isfinite(new).all()
