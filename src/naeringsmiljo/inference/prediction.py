@@ -8,7 +8,9 @@ with the definitions of R spatialreg's ``predict.Sarlm`` (1.2-6, its defaults):
 - ``"TC"``, trend-corrected: the reduced form ``(I - rho W)^{-1} X beta``;
 - ``"TS"``, trend and signal, in sample: the fitted values ``rho W y + X beta`` (lag models),
   ``X beta + lambda W (y - X beta)`` (error models);
-- ``"BP"``, the best predictor of Kelejian & Prucha (2007) and Goulard et al. (2017, s. 3): in
+- ``"BP"``, the best predictor of Kelejian & Prucha (2007, "The relative efficiencies of
+  various predictors in spatial econometric models containing spatial lags", *Regional Science
+  and Urban Economics* 37(3)) and Goulard et al. (2017, s. 3): in
   sample ``TC - D^{-1}(Q - D)(y - TC)`` with ``Q = (I - rho W')(I - rho W)`` the precision of
   y (up to ``1/sigma^2``) and ``D`` its diagonal (each unit predicted from all the others);
   out of sample ``TC_o - Q_oo^{-1} Q_os (y_s - TC_s)``, conditioning the new units on the
@@ -174,7 +176,7 @@ def predict_out_of_sample(
     new units' rows of ``(I - rho W)^{-1} X beta`` over all units (spatialreg computes the same
     rows by the partitioned inverse), ``"BP"`` is
     ``TC_o - Q_oo^{-1} Q_os (y_s - TC_s)`` with ``Q = (I - rho W')(I - rho W)`` (Goulard,
-    Laurent & Thomas-Agnan 2017, eq. 12; Kelejian & Prucha 2007).
+    Laurent & Thomas-Agnan 2017, s. 3; Kelejian & Prucha 2007).
 
     Returns
     -------
