@@ -36,6 +36,10 @@ ImpactsMethod = Literal["auto", "exact", "eigen", "trace"]
 ImpactsInference = Literal["simulation", "delta"]
 """How standard errors of the impacts are obtained (None: point estimates only)."""
 
+PredictionKind = Literal["trend", "TC", "TS", "BP"]
+"""Spatial predictors (Goulard, Laurent & Thomas-Agnan 2017; R spatialreg's ``pred.type``):
+``X beta``, the reduced form, trend and signal, the best predictor."""
+
 TraceMethod = Literal["exact", "monte_carlo", "auto"]
 """How ``tr(W^k)`` is obtained: exactly, by the stochastic estimator, or chosen by size."""
 

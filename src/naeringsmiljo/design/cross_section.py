@@ -651,6 +651,44 @@ def _evaluate(formula: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     return lhs, rhs
 
 
+def new_regressors(formula: str | None, data: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+    """The regressors ``names`` (those not lagged) of new units, rows as in ``data``.
+
+    With a formula, its right-hand side is evaluated on ``data`` (the outcome is not needed);
+    without one, ``data`` holds the regressors as columns (the constant is added). A column the
+    model has and ``data`` does not produce raises :class:`FormulaError` (a categorical
+    regressor needs the same levels as in the fit), a missing value
+    :class:`MissingDataError`.
+    """
+    from formulaic import Formula, model_matrix
+
+    if not isinstance(data, pd.DataFrame):
+        raise InputTypeError(f"newdata must be a pandas DataFrame, got {type(data).__name__}.")
+    if formula is not None:
+        try:
+            frame = model_matrix(Formula(formula).rhs, data, na_action="ignore")
+        except Exception as err:
+            raise FormulaError(f"Cannot evaluate {formula!r} on newdata: {err}") from err
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        frame = data.assign(**{INTERCEPT: 1.0}) if INTERCEPT in names else data
+    absent = [n for n in names if n not in frame.columns]
+    if absent:
+        raise FormulaError(
+            f"newdata do not give the regressor(s) {absent} of the model (columns: "
+            f"{[str(c) for c in frame.columns]})."
+        )
+    values = frame[list(names)].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        raise MissingDataError(
+            f"newdata have NaN or infinite regressors in the row(s) with ids "
+            f"{_describe_ids(data.index[bad])}.",
+            rows=tuple(data.index[bad]),
+        )
+    return values
+
+
 def _aligned_by_index(x: pd.Series | pd.DataFrame, ids: pd.Index) -> pd.Series | pd.DataFrame:
     """``x`` with its rows in the order of ``ids``, matched by index; the sets must be equal."""
     if x.index.has_duplicates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -16,19 +16,36 @@ from scipy import stats
 from naeringsmiljo._options import (
     ImpactsInference,
     ImpactsMethod,
+    PredictionKind,
     TraceMethod,
     check_alpha,
     check_choice,
 )
 from naeringsmiljo.design.base import Design
+from naeringsmiljo.design.cross_section import new_regressors
 from naeringsmiljo.design.terms import LAG_PREFIX, PARAMETERS
-from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.exceptions import (
+    FormulaError,
+    IdMismatchError,
+    InputTypeError,
+    MissingDataError,
+    SpecificationError,
+)
 from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.inference.prediction import (
+    Coefficients,
+    ModelShape,
+    predict_in_sample,
+    predict_out_of_sample,
+    simulate_scenario,
+    unit_impacts,
+)
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
 SPATIAL_PARAMETERS = tuple(p for p in PARAMETERS.values() if p is not None)
@@ -560,3 +577,276 @@ class SpatialResults:
         from naeringsmiljo.inference.diagnostics import spatial_diagnostics
 
         return spatial_diagnostics(self, w)
+
+    # ------------------------------------------------------------------ prediction
+    def _prediction_setup(self, what: str) -> tuple[ModelShape, np.ndarray, float, float]:
+        """The model's shape, beta (of ``spec.x``), rho and lambda; refuses what is not covered."""
+        terms = self.spec.terms
+        if terms.combined is not None or any(t.combined for t in terms):
+            raise SpecificationError(
+                f"{what} of a model with combined weights (w={{...}}) is not available."
+            )
+        if self.spec.n_periods != 1:
+            raise SpecificationError(f"{what} is available for cross-sections only.")
+        beta = self.params[self.spec.exog_names].to_numpy(dtype=np.float64)
+        rho = float(self.params["rho"]) if terms.lag is not None else 0.0
+        lam = float(self.params["lambda"]) if terms.error is not None else 0.0
+        shape = ModelShape(self.model, terms.lag is not None, terms.error is not None)
+        return shape, beta, rho, lam
+
+    def predict(
+        self,
+        *,
+        kind: PredictionKind,
+        newdata: pd.DataFrame | None = None,
+        w: SpatialWeights | None = None,
+    ) -> pd.Series:
+        """Predictions of the outcome, in sample or for new units (R spatialreg's ``predict``).
+
+        The predictors of Goulard, Laurent & Thomas-Agnan (2017), with the definitions of R
+        spatialreg's ``predict.Sarlm`` (see :mod:`naeringsmiljo.inference.prediction` and
+        ``docs/prediction.md``):
+
+        ``"trend"``
+            ``X beta``, with ``W X theta`` for Durbin models (every model).
+        ``"TC"``
+            The reduced form ``(I - rho W)^{-1} X beta``: the expected outcome given X (models
+            with rho).
+        ``"TS"``
+            Trend and signal, in sample: the fitted values ``rho W y + X beta``, or
+            ``X beta + lambda W (y - X beta)`` for SEM/SDEM (not SAC/GNS).
+        ``"BP"``
+            The best predictor, using the observed outcomes of the other units: in sample each
+            unit given all the others, for new units the new given the fitted (models with rho).
+
+        For SAC and GNS, ``"TC"`` and ``"BP"`` use rho alone, as spatialreg does (which warns
+        that they were developed for the lag model). For OLS and SLX every kind equals
+        ``"trend"``.
+
+        Parameters
+        ----------
+        kind : {"trend", "TC", "TS", "BP"}
+            The predictor; required (none is right for every purpose). Out of sample: trend,
+            TC and BP (trend only for SEM/SDEM).
+        newdata : pandas.DataFrame, optional
+            New units, indexed by id (none of them fitted), with the columns the formula needs
+            (the outcome is not needed). Without it, the fitted units are predicted.
+        w : SpatialWeights, optional
+            With ``newdata``: the weights of the fitted and the new units together, exactly
+            those ids (aligned by id), with the transform they should have over all units
+            (row-standardise the full matrix). The lagged regressors of Durbin models, TC and
+            BP use them. Not needed for ``"trend"`` of a model without lagged regressors.
+
+        Returns
+        -------
+        pandas.Series
+            By unit id, named ``kind``.
+
+        Raises
+        ------
+        SpecificationError
+            If ``kind`` is not defined for the model (the message names the kinds that are),
+            ``newdata`` repeats fitted ids, ``w`` is missing, or the model's terms use
+            different weights.
+        IdMismatchError
+            If the ids of ``w`` are not the fitted and the new ids.
+
+        Examples
+        --------
+        >>> from naeringsmiljo import SAR, datasets
+        >>> data, w = datasets.columbus(), datasets.columbus_weights("anselin").row_standardize()
+        >>> res = SAR.from_formula("CRIME ~ INC + HOVAL", data, w).fit()
+        >>> res.predict(kind="BP").round(3).iloc[:2].tolist()
+        [13.317, 20.901]
+        """
+        check_choice("kind", kind, PredictionKind)
+        shape, beta, rho, lam = self._prediction_setup("Prediction")
+        spec = self.spec
+        if newdata is None:
+            if w is not None:
+                raise SpecificationError(
+                    "w= is for new units (newdata=); in sample the fitted weights are used."
+                )
+            return predict_in_sample(
+                kind,
+                shape,
+                spec.y,
+                spec.x,
+                beta,
+                rho,
+                lam,
+                spec.term_weights("y").sparse,
+                spec.term_weights("error").sparse,
+                spec.ids,
+            )
+        shape.check(kind, in_sample=False)
+        if not isinstance(newdata, pd.DataFrame):
+            raise InputTypeError(
+                f"newdata must be a pandas DataFrame, got {type(newdata).__name__}."
+            )
+        fitted = newdata.index.intersection(spec.ids)
+        if len(fitted):
+            raise SpecificationError(
+                f"newdata contain {len(fitted)} fitted unit(s) ({list(fitted[:10])}); predict "
+                "them in sample (without newdata=)."
+            )
+        n_base = len(spec.exog_names) - len(spec.lagged)
+        base = spec.exog_names[:n_base]
+        x_new = new_regressors(spec.formula, newdata, base)
+        if w is None:
+            if kind != "trend" or spec.lagged:
+                raise SpecificationError(
+                    f"kind={kind!r} for new units needs w=, the weights of the fitted and the "
+                    "new units."
+                )
+            return predict_out_of_sample(
+                kind, shape, spec.y, np.vstack([spec.x, x_new]), beta, rho, None, newdata.index
+            )
+        if not isinstance(w, SpatialWeights):
+            raise InputTypeError(f"w must be a SpatialWeights, got {type(w).__name__}.")
+        for term in self.spec.terms:
+            if not term.weights.equals(spec.weights):
+                raise SpecificationError(
+                    "Prediction for new units takes one matrix of all units (w=); this model's "
+                    f"{term.kind!r} term has weights of its own."
+                )
+        try:
+            w_all = w.reorder(spec.ids.append(newdata.index))
+        except IdMismatchError as err:
+            raise IdMismatchError(
+                f"w must cover exactly the fitted and the new units: {err}",
+                missing_in_weights=err.missing_in_weights,
+                missing_in_data=err.missing_in_data,
+            ) from None
+        x_base = np.vstack([spec.x[:, :n_base], x_new])
+        lagged = [base.index(name) for name in spec.lagged]
+        x_all = np.column_stack([x_base, w_all.sparse @ x_base[:, lagged]])
+        return predict_out_of_sample(
+            kind, shape, spec.y, x_all, beta, rho, w_all.sparse, newdata.index
+        )
+
+    def _scenario_coefficients(self, columns: Sequence[str]) -> Coefficients:
+        names = list(self.params.index)
+        return Coefficients(
+            beta=np.array([names.index(c) for c in columns], dtype=np.intp),
+            theta=np.array(
+                [names.index(LAG_PREFIX + c) if LAG_PREFIX + c in names else -1 for c in columns],
+                dtype=np.intp,
+            ),
+            rho=names.index("rho") if self.spec.terms.lag is not None else -1,
+        )
+
+    def scenario(
+        self,
+        changes: pd.DataFrame | Mapping[str, pd.Series],
+        *,
+        draws: int = 1000,
+        seed: int | Sequence[int] | None = 0,
+        alpha: float = 0.05,
+    ) -> pd.DataFrame:
+        """The effect of a policy scenario (a change of regressors) on every unit's expected y.
+
+        ``(I - rho W)^{-1}(dX beta + W dX theta)`` (LeSage & Pace 2009, s. 2.7): the change
+        ``dX`` works through the spatial multiplier (SAR, SDM, SAC, GNS) or locally and on the
+        neighbours through ``W dX theta`` only (SEM, SDEM, SLX; the error term does not move
+        the mean). Intervals come from :meth:`parameter_draws` (draws whose rho leaves the
+        parameter interval are discarded, as for simulated impacts).
+
+        Parameters
+        ----------
+        changes : pandas.DataFrame or mapping of str to pandas.Series
+            Changes of regressors (columns named as in :attr:`params`, not lagged) by unit id;
+            units not listed do not change. ``{"INC": pd.Series({5: 1.0, 6: 1.0})}`` raises
+            INC by 1 in units 5 and 6.
+        draws : int
+            Parameter draws for the intervals.
+        seed : int, tuple of int or None, default 0
+            Entropy of the draws (the default makes every call reproducible).
+        alpha : float
+            The intervals cover ``1 - alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            By unit id (every fitted unit): ``effect`` at the estimates, ``std_error`` (the
+            standard deviation over the draws), ``lower`` and ``upper`` (percentiles of the
+            draws). ``attrs`` holds ``draws`` kept, ``discarded`` and ``seed``.
+
+        Raises
+        ------
+        IdMismatchError
+            If ``changes`` name units that were not fitted.
+        FormulaError
+            If ``changes`` name a column that is not a regressor of the model.
+        """
+        alpha = check_alpha(alpha)
+        self._prediction_setup("A scenario")
+        self._impact_weights()  # refuses a lag of X with weights of its own
+        frame = pd.DataFrame(dict(changes)) if isinstance(changes, Mapping) else changes
+        if not isinstance(frame, pd.DataFrame):
+            raise InputTypeError(
+                f"changes must be a DataFrame or a dict of Series, got {type(changes).__name__}."
+            )
+        valid = self.spec.regressor_names
+        unknown = [str(c) for c in frame.columns if c not in valid]
+        if unknown:
+            raise FormulaError(
+                f"changes name {unknown}, which are not regressors of the model; regressors: "
+                f"{valid}."
+            )
+        absent = frame.index.difference(self.spec.ids, sort=False)
+        if len(absent):
+            raise IdMismatchError(
+                f"changes name {len(absent)} unit(s) that were not fitted: {list(absent[:10])}.",
+                missing_in_data=tuple(absent),
+            )
+        columns = [str(c) for c in frame.columns]
+        delta = frame.reindex(self.spec.ids).fillna(0.0).to_numpy(dtype=np.float64)
+        if not np.isfinite(delta).all():
+            raise MissingDataError("changes contain infinite values.")
+        seed = seed_streams(seed).seed
+        sample = self.parameter_draws(draws, seed=seed)
+        lag = self.spec.terms.lag
+        result = simulate_scenario(
+            delta,
+            self.params.to_numpy(),
+            sample,
+            self._scenario_coefficients(columns),
+            self.spec.term_weights("y").sparse,
+            self.spec.term_weights("x").sparse,
+            lag.weights.parameter_interval() if lag is not None else (-np.inf, np.inf),
+            self.spec.ids,
+            alpha,
+            seed,
+        )
+        out = result.frame
+        out.attrs.update(draws=result.draws, discarded=result.discarded, seed=result.seed)
+        return out
+
+    def unit_impacts(self) -> pd.DataFrame:
+        """Direct, indirect and total impact of each regressor on each unit, for maps.
+
+        For ``S_r = (I - rho W)^{-1}(beta_r I + theta_r W)`` (LeSage & Pace 2009, s. 2.7):
+        direct = the diagonal ``[S_r]_ii``, total = the row sum (the effect on unit ``i`` of
+        raising ``x_r`` by one in every unit), indirect = total minus direct. Their means over
+        units are the summary impacts of :meth:`impacts`. Point estimates; sparse solves only.
+
+        Returns
+        -------
+        pandas.DataFrame
+            By unit id, columns ``(regressor, "direct" | "indirect" | "total")``.
+        """
+        self._prediction_setup("Unit impacts")
+        self._impact_weights()
+        names = self.spec.regressor_names
+        where = self._scenario_coefficients(names)
+        beta, theta, rho = where.of(self.params.to_numpy())
+        return unit_impacts(
+            names,
+            beta,
+            theta,
+            rho,
+            self.spec.term_weights("y").sparse,
+            self.spec.term_weights("x").sparse,
+            self.spec.ids,
+        )
