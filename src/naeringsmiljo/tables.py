@@ -74,13 +74,17 @@ import pandas as pd
 from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.exceptions import SpecificationError
-from naeringsmiljo.inference.diagnostics import residual_moran
+from naeringsmiljo.inference.diagnostics import lag_residual_lm, residual_moran
 from naeringsmiljo.results.display import Table
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
 #: The diagnostics key of Moran's I of each model's own residuals.
 RESIDUAL_MORAN = "moran_resid"
+#: The diagnostics key of the LM test of error dependence left by a lag model (SAR, SDM).
+LAG_RESIDUAL_LM = "lm_error_resid"
+#: Tests of each model's own fit, computed from the results under every column.
+_OWN_DIAGNOSTICS = {RESIDUAL_MORAN: residual_moran, LAG_RESIDUAL_LM: lag_residual_lm}
 
 _STAT_NOTES: dict[str, str] = {
     "se": "Standard errors in parentheses.",
@@ -406,16 +410,17 @@ def _diagnostics_block(
     found_tests: list[dict[str, Any] | None] = []
     for fit, diag in zip(fits, raw, strict=True):
         own = None if diag is None else dict(diag)
-        if RESIDUAL_MORAN in keys and isinstance(fit, SpatialResults):
-            own = {**(own or {}), RESIDUAL_MORAN: residual_moran(fit)}
+        if isinstance(fit, SpatialResults):
+            computed = {k: test(fit) for k, test in _OWN_DIAGNOSTICS.items() if k in keys}
+            own = {**(own or {}), **computed} if computed else own
         found_tests.append(own)
     if all(t is None for t in found_tests):
         raise SpecificationError(
             "diagnostics were asked for, but no results has spatial_diagnostics()."
         )
     available = _union(t for t in found_tests if t is not None)
-    if any(isinstance(fit, SpatialResults) for fit in fits) and RESIDUAL_MORAN not in available:
-        available.append(RESIDUAL_MORAN)
+    if any(isinstance(fit, SpatialResults) for fit in fits):
+        available += [k for k in _OWN_DIAGNOSTICS if k not in available]
     unknown = [k for k in keys if k not in available]
     if unknown:
         raise SpecificationError(f"Unknown diagnostics {unknown}; available: {available}.")
@@ -670,7 +675,9 @@ def regression_table(
         tests are computed at the OLS estimate of each specification (except
         ``anselin_kelejian``), so they are shown only under models without ``rho`` or
         ``lambda``, with a note; ``"moran_resid"``, Moran's I of each model's own residuals
-        under randomisation, is shown under every model.
+        under randomisation, is shown under every model, and ``"lm_error_resid"``, the LM test
+        of error dependence left in a lag model's residuals
+        (:func:`~naeringsmiljo.inference.diagnostics.lag_residual_lm`), under SAR and SDM.
     fit_stats : sequence of str
         Attributes of the results shown at the bottom (``"nobs"``, ``"loglik"``, ``"aic"``,
         ``"bic"``, ``"r2"``, ``"sigma2"``, or any other).
@@ -747,6 +754,13 @@ def regression_table(
     if diagnostics and RESIDUAL_MORAN in diagnostics:
         notes.append(
             _Label("Moran's I (residuals): z of each model's own residuals, under randomisation.")
+        )
+    if diagnostics and LAG_RESIDUAL_LM in diagnostics:
+        notes.append(
+            _Label(
+                "LM-error (lag residuals): error dependence left by a lag model (SAR, SDM), "
+                "n/a under other models."
+            )
         )
     if stars:
         notes.append(_star_legend(levels))
