@@ -548,12 +548,12 @@ def test_a_fixed_parameter_is_centred_under_its_estimate(columbus, w_anselin) ->
     assert word <= estimate and word + len("(fixed)") >= estimate + len("0.300")
 
 
-def test_lag_residual_lm_under_lag_models_only(columbus, w_anselin) -> None:
+def test_residual_lm_under_lag_and_error_models_only(columbus, w_anselin) -> None:
     fits = [
         m.from_formula("CRIME ~ INC + HOVAL", columbus, w_anselin).fit()
-        for m in (nm.OLS, nm.SAR, nm.SEM)
+        for m in (nm.OLS, nm.SAR, nm.SEM, nm.SAC)
     ]
-    text = nm.regression_table(fits, diagnostics=["lm_error_resid"])
-    row = next(line for line in text.splitlines() if line.startswith("LM-error (lag residuals)"))
-    # n/a under OLS and SEM, the statistic of R spatialreg's lagsarlm (0.3195) under SAR
-    assert row.split()[3:] == ["n/a", "0.320", "n/a"]
+    text = nm.regression_table(fits, diagnostics=["lm_resid"])
+    row = next(line for line in text.splitlines() if line.startswith("LM (residuals)"))
+    # n/a under OLS and SAC; R spatialreg lagsarlm's 0.3195 under SAR; the lag test under SEM
+    assert row.split()[2:] == ["n/a", "0.320", "1.764", "n/a"]

@@ -74,17 +74,19 @@ import pandas as pd
 from naeringsmiljo._options import TableFormat, TableStat, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX
 from naeringsmiljo.exceptions import SpecificationError
-from naeringsmiljo.inference.diagnostics import lag_residual_lm, residual_moran
+from naeringsmiljo.inference.diagnostics import residual_dependence_lm, residual_moran
 from naeringsmiljo.results.display import Table
 from naeringsmiljo.results.spatial import SPATIAL_PARAMETERS, SpatialResults
 
 IMPACT_EFFECTS = ("direct", "indirect", "total")
 #: The diagnostics key of Moran's I of each model's own residuals.
 RESIDUAL_MORAN = "moran_resid"
-#: The diagnostics key of the LM test of error dependence left by a lag model (SAR, SDM).
-LAG_RESIDUAL_LM = "lm_error_resid"
+#: The diagnostics key of the LM test of the dependence a lag or an error model leaves.
+RESIDUAL_LM = "lm_resid"
 #: Tests of each model's own fit, computed from the results under every column.
-_OWN_DIAGNOSTICS = {RESIDUAL_MORAN: residual_moran, LAG_RESIDUAL_LM: lag_residual_lm}
+_OWN_DIAGNOSTICS = {RESIDUAL_MORAN: residual_moran, RESIDUAL_LM: residual_dependence_lm}
+#: Row labels of those tests whose name differs by model (LM-error under SAR, LM-lag under SEM).
+_OWN_LABELS = {RESIDUAL_LM: "LM (residuals)"}
 
 _STAT_NOTES: dict[str, str] = {
     "se": "Standard errors in parentheses.",
@@ -436,7 +438,7 @@ def _diagnostics_block(
     rows: list[_Row] = []
     for key in keys:
         found = [t[key] for t in found_tests if t is not None and key in t]
-        name = rename.get(key, getattr(found[0], "name", None) or key)
+        name = rename.get(key, _OWN_LABELS.get(key) or getattr(found[0], "name", None) or key)
         entries: list[_Entry | None] = []
         for t in tests:
             test = None if t is None else t.get(key)
@@ -675,9 +677,10 @@ def regression_table(
         tests are computed at the OLS estimate of each specification (except
         ``anselin_kelejian``), so they are shown only under models without ``rho`` or
         ``lambda``, with a note; ``"moran_resid"``, Moran's I of each model's own residuals
-        under randomisation, is shown under every model, and ``"lm_error_resid"``, the LM test
-        of error dependence left in a lag model's residuals
-        (:func:`~naeringsmiljo.inference.diagnostics.lag_residual_lm`), under SAR and SDM.
+        under randomisation, is shown under every model, and ``"lm_resid"``, the LM test of
+        the dependence a lag or an error model leaves
+        (:func:`~naeringsmiljo.inference.diagnostics.residual_dependence_lm`), under SAR, SDM,
+        SEM and SDEM.
     fit_stats : sequence of str
         Attributes of the results shown at the bottom (``"nobs"``, ``"loglik"``, ``"aic"``,
         ``"bic"``, ``"r2"``, ``"sigma2"``, or any other).
@@ -755,11 +758,11 @@ def regression_table(
         notes.append(
             _Label("Moran's I (residuals): z of each model's own residuals, under randomisation.")
         )
-    if diagnostics and LAG_RESIDUAL_LM in diagnostics:
+    if diagnostics and RESIDUAL_LM in diagnostics:
         notes.append(
             _Label(
-                "LM-error (lag residuals): error dependence left by a lag model (SAR, SDM), "
-                "n/a under other models."
+                "LM (residuals): score test of the error dependence a lag model leaves (SAR, "
+                "SDM) or of the lag an error model leaves (SEM, SDEM); n/a under other models."
             )
         )
     if stars:

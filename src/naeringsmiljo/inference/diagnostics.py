@@ -52,9 +52,16 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from naeringsmiljo._options import DENSE_MATRIX_LIMIT, Alternative, check_choice
+from naeringsmiljo._options import Alternative, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT, LAG_PREFIX, check_rank
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
+from naeringsmiljo.inference.covariance import (
+    InformationMatrix,
+    MLInference,
+    MLProblem,
+    _full_score,
+    covariance_from_information,
+)
 from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -611,46 +618,49 @@ def residual_moran(
     return moran_randomization(results.innovations, weights.sparse, alternative=alternative)
 
 
-def lag_residual_lm(results: SpatialResults) -> TestResult:
-    """LM test of spatial error autocorrelation left in the residuals of a spatial lag model.
+def residual_dependence_lm(results: SpatialResults) -> TestResult:
+    """LM (score) test of the spatial dependence a lag or an error model leaves.
 
-    The test R spatialreg's ``lagsarlm`` reports as "LM test for residual autocorrelation"
-    (Anselin 1988, ch. 13: the score test of ``lambda = 0`` in ``y = rho W y + X beta + u``,
-    ``u = lambda W u + e``, at the ML estimate of the lag model):
+    The fitted model is nested in the general model ``y = rho W y + X beta + u``,
+    ``u = lambda W u + e`` at ``lambda = 0`` (SAR, SDM) or ``rho = 0`` (SEM, SDEM). The test is
+    the Rao score statistic of that restriction at the fitted ML estimate,
 
     .. math::
 
-        LM = \\frac{(e'We / \\hat\\sigma^2)^2}{T_{22} - T_{21}^2 \\, \\widehat{\\mathrm{var}}(\\hat\\rho)},
-        \\quad T_{22} = \\mathrm{tr}(WW + W'W), \\quad
-        T_{21} = \\mathrm{tr}\\big((WW + W'W)(I - \\hat\\rho W)^{-1}\\big),
+        LM = s(\\hat\\theta)' \\, \\mathcal{I}(\\hat\\theta)^{-1} s(\\hat\\theta),
 
-    chi-squared with one degree of freedom under the null; ``e`` are the lag model's residuals,
-    ``sigma^2 = e'e/n`` and ``var(rho)`` the fit's variance of rho (the inverse information
-    matrix by default, as R). For SAR and SDM fitted by ML with one weights matrix; the trace
-    ``T_21`` takes a dense inverse, so the test is limited to ``DENSE_MATRIX_LIMIT`` units.
+    with ``s`` the score and ``I`` the analytic information matrix of the general model
+    (:class:`~naeringsmiljo.inference.covariance.InformationMatrix`, dense or from traces by
+    size), chi-squared with one degree of freedom under the null (Anselin 1988, ch. 13; the
+    score of ``theta`` is zero at the estimate except in the restricted parameter). For a lag
+    model it is the "LM test for residual autocorrelation" R spatialreg's ``lagsarlm`` reports,
+    ``(e'We / sigma^2)^2 / (tr(WW + W'W) - tr((WW + W'W) A^{-1})^2 var(rho))``; for an error
+    model it tests for a lag of y left in the residuals. ML fits with one weights matrix.
     """
-    name, null = "LM-error (lag residuals)", "lambda = 0 in the lag model's residuals"
     terms = results.spec.terms
-    lag = getattr(terms, "lag", None)
-    if lag is None or getattr(terms, "error", None) is not None or lag.channels:
-        reason = "defined for a lag of y with one weights matrix and no error term (SAR, SDM)"
+    lag, error = getattr(terms, "lag", None), getattr(terms, "error", None)
+    tested = "lambda" if error is None else "rho"
+    name = "LM-error (residuals)" if tested == "lambda" else "LM-lag (residuals)"
+    null = f"{tested} = 0 in the fitted model's residuals"
+    if (lag is None) == (error is None) or (lag or error).channels:  # type: ignore[union-attr]
+        reason = "defined for a lag model (SAR, SDM) or an error model (SEM, SDEM), one matrix"
         return TestResult.not_applicable(name, null, "chi2", reason, 1)
-    if results.record.method != "ml" or "rho" not in results.params.index:
+    ml = getattr(results, "ml", None)
+    if results.record.method != "ml" or not isinstance(ml, MLInference):
         return TestResult.not_applicable(name, null, "chi2", "defined at the ML estimate", 1)
-    n = results.nobs
-    if n > DENSE_MATRIX_LIMIT:
-        reason = f"dense (I - rho W)^-1 limited to {DENSE_MATRIX_LIMIT} units"
-        return TestResult.not_applicable(name, null, "chi2", reason, 1)
-    w = sp.csr_array(lag.weights.sparse)
-    e = np.asarray(results.innovations, dtype=float)
-    sigma2 = float(e @ e) / n
-    rho = float(results.params["rho"])
-    var_rho = float(results.cov.loc["rho", "rho"])
-    tw = sp.csr_array(w @ w + w.T @ w)
-    t22 = float(tw.diagonal().sum())
-    multiplier = np.linalg.solve(np.eye(n) - rho * w.toarray(), tw.toarray())  # A (WW + W'W)
-    t21 = float(np.trace(multiplier))
-    statistic = (float(e @ (w @ e)) / sigma2) ** 2 / (t22 - t21**2 * var_rho)
+    fitted = ml.problem
+    general = MLProblem(fitted.lik, fitted.estimate, True, True, fitted.weights, fitted.weights)
+    est = general.estimate
+    theta = np.concatenate([est.beta, [est.rho, est.lam, est.sigma2]])
+    score = _full_score(general, theta)
+    information = InformationMatrix()(general)
+    k = est.beta.size
+    position = k if tested == "rho" else k + 1
+    # the score is zero at the estimate in every parameter but the tested one: s_r^2 [I^-1]_rr
+    inverse = covariance_from_information(
+        information, np.ones(theta.size, dtype=bool), general.gram(), 1.0 / est.sigma2
+    )
+    statistic = float(score[position] ** 2 * inverse[position, position])
     return TestResult(name, statistic, 1, float(stats.chi2.sf(statistic, 1)), null, "chi2")
 
 
