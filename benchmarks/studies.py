@@ -68,6 +68,15 @@ def main() -> None:
         pd.testing.assert_frame_equal(other, reference)
 
     one, two = times.values()
+    processor = platform.processor() or platform.machine()
+    machine = (
+        f"Machine: {os.cpu_count()} logical cores, {processor}, Python "
+        f"{platform.python_version()}. Wall times include starting the workers."
+    )
+    speedup = (
+        f"Speed-up of two workers over one: {one / two:.2f}. The two result frames are "
+        "identical bit for bit (timings aside)."
+    )
     lines = [
         "# Monte Carlo study on one worker and on a two-worker Dask cluster",
         "",
@@ -77,8 +86,7 @@ def main() -> None:
         + (" --smoke" if args.smoke else "")
         + ".",
         "",
-        f"Machine: {os.cpu_count()} logical cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}. Wall times include starting the workers.",
+        machine,
         "",
         "| run | wall time (s) | fits per second | failed fits |",
         "|---|---:|---:|---:|",
@@ -89,8 +97,7 @@ def main() -> None:
         )
     lines += [
         "",
-        f"Speed-up of two workers over one: {one / two:.2f}. The two result frames are identical "
-        "bit for bit (timings aside).",
+        speedup,
         "",
     ]
     args.out.mkdir(parents=True, exist_ok=True)
