@@ -25,8 +25,6 @@ from naeringsmiljo.exceptions import (
 from naeringsmiljo.studies import SARProcess, Study, Sweep, knn_design, knn_process, task_seed
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
-pytest.importorskip("distributed")
-pytest.importorskip("pyarrow")
 
 #: The summary is arithmetic on the frame: only rounding separates it from the hand computation.
 SUMMARY_RTOL = 1e-12
