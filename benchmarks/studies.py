@@ -51,6 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     replications, n = (20, 100) if args.smoke else (args.replications, args.n)
 
+    load = os.getloadavg()[0]
     runs = {
         "local, 1 worker (in process)": {"backend": "local", "workers": 1},
         "Dask LocalCluster, 2 workers": {"backend": "dask", "workers": 2},
@@ -71,7 +72,8 @@ def main() -> None:
     processor = platform.processor() or platform.machine()
     machine = (
         f"Machine: {os.cpu_count()} logical cores, {processor}, Python "
-        f"{platform.python_version()}. Wall times include starting the workers."
+        f"{platform.python_version()}; load average {load:.1f} when the benchmark started (other "
+        "jobs on the machine slow both runs). Wall times include starting the workers."
     )
     speedup = (
         f"Speed-up of two workers over one: {one / two:.2f}. The two result frames are "

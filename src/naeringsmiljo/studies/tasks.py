@@ -15,6 +15,7 @@ stopping the study.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -149,14 +150,20 @@ def task_seed(seed: int, point: int, replication: int) -> np.random.SeedSequence
     return np.random.SeedSequence(seed, spawn_key=(point, replication))
 
 
+@functools.cache
+def _thread_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return None
+    return ThreadpoolController()  # finding the BLAS libraries takes ms; once per process
+
+
 def _one_thread() -> AbstractContextManager[Any]:
     # One BLAS thread per task on every backend: the rounding of a threaded BLAS can depend on
     # the number of threads, and several workers would otherwise oversubscribe the cores.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return nullcontext()
-    return threadpool_limits(1)
+    controller = _thread_controller()
+    return nullcontext() if controller is None else controller.limit(limits=1)
 
 
 def _weights_in(w: Any) -> list[SpatialWeights]:
@@ -321,7 +328,6 @@ def token(value: Any) -> str:
 
 
 def _feed(digest: Any, value: Any) -> None:
-    import functools
     import inspect
 
     if value is None or isinstance(value, (bool, int, float, str, complex, np.generic)):
