@@ -25,7 +25,6 @@ from naeringsmiljo.exceptions import (
 from naeringsmiljo.studies import SARProcess, Study, Sweep, knn_design, knn_process, task_seed
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
-
 #: The summary is arithmetic on the frame: only rounding separates it from the hand computation.
 SUMMARY_RTOL = 1e-12
 #: A scheduler that does not answer must be reported within seconds (timeout 2 s + start-up).
@@ -250,6 +249,13 @@ def test_a_design_grid_labels_the_rows_by_its_factors() -> None:
         [1, 40, 0.2],
     ]
     assert results.summary()["n"].tolist() == [30] * 4 + [40] * 4
+
+
+def test_progress_is_quiet_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _study(replications=2).run(progress=True)
+    assert capsys.readouterr().err == ""
 
 
 # ---------------------------------------------------------------------- sweeps

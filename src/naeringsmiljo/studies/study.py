@@ -293,7 +293,8 @@ class StudyResults:
         Weights matrices shared by the processes, whose set-up was computed once before the
         tasks and shipped with them.
     setups : int
-        Set-ups (cached eigenvalues, bounds) computed for them by this run, before the tasks.
+        How many of them this run had to set up (eigenvalues, bounds) before the tasks: 0 when
+        they came prepared (by the process's own checks, or by an earlier run).
     """
 
     outcome: RunOutcome
