@@ -309,6 +309,36 @@ def test_an_address_that_does_not_answer_fails_fast_and_writes_nothing(tmp_path:
     assert not (tmp_path / "s").exists()
 
 
+def test_a_cluster_given_by_address_gives_the_same_frame(runs: dict[str, Any]) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        results = _study().run(backend="dask", address=cluster.scheduler_address, progress=False)
+        assert cluster.scheduler_address.startswith("inproc://")
+    pd.testing.assert_frame_equal(
+        _without_time(results.draws), _without_time(runs["local 1"].draws)
+    )
+
+
+def test_a_scheduler_without_workers_is_refused(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+        pytest.raises(ClusterError, match="has no workers"),
+    ):
+        _study(replications=2).run(
+            backend="dask",
+            address=cluster.scheduler_address,
+            store=tmp_path / "s",
+            progress=False,
+            connect_timeout=1.0,
+        )
+    assert not (tmp_path / "s").exists()
+
+
 @pytest.mark.parametrize(
     ("arguments", "error", "match"),
     [

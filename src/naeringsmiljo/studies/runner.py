@@ -271,13 +271,22 @@ def connect(address: str | None, workers: int | None, timeout: float) -> tuple[A
         )
         return Client(cluster), cluster
     try:
-        return Client(address, timeout=timeout), None
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:
         raise ClusterError(
             f"No Dask scheduler answered at {address!r} within {timeout:g} s ({exc}). Start one "
             "(`dask scheduler`, then `dask worker <address>` on each machine) or leave "
             "address=None for a LocalCluster."
         ) from exc
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise ClusterError(
+            f"The Dask scheduler at {address!r} has no workers (none joined within "
+            f"{timeout:g} s); start some with `dask worker {address}`."
+        ) from exc
+    return client, None
 
 
 def _dask(plan: Plan, chunks: list[list[TaskKey]], client: Any) -> Iterator[list[TaskResult]]:
