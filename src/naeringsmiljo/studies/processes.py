@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ def _beta_series(beta: Any, x: pd.DataFrame) -> pd.Series:
 class _LinearProcess:
     w: SpatialWeights
     x: pd.DataFrame
-    beta: pd.Series
+    beta: pd.Series | Mapping[str, float] | Sequence[float]
     sigma: float = 1.0
 
     def __post_init__(self) -> None:
@@ -66,6 +66,11 @@ class _LinearProcess:
         object.__setattr__(self, "beta", _beta_series(self.beta, self.x))
         if not self.sigma > 0:
             raise SpecificationError(f"sigma must be positive, got {self.sigma}.")
+
+    @property
+    def coefficients(self) -> pd.Series:
+        """``beta`` as a Series indexed by ``Intercept`` and the columns of ``x``."""
+        return cast(pd.Series, self.beta)
 
     @property
     def formula(self) -> str:
@@ -123,7 +128,7 @@ class SARProcess(_LinearProcess):
 
     def __call__(self, seed: Any) -> tuple[pd.DataFrame, SpatialWeights]:
         """Draw one data set from ``seed`` (anything ``numpy.random.default_rng`` takes)."""
-        params = SpatialLagParameters(rho=self.rho, beta=self.beta, sigma=self.sigma)
+        params = SpatialLagParameters(rho=self.rho, beta=self.coefficients, sigma=self.sigma)
         y = draw_spatial_lag(self._design(), self.w, params, np.random.default_rng(seed))
         return self.x.assign(**{OUTCOME: y.to_numpy()}), self.w
 
@@ -135,7 +140,7 @@ class SARProcess(_LinearProcess):
         ``beta`` for the total, its mean diagonal (from the eigenvalues of ``W``, up to
         ``AUTO_EIGEN_LIMIT`` units) times ``beta`` for the direct impact.
         """
-        truth = {name: float(value) for name, value in self.beta.items()}
+        truth = {name: float(value) for name, value in self.coefficients.items()}
         truth["rho"] = float(self.rho)
         system = sp.identity(self.w.n, format="csc") - self.rho * sp.csc_matrix(self.w.sparse)
         total = float(np.mean(splu(system).solve(np.ones(self.w.n))))
@@ -143,7 +148,7 @@ class SARProcess(_LinearProcess):
         if self.w.n <= AUTO_EIGEN_LIMIT:
             direct = float(np.mean(np.real(1.0 / (1.0 - self.rho * self.w.eigenvalues()))))
         for name in map(str, self.x.columns):
-            beta = float(self.beta[name])
+            beta = float(self.coefficients[name])
             truth[f"total_{name}"] = beta * total
             if direct is not None:
                 truth[f"direct_{name}"] = beta * direct
@@ -169,14 +174,14 @@ class SEMProcess(_LinearProcess):
         """Draw one data set from ``seed`` (anything ``numpy.random.default_rng`` takes)."""
         design = self._design()
         # The error (I - lambda W)^{-1} eps is the spatial lag process with beta = 0.
-        error = SpatialLagParameters(rho=self.lam, beta=self.beta * 0.0, sigma=self.sigma)
+        error = SpatialLagParameters(rho=self.lam, beta=self.coefficients * 0.0, sigma=self.sigma)
         u = draw_spatial_lag(design, self.w, error, np.random.default_rng(seed)).to_numpy()
-        y = design.to_numpy() @ self.beta.to_numpy() + u
+        y = design.to_numpy() @ self.coefficients.to_numpy() + u
         return self.x.assign(**{OUTCOME: y}), self.w
 
     def truth(self) -> dict[str, float]:
         """The true ``lambda`` and coefficients by the names of the estimates."""
-        truth = {name: float(value) for name, value in self.beta.items()}
+        truth = {name: float(value) for name, value in self.coefficients.items()}
         truth["lambda"] = float(self.lam)
         return truth
 
