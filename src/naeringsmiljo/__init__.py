@@ -12,7 +12,7 @@ inference, and direct/indirect/total impacts.
 [-1.024, -1.477, -2.501]
 """
 
-from naeringsmiljo import datasets, exceptions, measures, microdata, simulate
+from naeringsmiljo import datasets, exceptions, measures, microdata, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
@@ -46,4 +46,5 @@ __all__ = [
     "microdata",
     "regression_table",
     "simulate",
+    "studies",
 ]
