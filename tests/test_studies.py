@@ -54,13 +54,18 @@ def _without_time(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Any]:
+def store_of_dask(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dask") / "results.parquet"
+
+
+@pytest.fixture(scope="module")
+def runs(store_of_dask: Path) -> dict[str, Any]:
     """The same study on the three backends (the process pools start once for the module)."""
     study = _study()
     return {
         "local 1": study.run(progress=False),
         "local 2": study.run(workers=2, progress=False),
-        "dask 2": study.run(backend="dask", workers=2, progress=False),
+        "dask 2": study.run(backend="dask", workers=2, progress=False, store=store_of_dask),
     }
 
 
@@ -140,6 +145,14 @@ def test_a_rerun_computes_only_the_missing_tasks(tmp_path: Path, runs: dict[str,
     assert again.tasks["replication"].tolist() == lost
     pd.testing.assert_frame_equal(_without_time(again.draws), _without_time(full.draws))
     assert len(_study().run(store=store, progress=False).tasks) == 0
+
+
+def test_a_store_written_on_dask_is_read_back_by_a_local_run(
+    runs: dict[str, Any], store_of_dask: Path
+) -> None:
+    again = _study().run(store=store_of_dask, progress=False)
+    assert len(again.tasks) == 0 and again.outcome.stored == REPLICATIONS
+    pd.testing.assert_frame_equal(again.draws, runs["dask 2"].draws)
 
 
 def test_a_store_of_another_study_is_refused_naming_the_difference(tmp_path: Path) -> None:
