@@ -99,6 +99,13 @@ def main() -> None:
         lines.append(
             f"| {label} | {seconds:.1f} | {2 * replications / seconds:.1f} | {failures[label]} |"
         )
+    cores = os.cpu_count() or 1
+    if load > 0.5 * cores:
+        speedup += (
+            f" The machine was busy (load {load:.1f} on {cores} cores): the second worker "
+            "competed with other jobs for the cores, so the ratio does not measure the scaling "
+            "on an idle machine."
+        )
     lines += [
         "",
         speedup,
