@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 import naeringsmiljo as nm
 from naeringsmiljo.exceptions import (
@@ -236,6 +236,36 @@ def test_summary_matches_a_hand_computation_on_the_frame(runs: dict[str, Any]) -
         for key, value in hand.items():
             np.testing.assert_allclose(row[key], value, rtol=SUMMARY_RTOL, atol=0, err_msg=key)
         assert row["replications"] == REPLICATIONS and row["failures"] == 0
+
+
+def test_lr_tests_match_a_hand_computation_on_the_frame() -> None:
+    models = {
+        "ML": MODELS["ML"],
+        "ML, rho = 0": (nm.SAR, FORMULA, {"method": "ml", "fixed": {"rho": 0.0}}),
+    }
+    design = {"n": [N], "rho": [0.0, 0.4]}
+    results = Study(knn_process, models, replications=REPLICATIONS, seed=4, design=design).run(
+        progress=False
+    )
+    tests = results.lr_tests({"rho = 0": ("ML", "ML, rho = 0", 1)}).set_index("rho")
+    fits = results.draws.drop_duplicates(["design", "replication", "model"])
+    critical = chi2.ppf(0.95, 1)
+    for rho in (0.0, 0.4):
+        cell = fits[fits["rho"] == rho]
+        lr = 2 * (
+            cell.loc[cell["model"] == "ML", "loglik"].to_numpy()
+            - cell.loc[cell["model"] == "ML, rho = 0", "loglik"].to_numpy()
+        )
+        rate = np.mean(lr > critical)
+        row = tests.loc[rho]
+        assert row["replications"] == REPLICATIONS and (lr >= 0).all()
+        np.testing.assert_allclose(row["mean_lr"], lr.mean(), rtol=SUMMARY_RTOL, atol=0)
+        assert row["rejection"] == rate
+        np.testing.assert_allclose(
+            row["rejection_mcse"], np.sqrt(rate * (1 - rate) / REPLICATIONS), rtol=SUMMARY_RTOL
+        )
+    with pytest.raises(SpecificationError, match="names models without fits"):
+        results.lr_tests({"typo": ("ML", "ML0", 1)})
 
 
 def test_summary_tables_and_the_processes_truth(runs: dict[str, Any]) -> None:

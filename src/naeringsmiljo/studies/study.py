@@ -16,7 +16,7 @@ import pandas as pd
 from naeringsmiljo._options import StudyBackend, TableFormat
 from naeringsmiljo.exceptions import InputTypeError, SpecificationError
 from naeringsmiljo.studies.runner import CONNECT_TIMEOUT, Plan, RunOutcome, check_picklable, execute
-from naeringsmiljo.studies.summary import monte_carlo_summary, render, summary_table
+from naeringsmiljo.studies.summary import lr_summary, monte_carlo_summary, render, summary_table
 from naeringsmiljo.studies.tasks import (
     StudyPayload,
     SweepPayload,
@@ -36,6 +36,7 @@ DRAW_COLUMNS = {
     "parameter": "str",
     "estimate": "float64",
     "std_error": "float64",
+    "loglik": "float64",
     "converged": "bool",
     "seconds": "float64",
     "error": "str",
@@ -115,7 +116,7 @@ class Study:
     ...     replications=5, seed=1)
     >>> results = study.run(progress=False)
     >>> results.draws.shape
-    (40, 12)
+    (40, 13)
     >>> results.summary().loc[lambda s: s.parameter == "rho", ["rho", "truth"]].values.tolist()
     [[0.3, 0.3], [0.6, 0.6]]
     """
@@ -306,7 +307,8 @@ class StudyResults:
     @property
     def draws(self) -> pd.DataFrame:
         """The tidy frame: design point (``design`` and its factors), ``replication``,
-        ``model``, ``parameter``, ``estimate``, ``std_error``, ``converged``, ``seconds``, and
+        ``model``, ``parameter``, ``estimate``, ``std_error``, ``loglik`` (of the fit, repeated
+        on each of its rows), ``converged``, ``seconds``, and
         ``error`` and ``message`` (empty unless the task failed; then one row per model with an
         empty ``parameter``)."""
         return self.outcome.draws
@@ -367,6 +369,23 @@ class StudyResults:
             null=null,
             level=level,
         )
+
+    def lr_tests(
+        self, tests: Mapping[str, tuple[str, str, int]], *, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Rejection rates of likelihood-ratio tests between models fitted to the same draws
+        (:func:`~naeringsmiljo.studies.summary.lr_summary`), with Monte Carlo standard errors.
+
+        Parameters
+        ----------
+        tests : dict
+            ``{"name": (unrestricted model, restricted model, df)}`` by the names of the
+            study's models, e.g. ``{"rho = 0": ("ML", "ML, rho = 0", 1)}`` with the restricted
+            model fitted with ``{"method": "ml", "fixed": {"rho": 0.0}}``.
+        level : float, default 0.95
+            The tests reject above the ``level`` quantile of chi-square.
+        """
+        return lr_summary(self.draws, tests, design_columns=list(self.points[0]), level=level)
 
     def to_markdown(self, truth: Truth | None = None, **kwargs: Any) -> str:
         """The summary as a Markdown table, each statistic over its Monte Carlo standard error."""
@@ -445,7 +464,7 @@ class Sweep:
         }
         dtypes = {"w": "str", "formula": "str", "model": "str"}
         dtypes |= {k: v for k, v in DRAW_COLUMNS.items() if k not in ("replication", "model")}
-        dtypes |= {"nobs": "float64", "loglik": "float64", "aic": "float64", "bic": "float64"}
+        dtypes |= {"nobs": "float64", "aic": "float64", "bic": "float64"}
         payload = SweepPayload(self.data, self.weights, self.models)
         return Plan(run_sweep_task, payload, keys, ("w", "formula", "model"), fingerprint, dtypes)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from naeringsmiljo._options import TableFormat, check_choice
 from naeringsmiljo.exceptions import SpecificationError
@@ -102,6 +102,71 @@ def monte_carlo_summary(
     columns += ["failures", "not_converged", "mean", "sd", "mean_se", "bias", "bias_mcse"]
     columns += ["rmse", "rmse_mcse", "coverage", "coverage_mcse", "size", "size_mcse"]
     columns += ["power", "power_mcse"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def lr_summary(
+    draws: pd.DataFrame,
+    tests: Mapping[str, tuple[str, str, int]],
+    *,
+    design_columns: Sequence[str] = (),
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Rejection rates of likelihood-ratio tests between pairs of models fitted to each draw.
+
+    For each named test ``(unrestricted, restricted, df)``, replication ``r`` gives
+    ``LR_r = 2 (loglik_unrestricted - loglik_restricted)``, rejected when it exceeds the
+    ``level`` quantile of chi-square with ``df`` degrees of freedom. The rejection rate is the
+    test's size where the restriction holds in the process, its power where it does not.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per design point and test: ``unrestricted``, ``restricted``, ``df``,
+        ``replications`` (draws where both fits gave a finite log-likelihood), ``mean_lr``,
+        ``rejection`` and ``rejection_mcse``.
+    """
+    if not 0 < level < 1:
+        raise SpecificationError(f"level must lie in (0, 1), got {level}.")
+    fitted = draws[draws["error"] == ""]
+    # One log-likelihood per fit (it repeats on each parameter's row).
+    fits = fitted.drop_duplicates(["design", "replication", "model"])
+    models = set(fits["model"])
+    rows = []
+    for name, spec in tests.items():
+        if len(spec) != 3:
+            raise SpecificationError(
+                f"LR test {name!r} must be (unrestricted model, restricted model, df), got {spec}."
+            )
+        unrestricted, restricted, df = spec
+        unknown = [m for m in (unrestricted, restricted) if m not in models]
+        if unknown:
+            raise SpecificationError(
+                f"LR test {name!r} names models without fits: {unknown}; the models are "
+                f"{sorted(models)}."
+            )
+        critical = float(chi2.ppf(level, df))
+        for point, group in fits.groupby("design", sort=True):
+            by_model = group.set_index(["model", "replication"])["loglik"]
+            pair = pd.concat(
+                [by_model.loc[unrestricted], by_model.loc[restricted]], axis=1, join="inner"
+            ).to_numpy(dtype=np.float64)
+            pair = pair[np.isfinite(pair).all(axis=1)]
+            lr = 2.0 * (pair[:, 0] - pair[:, 1])
+            row: dict[str, Any] = {c: group[c].iloc[0] for c in design_columns}
+            row |= {
+                "design": int(point),
+                "test": name,
+                "unrestricted": unrestricted,
+                "restricted": restricted,
+                "df": int(df),
+                "replications": len(lr),
+                "mean_lr": float(lr.mean()) if len(lr) else float("nan"),
+            }
+            row |= _rate("rejection", lr > critical)
+            rows.append(row)
+    columns = [*design_columns, "design", "test", "unrestricted", "restricted", "df"]
+    columns += ["replications", "mean_lr", "rejection", "rejection_mcse"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -49,6 +49,9 @@ EFFECTS = ("direct", "indirect", "total")
 
 TaskKey = tuple[Any, ...]
 
+#: What a sweep records of each fit beside its estimates (a study records the log-likelihood).
+SWEEP_STATISTICS = ("nobs", "loglik", "aic", "bic")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -202,6 +205,10 @@ def prepare_weights(w: Any) -> int:
     return count_setups(before, w)
 
 
+def _number(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
 def _error_row(base: dict[str, Any], exc: BaseException, seconds: float) -> dict[str, Any]:
     return base | {
         "parameter": "",
@@ -220,7 +227,7 @@ def fit_rows(
     w: Any,
     base: dict[str, Any],
     impacts: Mapping[str, Any] | None = None,
-    fit_stats: bool = False,
+    fit_stats: tuple[str, ...] = ("loglik",),
 ) -> list[dict[str, Any]]:
     """Fit one specification and return its rows: one per parameter (and impact), or one row
     naming the error when the fit fails."""
@@ -246,14 +253,7 @@ def fit_rows(
     except TASK_ERRORS as exc:
         return [_error_row(base, exc, time.perf_counter() - start)]
     seconds = time.perf_counter() - start
-    extra = {}
-    if fit_stats:
-        extra = {
-            "nobs": int(results.nobs),
-            "loglik": float(results.loglik),
-            "aic": float(results.aic),
-            "bic": float(results.bic),
-        }
+    extra = {stat: _number(getattr(results, stat)) for stat in fit_stats}
     converged = bool(results.record.converged)
     return [
         base
@@ -301,7 +301,7 @@ def run_sweep_task(payload: SweepPayload, key: TaskKey) -> TaskResult:
     with _one_thread():
         before = cache_state(w)
         base = {"w": w_name, "model": model_name, "formula": spec.formula}
-        rows = fit_rows(spec, payload.data, w, base, fit_stats=True)
+        rows = fit_rows(spec, payload.data, w, base, fit_stats=SWEEP_STATISTICS)
         setups = count_setups(before, w)
     return TaskResult(key, rows, time.perf_counter() - start, setups, os.getpid())
 
