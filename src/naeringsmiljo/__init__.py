@@ -12,7 +12,7 @@ inference, and direct/indirect/total impacts.
 [-1.024, -1.477, -2.501]
 """
 
-from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate
+from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
@@ -49,4 +49,5 @@ __all__ = [
     "plots",
     "regression_table",
     "simulate",
+    "studies",
 ]

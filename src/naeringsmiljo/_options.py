@@ -214,3 +214,7 @@ def check_alpha(alpha: float, level: float | None = None) -> float:
             value=alpha,
         )
     return float(alpha)
+
+
+StudyBackend = Literal["local", "dask"]
+"""Where the tasks of a study run: in this process or a local process pool, or on Dask."""

@@ -128,6 +128,24 @@ class ParameterSpaceError(NaeringsmiljoError, ValueError):
     """A spatial parameter lies outside the interval where I - rho W is invertible."""
 
 
+class ClusterError(NaeringsmiljoError, ConnectionError):
+    """A study's cluster cannot be reached or started (no scheduler answers at the address)."""
+
+
+class StoreMismatchError(NaeringsmiljoError, ValueError):
+    """A results store was written by a different study; mixing the two would corrupt both.
+
+    Attributes
+    ----------
+    differences : tuple of str
+        What differs between the study that wrote the store and this one.
+    """
+
+    def __init__(self, message: str, differences: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.differences = differences
+
+
 class ConvergenceWarning(UserWarning):
     """The optimiser stopped without meeting its convergence criterion."""
 

@@ -1,0 +1,416 @@
+"""Monte Carlo studies and sweeps (naeringsmiljo.studies): identical results on every backend,
+resumable stores, weights set up once, failures recorded, summaries checked by hand, bad input.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2, norm
+
+import naeringsmiljo as nm
+from naeringsmiljo.exceptions import (
+    ClusterError,
+    InputTypeError,
+    ParameterSpaceError,
+    SpecificationError,
+    StoreMismatchError,
+)
+from naeringsmiljo.studies import SARProcess, Study, Sweep, knn_design, knn_process, task_seed
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+#: The summary is arithmetic on the frame: only rounding separates it from the hand computation.
+SUMMARY_RTOL = 1e-12
+#: A scheduler that does not answer must be reported within seconds (timeout 2 s + start-up).
+CONNECT_TIMEOUT = 2.0
+CONNECT_LIMIT = 15.0
+
+FORMULA = "y ~ x1 + x2"
+MODELS = {
+    "ML": (nm.SAR, FORMULA, {"method": "ml"}),
+    "S2SLS": (nm.SAR, FORMULA, {"method": "gmm"}),
+}
+N = 50
+REPLICATIONS = 12
+
+
+def _study(replications: int = REPLICATIONS, seed: int = 14, rho: float = 0.5) -> Study:
+    return Study(
+        dgp=knn_process("SAR", n=N, rho=rho, design_seed=5),
+        models=MODELS,
+        replications=replications,
+        seed=seed,
+    )
+
+
+def _without_time(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns="seconds")
+
+
+@pytest.fixture(scope="module")
+def store_of_dask(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dask") / "results.parquet"
+
+
+@pytest.fixture(scope="module")
+def runs(store_of_dask: Path) -> dict[str, Any]:
+    """The same study on the three backends (the process pools start once for the module)."""
+    study = _study()
+    return {
+        "local 1": study.run(progress=False),
+        "local 2": study.run(workers=2, progress=False),
+        "dask 2": study.run(backend="dask", workers=2, progress=False, store=store_of_dask),
+    }
+
+
+# ---------------------------------------------------------------------- determinism
+
+
+@pytest.mark.parametrize("backend", ["local 2", "dask 2"])
+def test_every_backend_gives_the_same_frame_bit_for_bit(runs: dict[str, Any], backend: str) -> None:
+    reference = runs["local 1"].draws
+    assert len(reference) == REPLICATIONS * 2 * 4  # 2 models, 4 parameters each
+    assert (reference["error"] == "").all()
+    # Everything but the timings: estimates and standard errors to the last bit.
+    pd.testing.assert_frame_equal(_without_time(runs[backend].draws), _without_time(reference))
+    assert runs[backend].tasks["worker"].nunique() == 2
+
+
+def test_replication_seeds_are_children_of_the_study_seed() -> None:
+    child = np.random.SeedSequence(14).spawn(1)[0].spawn(3)[2]
+    assert task_seed(14, 0, 2).generate_state(4).tolist() == child.generate_state(4).tolist()
+    process = knn_process("SAR", n=N, design_seed=5)
+    draws = _study(replications=3).run(progress=False).draws
+    data, w = process(child)
+    fit = nm.SAR.from_formula(FORMULA, data, w).fit(method="ml")
+    ml = draws[(draws["replication"] == 2) & (draws["model"] == "ML")]
+    np.testing.assert_array_equal(ml["estimate"].to_numpy(), fit.params.to_numpy())
+
+
+def test_weights_are_set_up_once_and_shipped_with_the_tasks(runs: dict[str, Any]) -> None:
+    # The parent computes the eigenvalues and bounds of the one W before any task; no task on
+    # any worker computes them again.
+    for results in runs.values():
+        assert results.prepared == 1
+        assert len(results.tasks) == REPLICATIONS
+        assert (results.tasks["setups"] == 0).all()
+
+
+@dataclass(frozen=True)
+class RebuiltWeights:
+    """A process that builds a new W (without caches) for every draw: the counter's control."""
+
+    process: SARProcess
+
+    def __call__(self, seed: Any) -> tuple[pd.DataFrame, SpatialWeights]:
+        data, w = self.process(seed)
+        return data, SpatialWeights.from_sparse(w.sparse, ids=w.ids, transform="r")
+
+
+def test_the_set_up_counter_counts_a_set_up_per_task_without_shared_weights() -> None:
+    fresh = SpatialWeights.from_sparse(knn_design(N, design_seed=5).w.sparse, transform="r")
+    design = knn_design(N, design_seed=5)
+    shared = SARProcess(w=fresh, x=design.x, beta=(1.0, 1.0, -1.0), rho=0.5)
+    models = {"ML": MODELS["ML"]}
+    rebuilt = Study(RebuiltWeights(shared), models, replications=3, seed=1).run(progress=False)
+    assert rebuilt.tasks["setups"].tolist() == [1, 1, 1]
+    once = Study(shared, models, replications=3, seed=1).run(progress=False)
+    assert once.tasks["setups"].tolist() == [0, 0, 0]
+    pd.testing.assert_frame_equal(_without_time(once.draws), _without_time(rebuilt.draws))
+
+
+# ---------------------------------------------------------------------- the store
+
+
+def test_a_rerun_computes_only_the_missing_tasks(tmp_path: Path, runs: dict[str, Any]) -> None:
+    store = tmp_path / "results.parquet"
+    first = _study(replications=5).run(store=store, progress=False, chunksize=2)
+    assert len(first.tasks) == 5 and first.outcome.stored == 0
+    # The full study extends the interrupted one: 7 new tasks, the same frame as in one go.
+    full = _study().run(store=store, progress=False, chunksize=2)
+    assert full.outcome.stored == 5
+    assert full.tasks["replication"].tolist() == list(range(5, REPLICATIONS))
+    pd.testing.assert_frame_equal(_without_time(full.draws), _without_time(runs["local 1"].draws))
+    # Lose one file of the store (a chunk of two tasks): only those two are computed again.
+    parts = sorted(store.glob("part-*.parquet"))
+    lost = pd.read_parquet(parts[1])["replication"].unique().tolist()
+    parts[1].unlink()
+    again = _study().run(store=store, progress=False, workers=2)
+    assert again.tasks["replication"].tolist() == lost
+    pd.testing.assert_frame_equal(_without_time(again.draws), _without_time(full.draws))
+    assert len(_study().run(store=store, progress=False).tasks) == 0
+
+
+def test_a_store_written_on_dask_is_read_back_by_a_local_run(
+    runs: dict[str, Any], store_of_dask: Path
+) -> None:
+    again = _study().run(store=store_of_dask, progress=False)
+    assert len(again.tasks) == 0 and again.outcome.stored == REPLICATIONS
+    pd.testing.assert_frame_equal(again.draws, runs["dask 2"].draws)
+
+
+def test_a_store_of_another_study_is_refused_naming_the_difference(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _study(replications=2).run(store=store, progress=False)
+    before = sorted(p.name for p in store.iterdir())
+    with pytest.raises(StoreMismatchError, match=r"seed: 14 vs 15"):
+        _study(replications=2, seed=15).run(store=store, progress=False)
+    with pytest.raises(StoreMismatchError, match=r"dgps\[0\]") as info:
+        _study(replications=2, rho=0.3).run(store=store, progress=False)
+    assert any("dgps[0]" in d for d in info.value.differences)
+    grid = Study(knn_process, MODELS, 2, 14, design={"n": [N], "rho": [0.3]})
+    with pytest.raises(StoreMismatchError, match=r"points"):
+        grid.run(store=store, progress=False)
+    assert sorted(p.name for p in store.iterdir()) == before
+
+
+# ---------------------------------------------------------------------- failures
+
+
+@dataclass(frozen=True)
+class FlakyProcess:
+    """Every third replication draws outside the parameter space."""
+
+    process: SARProcess
+
+    def __call__(self, seed: np.random.SeedSequence) -> tuple[pd.DataFrame, SpatialWeights]:
+        if seed.spawn_key[-1] % 3 == 0:
+            raise ParameterSpaceError("rho = 1.2 lies outside (-1, 1).")
+        return self.process(seed)
+
+
+def test_failures_are_recorded_counted_and_do_not_stop_the_study() -> None:
+    models = {"ML": MODELS["ML"], "Typo": (nm.SAR, "y ~ x1 + x3", {"method": "ml"})}
+    process = knn_process("SAR", n=N, design_seed=5)
+    assert isinstance(process, SARProcess)
+    results = Study(FlakyProcess(process), models, replications=6, seed=3).run(progress=False)
+    draws = results.draws
+    failed = draws[draws["error"] != ""]
+    assert set(failed["error"]) == {"ParameterSpaceError", "FormulaError"}
+    counts = results.failures.set_index(["model", "error"])["count"].to_dict()
+    assert counts == {
+        ("ML", "ParameterSpaceError"): 2,
+        ("Typo", "FormulaError"): 4,
+        ("Typo", "ParameterSpaceError"): 2,
+    }
+    summary = results.summary(truth=process.truth())
+    rho = summary.set_index(["model", "parameter"]).loc[("ML", "rho")]
+    assert (rho["replications"], rho["failures"]) == (4, 2)
+    assert "x3" in failed.loc[failed["model"] == "Typo", "message"].iloc[-1]
+
+
+# ---------------------------------------------------------------------- the summary
+
+
+def test_summary_matches_a_hand_computation_on_the_frame(runs: dict[str, Any]) -> None:
+    results = runs["local 1"]
+    truth = {"rho": 0.5, "x1": 1.0}
+    summary = results.summary(truth=truth, null={"x1": 0.8}).set_index(["model", "parameter"])
+    assert set(summary.index.get_level_values("parameter")) == {"rho", "x1"}
+    z = norm.ppf(0.975)
+    draws = results.draws
+    for (model, parameter), row in summary.iterrows():
+        cell = draws[(draws["model"] == model) & (draws["parameter"] == parameter)]
+        est, se = cell["estimate"].to_numpy(), cell["std_error"].to_numpy()
+        r, theta = len(est), truth[parameter]
+        covered = np.mean(np.abs(est - theta) <= z * se)
+        rejected = np.mean(np.abs(est - (0.8 if parameter == "x1" else 0.0)) > z * se)
+        mse = np.mean((est - theta) ** 2)
+        hand = {
+            "bias": np.mean(est) - theta,
+            "bias_mcse": np.std(est, ddof=1) / np.sqrt(r),
+            "rmse": np.sqrt(mse),
+            "rmse_mcse": np.sqrt(np.var((est - theta) ** 2, ddof=1) / r) / (2 * np.sqrt(mse)),
+            "coverage": covered,
+            "coverage_mcse": np.sqrt(covered * (1 - covered) / r),
+            "size": 1 - covered,
+            "power": rejected,
+            "power_mcse": np.sqrt(rejected * (1 - rejected) / r),
+        }
+        for key, value in hand.items():
+            np.testing.assert_allclose(row[key], value, rtol=SUMMARY_RTOL, atol=0, err_msg=key)
+        assert row["replications"] == REPLICATIONS and row["failures"] == 0
+
+
+def test_lr_tests_match_a_hand_computation_on_the_frame() -> None:
+    models = {
+        "ML": MODELS["ML"],
+        "ML, rho = 0": (nm.SAR, FORMULA, {"method": "ml", "fixed": {"rho": 0.0}}),
+    }
+    design = {"n": [N], "rho": [0.0, 0.4]}
+    results = Study(knn_process, models, replications=REPLICATIONS, seed=4, design=design).run(
+        progress=False
+    )
+    tests = results.lr_tests({"rho = 0": ("ML", "ML, rho = 0", 1)}).set_index("rho")
+    fits = results.draws.drop_duplicates(["design", "replication", "model"])
+    critical = chi2.ppf(0.95, 1)
+    for rho in (0.0, 0.4):
+        cell = fits[fits["rho"] == rho]
+        lr = 2 * (
+            cell.loc[cell["model"] == "ML", "loglik"].to_numpy()
+            - cell.loc[cell["model"] == "ML, rho = 0", "loglik"].to_numpy()
+        )
+        rate = np.mean(lr > critical)
+        row = tests.loc[rho]
+        assert row["replications"] == REPLICATIONS and (lr >= 0).all()
+        np.testing.assert_allclose(row["mean_lr"], lr.mean(), rtol=SUMMARY_RTOL, atol=0)
+        assert row["rejection"] == rate
+        np.testing.assert_allclose(
+            row["rejection_mcse"], np.sqrt(rate * (1 - rate) / REPLICATIONS), rtol=SUMMARY_RTOL
+        )
+    with pytest.raises(SpecificationError, match="names models without fits"):
+        results.lr_tests({"typo": ("ML", "ML0", 1)})
+
+
+def test_summary_tables_and_the_processes_truth(runs: dict[str, Any]) -> None:
+    results = runs["local 1"]
+    summary = results.summary()  # the process states its truth
+    assert summary.loc[summary["parameter"] == "rho", "truth"].tolist() == [0.5, 0.5]
+    markdown = results.to_markdown()
+    assert markdown.splitlines()[0].startswith("| Model | Parameter | Truth | R | Failed | Bias")
+    latex = results.to_latex()
+    assert r"\toprule" in latex and "S2SLS & rho & 0.500 & 12 & 0" in latex
+
+
+def test_a_design_grid_labels_the_rows_by_its_factors() -> None:
+    study = Study(
+        knn_process,
+        {"ML": MODELS["ML"]},
+        replications=2,
+        seed=9,
+        design={"n": [30, 40], "rho": [0.2]},
+    )
+    results = study.run(progress=False)
+    assert results.draws[["design", "n", "rho"]].drop_duplicates().values.tolist() == [
+        [0, 30, 0.2],
+        [1, 40, 0.2],
+    ]
+    assert results.summary()["n"].tolist() == [30] * 4 + [40] * 4
+
+
+def test_progress_is_quiet_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _study(replications=2).run(progress=True)
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------- sweeps
+
+
+def test_a_sweep_compares_every_model_weights_and_formula() -> None:
+    data = nm.datasets.columbus()
+    w = {
+        "rook": nm.datasets.columbus_weights("anselin").row_standardize(),
+        "queen": nm.datasets.columbus_weights("queen").row_standardize(),
+    }
+    sweep = Sweep(
+        data,
+        w=w,
+        models={"SAR": nm.SAR, "SEM": (nm.SEM, {"method": "ml"})},
+        formulas=["CRIME ~ INC + HOVAL", "CRIME ~ INC"],
+    )
+    results = sweep.run(progress=False)
+    fits = results.fits
+    assert len(fits) == 8 and (fits["error"] == "").all()
+    direct = nm.SEM.from_formula("CRIME ~ INC", data, w["queen"]).fit()
+    row = fits[
+        (fits["w"] == "queen") & (fits["model"] == "SEM") & (fits["formula"] == "CRIME ~ INC")
+    ]
+    assert row["loglik"].item() == direct.loglik and row["bic"].item() == direct.bic
+    assert "| W | Formula | Model | N | Log-lik. | AIC | BIC | rho | lambda |" in results.table()
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+def test_a_dgp_that_cannot_be_pickled_is_refused_before_any_task(tmp_path: Path) -> None:
+    process = knn_process("SAR", n=N, design_seed=5)
+    study = Study(lambda seed: process(seed), MODELS, replications=2, seed=1)
+    with pytest.raises(InputTypeError, match="cannot be pickled.*lambda"):
+        study.run(store=tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_address_that_does_not_answer_fails_fast_and_writes_nothing(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ClusterError, match="No Dask scheduler answered at 'tcp://127.0.0.1:9'"):
+        _study(replications=2).run(
+            backend="dask",
+            address="tcp://127.0.0.1:9",
+            store=tmp_path / "s",
+            progress=False,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    assert time.perf_counter() - start < CONNECT_LIMIT
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_cluster_given_by_address_gives_the_same_frame(runs: dict[str, Any]) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        results = _study().run(backend="dask", address=cluster.scheduler_address, progress=False)
+        assert cluster.scheduler_address.startswith("inproc://")
+    pd.testing.assert_frame_equal(
+        _without_time(results.draws), _without_time(runs["local 1"].draws)
+    )
+
+
+def test_a_scheduler_without_workers_is_refused(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+        pytest.raises(ClusterError, match="has no workers"),
+    ):
+        _study(replications=2).run(
+            backend="dask",
+            address=cluster.scheduler_address,
+            store=tmp_path / "s",
+            progress=False,
+            connect_timeout=1.0,
+        )
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        ({"backend": "spark"}, nm.exceptions.OptionError, "backend"),
+        ({"workers": 0}, SpecificationError, "workers must be a positive integer"),
+        ({"address": "tcp://127.0.0.1:9"}, SpecificationError, "use backend='dask'"),
+    ],
+)
+def test_run_options_are_checked(arguments: dict[str, Any], error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        _study(replications=1).run(progress=False, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        ({"dgp": 3}, InputTypeError, "dgp must be a callable"),
+        ({"models": {"ML": nm.SAR}}, InputTypeError, r"must be \(ModelClass, formula\)"),
+        ({"models": {"ML": (len, FORMULA)}}, InputTypeError, "must start with a model class"),
+        ({"replications": 0}, SpecificationError, "at least 1"),
+        ({"seed": -1}, InputTypeError, "non-negative integer"),
+    ],
+)
+def test_study_arguments_are_checked(arguments: dict[str, Any], error: type, match: str) -> None:
+    values = {
+        "dgp": knn_process("SAR", n=N, design_seed=5),
+        "models": MODELS,
+        "replications": 2,
+        "seed": 1,
+    }
+    with pytest.raises(error, match=match):
+        Study(**(values | arguments))
