@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from naeringsmiljo.design.terms import SpatialTerms, TermKind
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
+
+
+@dataclass(frozen=True)
+class MatrixLag:
+    """The lag ``v -> W v`` as a callable that pickles (a closure would not), so that results
+    holding a likelihood can be sent to other processes."""
+
+    matrix: Any
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        return self.matrix @ v
 
 
 class Design(Protocol):

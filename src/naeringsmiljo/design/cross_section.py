@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import IslandPolicy, MissingPolicy, check_choice
+from naeringsmiljo.design.base import MatrixLag
 from naeringsmiljo.design.terms import (
     LAG_PREFIX,
     MAX_CHANNELS,
@@ -153,8 +154,7 @@ class CrossSectionDesign:
 
     def lag_operator(self, kind: TermKind) -> Callable[[np.ndarray], np.ndarray]:
         """The lag of the term ``kind`` as a function, for estimators that apply it repeatedly."""
-        matrix = self.term_weights(kind).sparse
-        return lambda v: matrix @ v
+        return MatrixLag(self.term_weights(kind).sparse)
 
     @property
     def has_intercept(self) -> bool:

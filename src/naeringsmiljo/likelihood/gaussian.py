@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from naeringsmiljo.design.base import MatrixLag
 from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.weights.logdet import LogDeterminant
@@ -100,11 +101,10 @@ class ConcentratedLikelihood:
         if self.error_logdet is None:
             self.error_logdet = self.logdet
         if self.lag is None:
-            w = self.w
-            self.lag = lambda v: w @ v
+            self.lag = MatrixLag(self.w)
         if self.lag_error is None:
             w2 = self.w_error
-            self.lag_error = (lambda v: w2 @ v) if w2 is not self.w else self.lag
+            self.lag_error = MatrixLag(w2) if w2 is not self.w else self.lag
         self.wy = self.lag(self.y)
         self.wwy = self.lag_error(self.wy)  # W_2 W_1 y
         self.w2y = self.wy if self.same_weights else self.lag_error(self.y)
