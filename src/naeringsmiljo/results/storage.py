@@ -19,6 +19,7 @@ from typing import Any
 
 from naeringsmiljo.exceptions import StoredResultsError
 from naeringsmiljo.inference.channels import ChannelInference
+from naeringsmiljo.weights.spatial_weights import pickled_without_caches
 
 #: Identifies a file written by :func:`save_results`.
 FILE_KIND = "naeringsmiljo results"
@@ -39,7 +40,7 @@ def save_results(results: Any, path: str | os.PathLike[str]) -> None:
     """Write ``results`` to ``path`` (see the module docstring for what is kept)."""
     ml = results.ml if isinstance(results.ml, ChannelInference) else None
     header = {"kind": FILE_KIND, "format": FORMAT_VERSION, "package": _package_version()}
-    with open(path, "wb") as stream:
+    with open(path, "wb") as stream, pickled_without_caches():
         pickle.dump((header, replace(results, ml=ml)), stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 

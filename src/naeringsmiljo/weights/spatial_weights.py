@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -180,10 +182,13 @@ class SpatialWeights:
         object.__setattr__(self, "sparse", matrix)
         object.__setattr__(self, "ids", ids)
 
-    def __reduce__(self) -> tuple[type[SpatialWeights], tuple[sp.csr_array, pd.Index, str]]:
-        """Pickle the matrix, ids and transform only: the caches (eigenvalues, traces, bounds)
-        are recomputed when needed, and the unpickled matrix is read-only again."""
-        return (SpatialWeights, (self.sparse, self.ids, self.transform))
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle the matrix, ids and transform, and the caches (eigenvalues, bounds, traces)
+        unless pickled inside :func:`pickled_without_caches`: sent to another process (a study's
+        worker), the weights keep what has been computed; saved to a file, they do not. The
+        unpickled matrix is read-only again."""
+        cache = dict(self._cache) if _PICKLE_CACHES.get() else {}
+        return (_restore, (self.sparse, self.ids, self.transform, cache))
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -734,3 +739,29 @@ def _safe_eigenvalue_bounds(
         if bound is not None:
             low = max(low, bound)
     return low, high
+
+
+#: Whether pickled weights carry their caches (see :func:`pickled_without_caches`).
+_PICKLE_CACHES: ContextVar[bool] = ContextVar("naeringsmiljo_pickle_caches", default=True)
+
+
+@contextmanager
+def pickled_without_caches() -> Iterator[None]:
+    """Within the block, pickled weights carry their matrix, ids and transform only."""
+    token = _PICKLE_CACHES.set(False)
+    try:
+        yield
+    finally:
+        _PICKLE_CACHES.reset(token)
+
+
+def _restore(
+    matrix: sp.csr_array, ids: pd.Index, transform: str, cache: dict[str, Any]
+) -> SpatialWeights:
+    """Unpickle weights (see :meth:`SpatialWeights.__reduce__`)."""
+    weights = SpatialWeights(matrix, ids, transform)
+    for value in cache.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # as when computed
+    weights._cache.update(cache)
+    return weights
