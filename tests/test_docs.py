@@ -8,6 +8,7 @@ cell that raises (myst-nb executes ``docs/tutorial.md`` on every build, ``docs/c
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,9 @@ def test_documentation_builds_without_warnings(tmp_path: Path) -> None:
     for module in BUILD_MODULES:
         require(importlib.util.find_spec(module) is not None, f"the Python package {module!r}")
     html = tmp_path / "html"
+    # autosummary writes its stubs into docs/generated (ignored by git): stubs of names that no
+    # longer exist would otherwise be read as pages outside every table of contents
+    shutil.rmtree(ROOT / "docs" / "generated", ignore_errors=True)
     result = subprocess.run(
         [
             sys.executable,
