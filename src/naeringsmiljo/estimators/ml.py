@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import LogDetMethod, closest
+from naeringsmiljo._progress import progress_bar
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
@@ -58,11 +59,15 @@ class MLOptions:
         ``"information"``, ``"hessian"``, ``"sandwich"`` or an estimator object.
     fixed : mapping, optional
         Spatial parameters held at given values instead of estimated.
+    progress : bool
+        Show a progress bar of the likelihood evaluations (each a log-determinant, a sparse
+        factorisation at large n) on a terminal.
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
     cov: str | CovarianceEstimator = "information"
     fixed: Mapping[str, float] | None = None
+    progress: bool = False
 
 
 @register
@@ -116,7 +121,18 @@ class MaximumLikelihood:
                     f"I - {name} W is invertible."
                 )
         lik, problem_weights = self._likelihood(problem, options.logdet, fixed)
-        est = self._estimate(problem, lik, intervals, fixed)
+        bar = progress_bar(
+            total=None,
+            desc=f"{problem.name} by ML: likelihood evaluations",
+            unit="evaluation",
+            enabled=options.progress,
+        )
+        lik.tick = bar.update
+        try:
+            est = self._estimate(problem, lik, intervals, fixed)
+        finally:
+            lik.tick = None  # the results keep the likelihood, not the bar
+            bar.close()
         for logdet in {id(lik.logdet): lik.logdet, id(lik.error_logdet): lik.error_logdet}.values():
             release = getattr(logdet, "release_factor", None)
             if release is not None:  # the results keep the likelihood, not the factor's memory

@@ -94,6 +94,8 @@ class ConcentratedLikelihood:
     multiplicity: int = 1
     lag: Lag | None = None
     lag_error: Lag | None = None
+    #: Called once per evaluation of the likelihood or its score (a progress bar's update).
+    tick: Callable[[], object] | None = None
 
     def __post_init__(self) -> None:
         if self.w_error is None:
@@ -166,11 +168,15 @@ class ConcentratedLikelihood:
 
     def value(self, rho: float, lam: float) -> float:
         self.evaluations += 1
+        if self.tick is not None:
+            self.tick()
         sigma2 = self.profile(rho, lam)[3]
         return -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(sigma2)) + self.logdets(rho, lam)
 
     def score(self, rho: float, lam: float) -> tuple[float, float]:
         """``(d l_c / d rho, d l_c / d lambda)``."""
+        if self.tick is not None:
+            self.tick()
         d_rho, d_lam = self.concentrated_score(rho, lam)
         if self.logdet is not None:
             d_rho += self.logdet_derivative(rho)

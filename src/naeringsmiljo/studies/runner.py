@@ -18,7 +18,6 @@ import math
 import multiprocessing
 import os
 import pickle
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import StudyBackend, check_choice
+from naeringsmiljo._progress import progress_bar
 from naeringsmiljo.exceptions import (
     ClusterError,
     InputTypeError,
@@ -303,23 +303,6 @@ def _dask(plan: Plan, chunks: list[list[TaskKey]], client: Any) -> Iterator[list
         client.cancel(futures)
 
 
-def _progress(total: int, enabled: bool) -> Any:
-    quiet = not enabled or not sys.stderr.isatty()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - the distributed extra installs it
-        return _Silent()
-    return tqdm(total=total, disable=quiet, unit="task", smoothing=0.1)
-
-
-class _Silent:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
 # ---------------------------------------------------------------------- the run
 
 
@@ -373,7 +356,7 @@ def execute(
             results = _dask(plan, chunks, client)
         else:
             results = _local(plan, chunks, workers or 1, blob)
-        bar = _progress(len(pending), progress)
+        bar = progress_bar(total=len(pending), desc="study", unit="task", enabled=progress)
         new: list[pd.DataFrame] = []
         computed: list[TaskResult] = []
         try:
