@@ -22,6 +22,11 @@ from naeringsmiljo.exceptions import (
     SpecificationError,
     StoreMismatchError,
 )
+from naeringsmiljo.inference.diagnostics import (
+    common_factor_lr,
+    common_factor_wald,
+    likelihood_ratio,
+)
 from naeringsmiljo.studies import SARProcess, Study, Sweep, knn_design, knn_process, task_seed
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -304,27 +309,175 @@ def test_progress_is_quiet_when_stderr_is_not_a_terminal(
 # ---------------------------------------------------------------------- sweeps
 
 
-def test_a_sweep_compares_every_model_weights_and_formula() -> None:
-    data = nm.datasets.columbus()
-    w = {
+SWEEP_FORMULAS = ["CRIME ~ INC + HOVAL", "CRIME ~ INC"]
+SWEEP_MODELS = ("OLS", "SLX", "SAR", "SEM", "SDM", "SDEM")
+#: LR statistics are differences of log-likelihoods: the sweep's and a direct fit's differ by
+#: rounding at most.
+LR_RTOL = 1e-12
+
+
+def _sweep_weights() -> dict[str, SpatialWeights]:
+    return {
         "rook": nm.datasets.columbus_weights("anselin").row_standardize(),
         "queen": nm.datasets.columbus_weights("queen").row_standardize(),
     }
-    sweep = Sweep(
-        data,
-        w=w,
-        models={"SAR": nm.SAR, "SEM": (nm.SEM, {"method": "ml"})},
-        formulas=["CRIME ~ INC + HOVAL", "CRIME ~ INC"],
-    )
-    results = sweep.run(progress=False)
+
+
+@pytest.fixture(scope="module")
+def sweeps() -> dict[str, Any]:
+    """The same sweep on the three backends."""
+    models = {name: nm.MODELS[name] for name in SWEEP_MODELS}
+    sweep = Sweep(nm.datasets.columbus(), _sweep_weights(), models, SWEEP_FORMULAS)
+    return {
+        "local 1": sweep.run(progress=False),
+        "local 2": sweep.run(workers=2, progress=False),
+        "dask 2": sweep.run(backend="dask", workers=2, progress=False),
+    }
+
+
+def _assert_same_fit(a: Any, b: Any) -> None:
+    assert a.model == b.model
+    np.testing.assert_array_equal([a.loglik, a.aic, a.bic], [b.loglik, b.aic, b.bic])  # NaN: GMM
+    pd.testing.assert_series_equal(a.params, b.params, check_exact=True)
+    pd.testing.assert_frame_equal(a.cov, b.cov, check_exact=True)
+    pd.testing.assert_frame_equal(a.impacts().estimates, b.impacts().estimates, check_exact=True)
+
+
+def test_a_sweep_compares_every_model_weights_and_formula(sweeps: dict[str, Any]) -> None:
+    results = sweeps["local 1"]
     fits = results.fits
-    assert len(fits) == 8 and (fits["error"] == "").all()
-    direct = nm.SEM.from_formula("CRIME ~ INC", data, w["queen"]).fit()
+    assert len(fits) == 2 * 2 * len(SWEEP_MODELS) and (fits["error"] == "").all()
+    keys = [(w, f, m) for w in ("rook", "queen") for f in SWEEP_FORMULAS for m in SWEEP_MODELS]
+    assert list(results.results) == keys
+    queen = _sweep_weights()["queen"]
+    direct = nm.SEM.from_formula("CRIME ~ INC", nm.datasets.columbus(), queen).fit()
     row = fits[
         (fits["w"] == "queen") & (fits["model"] == "SEM") & (fits["formula"] == "CRIME ~ INC")
     ]
     assert row["loglik"].item() == direct.loglik and row["bic"].item() == direct.bic
-    assert "| W | Formula | Model | N | Log-lik. | AIC | BIC | rho | lambda |" in results.table()
+    _assert_same_fit(results.results["queen", "CRIME ~ INC", "SEM"], direct)
+    assert "| W | Formula | Model | N | Log-lik. | AIC | BIC | rho | lambda |" in results.overview()
+
+
+@pytest.mark.parametrize("backend", ["local 2", "dask 2"])
+def test_a_sweep_returns_the_same_fitted_results_on_every_backend(
+    sweeps: dict[str, Any], backend: str
+) -> None:
+    reference, other = sweeps["local 1"], sweeps[backend]
+    assert list(other.results) == list(reference.results)
+    for key, fit in reference.results.items():
+        _assert_same_fit(other.results[key], fit)
+    pd.testing.assert_frame_equal(_without_time(other.draws), _without_time(reference.draws))
+    pd.testing.assert_frame_equal(other.tests(), reference.tests())
+    assert other.table(impacts=True) == reference.table(impacts=True)
+
+
+def _caption_line(caption: str, format: str) -> str:
+    if format == "markdown":
+        return f"**{caption}**"
+    if format == "latex":
+        return "\\caption{" + caption.replace("~", "\\textasciitilde{}") + "}"
+    return caption
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "latex"])
+def test_the_sweep_table_shows_every_fit_side_by_side(sweeps: dict[str, Any], format: str) -> None:
+    # One panel per weights matrix and formula, in the sweep's order, captioned with them; its
+    # log-likelihood row holds the log-likelihood of every model's fit, in the models' order.
+    results = sweeps["local 1"]
+    table = results.table(format, impacts=True, label="tab:sweep")
+    lines = table.splitlines()
+    groups = list(dict.fromkeys((w, f) for w, f, _ in results.results))
+    starts = [lines.index(_caption_line(f"W {w}: {f}", format)) for w, f in groups]
+    assert starts == sorted(starts) and len(groups) == 4
+    for (w, formula), first, end in zip(groups, starts, [*starts[1:], len(lines)], strict=True):
+        row = next(line for line in lines[first:end] if "Log-likelihood" in line)
+        position = 0
+        for model in SWEEP_MODELS:  # each found after the one before
+            loglik = f"{results.results[w, formula, model].loglik:.3f}"
+            position = row.index(loglik.replace("-", "$-$" if format == "latex" else "-"), position)
+    for words in ("Direct impacts", "Indirect impacts", "Total impacts", "BIC"):
+        assert table.count(words) == len(groups)
+    if format == "latex":
+        assert "\\label{tab:sweep-4}" in table and "\\label{tab:sweep-5}" not in table
+
+
+def test_sweep_tests_equal_direct_calls_on_the_same_fits(sweeps: dict[str, Any]) -> None:
+    results = sweeps["local 1"]
+    tests = results.tests()
+    # Per weights matrix and formula: OLS in the five others; SLX in SDM and SDEM; SAR in SDM;
+    # SEM in SDEM; the common factor of the SDM by LR (against the SEM) and by Wald.
+    lr = tests[tests["test"] == "LR"]
+    pairs = set(zip(lr["restricted"], lr["unrestricted"], strict=True))
+    assert pairs == {("OLS", m) for m in SWEEP_MODELS[1:]} | {
+        ("SLX", "SDM"),
+        ("SLX", "SDEM"),
+        ("SAR", "SDM"),
+        ("SEM", "SDEM"),
+    }
+    assert len(lr) == 4 * len(pairs) and (tests["reason"] == "").all()
+    assert tests["test"].value_counts().to_dict() == {
+        "LR": 4 * len(pairs),
+        "Common factor (LR)": 4,
+        "Common factor (Wald)": 4,
+    }
+    data, weights = nm.datasets.columbus(), _sweep_weights()
+    for row in tests.itertuples(index=False):
+        kept = results.results
+        direct = {
+            m: nm.MODELS[m].from_formula(row.formula, data, weights[row.w]).fit()
+            for m in (row.restricted, row.unrestricted)
+            if m
+        }
+        if row.test == "LR":
+            calls = [
+                likelihood_ratio(
+                    kept[row.w, row.formula, row.restricted],
+                    kept[row.w, row.formula, row.unrestricted],
+                ),
+                likelihood_ratio(direct[row.restricted], direct[row.unrestricted]),
+            ]
+        elif row.test == "Common factor (LR)":
+            calls = [
+                common_factor_lr(kept[row.w, row.formula, "SDM"], kept[row.w, row.formula, "SEM"]),
+                common_factor_lr(direct["SDM"], direct["SEM"]),
+            ]
+        else:
+            calls = [
+                common_factor_wald(kept[row.w, row.formula, "SDM"]),
+                common_factor_wald(direct["SDM"]),
+            ]
+        assert row.statistic == calls[0].statistic and row.pvalue == calls[0].pvalue
+        for call in calls:
+            assert row.df == call.df and row.null == call.null
+            np.testing.assert_allclose(row.statistic, call.statistic, rtol=LR_RTOL, atol=0)
+            np.testing.assert_allclose(row.pvalue, call.pvalue, rtol=LR_RTOL, atol=0)
+
+
+def test_a_sweep_keeps_its_fits_in_the_store_and_leaves_failed_ones_out(tmp_path: Path) -> None:
+    models = {"SAR": nm.SAR, "SDM": nm.SDM, "GMM": (nm.SAR, {"method": "gmm"})}
+    sweep = Sweep(
+        nm.datasets.columbus(),
+        w={"rook": nm.datasets.columbus_weights("anselin").row_standardize()},
+        models=models,
+        formulas=["CRIME ~ INC + HOVAL", "CRIME ~ INC + TYPO"],
+    )
+    first = sweep.run(store=tmp_path / "sweep", progress=False, chunksize=2)
+    assert len(first.results) == 3 and not any("TYPO" in key[1] for key in first.results)
+    failed = first.fits[first.fits["error"] != ""]
+    assert failed["error"].tolist() == ["FormulaError"] * 3
+    assert "FormulaError" in first.overview() and "TYPO" not in first.table()
+    # The LR test of the SAR in the SDM applies; that of the GMM fit carries its reason.
+    tests = first.tests().set_index(["test", "restricted", "unrestricted"])
+    assert tests.loc[("LR", "SAR", "SDM"), "reason"] == ""
+    assert "maximum-likelihood" in tests.loc[("LR", "GMM", "SDM"), "reason"]
+    assert np.isnan(tests.loc[("LR", "GMM", "SDM"), "statistic"])
+    again = sweep.run(store=tmp_path / "sweep", progress=False)
+    assert again.outcome.stored == 6 and len(again.tasks) == 0
+    assert list(again.results) == list(first.results)
+    for key, fit in first.results.items():
+        _assert_same_fit(again.results[key], fit)
+    pd.testing.assert_frame_equal(again.tests(), first.tests())
 
 
 # ---------------------------------------------------------------------- bad input

@@ -2,9 +2,11 @@
 
 :class:`Study` runs replications of a data-generating process at each point of a design and
 fits named models to each draw; :class:`Sweep` fits every model with every weights matrix and
-formula to one data set. Both run in this process, on a local process pool or on a Dask cluster
-(``run(backend="dask")``, ``pip install 'naeringsmiljo[distributed]'``) with the same results,
-stream finished tasks to a Parquet store and resume from it.
+formula to one data set, keeps the fitted results and compares them (tables side by side,
+likelihood-ratio and common-factor tests between nested fits). Both run in this process, on a
+local process pool or on a Dask cluster (``run(backend="dask")``,
+``pip install 'naeringsmiljo[distributed]'``) with the same results, stream finished tasks to a
+Parquet store and resume from it.
 
 Examples
 --------
@@ -29,8 +31,9 @@ from naeringsmiljo.studies.processes import (
     knn_process,
 )
 from naeringsmiljo.studies.runner import CONNECT_TIMEOUT, RunOutcome
-from naeringsmiljo.studies.study import Study, StudyResults, Sweep, SweepResults
+from naeringsmiljo.studies.study import Study, StudyResults
 from naeringsmiljo.studies.summary import monte_carlo_summary
+from naeringsmiljo.studies.sweep import Sweep, SweepResults
 from naeringsmiljo.studies.tasks import ModelSpec, task_seed
 
 __all__ = [

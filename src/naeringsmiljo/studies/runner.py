@@ -6,7 +6,9 @@ data of a sweep) is pickled once and sent to each worker once: by the initialize
 ``ProcessPoolExecutor``, or scattered to every Dask worker (``Client.scatter(...,
 broadcast=True)``). The tasks then travel as keys only. Finished chunks of tasks are written to
 the store as one Parquet file each, atomically (written under a temporary name, then renamed), so
-that an interrupted study leaves whole chunks and a rerun computes only the missing tasks.
+that an interrupted study leaves whole chunks and a rerun computes only the missing tasks. Tasks
+that send back a fitted results object (those of a sweep) also leave a pickle of those objects
+beside the chunk's Parquet file, so that a rerun returns them without fitting again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +95,16 @@ class RunOutcome:
         Tasks found in the store and not computed again.
     seconds : float
         Wall-clock time of the run.
+    fitted : dict
+        The fitted results object of each task that sends one back (a sweep's), by task key in
+        plan order, whether computed by this run or read from the store; none for a study.
     """
 
     draws: pd.DataFrame
     tasks: pd.DataFrame
     stored: int
     seconds: float
+    fitted: dict[TaskKey, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------- checks
@@ -174,10 +180,31 @@ class ParquetStore:
             return normalise(pd.DataFrame(columns=list(dtypes)), dtypes)
         return normalise(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), dtypes)
 
-    def write(self, frame: pd.DataFrame, first: int, keys: Sequence[TaskKey]) -> None:
-        """Write the rows of one finished chunk as a file of its own."""
+    def read_fitted(self, keys: set[TaskKey]) -> dict[TaskKey, Any]:
+        """The stored results objects of the tasks ``keys`` (those whose rows are stored).
+
+        They are pickles: open only a store you wrote yourself (as with any pickle)."""
+        fitted: dict[TaskKey, Any] = {}
+        for part in sorted(self.path.glob("part-*.pickle")) if self.path.is_dir() else []:
+            objects = pickle.loads(part.read_bytes())
+            fitted |= {key: value for key, value in objects.items() if key in keys}
+        return fitted
+
+    def write(
+        self,
+        frame: pd.DataFrame,
+        first: int,
+        keys: Sequence[TaskKey],
+        fitted: dict[TaskKey, Any] | None = None,
+    ) -> None:
+        """Write the rows of one finished chunk as a file of its own, and its results objects
+        (when the tasks send them back) as a pickle beside it, written first: a chunk whose
+        Parquet file exists has its pickle."""
         digest = hashlib.sha256(repr(list(keys)).encode()).hexdigest()[:12]
         target = self.path / f"part-{first:08d}-{digest}.parquet"
+        if fitted:
+            blob = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+            _atomic_write(target.with_suffix(".pickle"), blob)
         tmp = target.with_suffix(".tmp")
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, target)
@@ -343,10 +370,12 @@ def execute(
     try:
         stored = pd.DataFrame()
         done: set[TaskKey] = set()
+        fitted: dict[TaskKey, Any] = {}
         if parquet is not None:
             parquet.open(plan.fingerprint)
             stored = parquet.read(plan.dtypes)
             done = set(_keys_of(stored, plan.key_columns))
+            fitted = parquet.read_fitted(done)
         position = {key: i for i, key in enumerate(plan.keys)}
         pending = [key for key in plan.keys if key not in done]
         n_workers = workers or (len(client.scheduler_info()["workers"]) if client else 1)
@@ -362,8 +391,10 @@ def execute(
         try:
             for chunk in results:
                 frame = normalise(pd.DataFrame([row for r in chunk for row in r.rows]), plan.dtypes)
+                objects = {r.key: r.fitted for r in chunk if r.fitted is not None}
                 if parquet is not None and len(chunk):
-                    parquet.write(frame, position[chunk[0].key], [r.key for r in chunk])
+                    parquet.write(frame, position[chunk[0].key], [r.key for r in chunk], objects)
+                fitted |= objects
                 new.append(frame)
                 computed += chunk
                 bar.update(len(chunk))
@@ -385,7 +416,8 @@ def execute(
         columns=[*plan.key_columns, "seconds", "setups", "worker"],
     )
     n_stored = sum(1 for key in plan.keys if key in done)
-    return RunOutcome(draws, tasks, n_stored, time.perf_counter() - start)
+    ordered = {key: fitted[key] for key in plan.keys if key in fitted}
+    return RunOutcome(draws, tasks, n_stored, time.perf_counter() - start, ordered)
 
 
 def _keys_of(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[TaskKey]:

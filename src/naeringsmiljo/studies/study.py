@@ -1,4 +1,4 @@
-"""Monte Carlo studies and specification sweeps: what to run, and what came out."""
+"""Monte Carlo studies: what to run, and what came out."""
 
 from __future__ import annotations
 
@@ -16,15 +16,13 @@ import pandas as pd
 from naeringsmiljo._options import StudyBackend, TableFormat
 from naeringsmiljo.exceptions import InputTypeError, SpecificationError
 from naeringsmiljo.studies.runner import CONNECT_TIMEOUT, Plan, RunOutcome, check_picklable, execute
-from naeringsmiljo.studies.summary import lr_summary, monte_carlo_summary, render, summary_table
+from naeringsmiljo.studies.summary import lr_summary, monte_carlo_summary, summary_table
 from naeringsmiljo.studies.tasks import (
     StudyPayload,
-    SweepPayload,
     check_unique,
     model_specs,
     prepare_weights,
     run_study_task,
-    run_sweep_task,
     token,
 )
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -401,139 +399,3 @@ class StudyResults:
         return summary_table(
             summary, design_columns=list(self.points[0]), format=format, digits=digits
         )
-
-
-class Sweep:
-    """A specification sweep: every model with every weights matrix and formula on one data set.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        The data, indexed by unit id.
-    w : dict of str to SpatialWeights
-        The weights matrices by name.
-    models : dict
-        ``{"name": ModelClass}`` or ``{"name": (ModelClass, fit_options)}``.
-    formulas : sequence of str
-        The formulas; every model is fitted with each.
-
-    Examples
-    --------
-    >>> import naeringsmiljo as nm
-    >>> from naeringsmiljo.studies import Sweep
-    >>> data = nm.datasets.columbus()
-    >>> w = {"rook": nm.datasets.columbus_weights("anselin").row_standardize()}
-    >>> sweep = Sweep(data, w=w, models={"SAR": nm.SAR, "SEM": nm.SEM},
-    ...               formulas=["CRIME ~ INC + HOVAL"])
-    >>> sweep.run(progress=False).fits[["model", "loglik"]].round(3).values.tolist()
-    [['SAR', -182.39], ['SEM', -183.38]]
-    """
-
-    def __init__(
-        self,
-        data: pd.DataFrame,
-        w: Mapping[str, SpatialWeights],
-        models: Mapping[str, Any],
-        formulas: Sequence[str],
-    ) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise InputTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-        if not isinstance(w, Mapping) or not w:
-            raise InputTypeError("w must be a non-empty dict {'name': SpatialWeights}.")
-        for name, matrix in w.items():
-            if not isinstance(matrix, SpatialWeights):
-                raise InputTypeError(
-                    f"w[{name!r}] must be a SpatialWeights, got {type(matrix).__name__}."
-                )
-        if isinstance(formulas, str) or not formulas:
-            raise InputTypeError("formulas must be a non-empty list of formula strings.")
-        check_unique(list(formulas), "formulas")
-        self.data = data
-        self.weights = {str(k): v for k, v in w.items()}
-        self.formulas = tuple(formulas)
-        self.models = tuple(s for f in self.formulas for s in model_specs(models, formula=f))
-        check_unique(list(models), "models")
-
-    def _plan(self) -> Plan:
-        keys = tuple((w, s.formula, s.name) for w in self.weights for s in self.models)
-        fingerprint = {
-            "kind": "sweep",
-            "data": token(self.data),
-            "weights": {name: token(m) for name, m in self.weights.items()},
-            "models": [dict(s.describe(), name=s.name) for s in self.models],
-        }
-        dtypes = {"w": "str", "formula": "str", "model": "str"}
-        dtypes |= {k: v for k, v in DRAW_COLUMNS.items() if k not in ("replication", "model")}
-        dtypes |= {"nobs": "float64", "aic": "float64", "bic": "float64"}
-        payload = SweepPayload(self.data, self.weights, self.models)
-        return Plan(run_sweep_task, payload, keys, ("w", "formula", "model"), fingerprint, dtypes)
-
-    def run(
-        self,
-        backend: StudyBackend = "local",
-        address: str | None = None,
-        workers: int | None = None,
-        store: str | os.PathLike[str] | None = None,
-        progress: bool = True,
-        *,
-        chunksize: int | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT,
-    ) -> SweepResults:
-        """Fit every combination; the arguments are those of :meth:`Study.run`."""
-        for matrix in self.weights.values():
-            prepare_weights(matrix)
-        outcome = execute(
-            self._plan(),
-            backend=backend,
-            address=address,
-            workers=workers,
-            store=store,
-            progress=progress,
-            chunksize=chunksize,
-            connect_timeout=connect_timeout,
-        )
-        return SweepResults(outcome)
-
-
-@dataclass(frozen=True)
-class SweepResults:
-    """The results of a sweep: ``draws`` (one row per parameter of each fit) and ``fits``."""
-
-    outcome: RunOutcome
-
-    @property
-    def draws(self) -> pd.DataFrame:
-        """``w``, ``formula``, ``model``, ``parameter``, ``estimate``, ``std_error``,
-        ``converged``, ``seconds``, ``error``, ``message``, ``nobs``, ``loglik``, ``aic``,
-        ``bic``."""
-        return self.outcome.draws
-
-    @property
-    def fits(self) -> pd.DataFrame:
-        """One row per fit: its weights, formula and model, fit statistics and any error."""
-        columns = ["w", "formula", "model", "nobs", "loglik", "aic", "bic", "converged", "error"]
-        return self.draws.drop_duplicates(["w", "formula", "model"])[columns].reset_index(drop=True)
-
-    def table(self, format: TableFormat = "markdown", digits: int = 3) -> str:
-        """The fits compared: log-likelihood, AIC, BIC and the spatial parameters (standard
-        errors in parentheses), one row per weights matrix, formula and model."""
-        spatial = [p for p in ("rho", "lambda") if p in set(self.draws["parameter"])]
-        header = ["W", "Formula", "Model", "N", "Log-lik.", "AIC", "BIC", *spatial]
-        body = []
-        for (w, formula, model), group in self.draws.groupby(["w", "formula", "model"], sort=False):
-            first = group.iloc[0]
-            if first["error"]:
-                body.append([w, formula, model, "", first["error"], "", "", *[""] * len(spatial)])
-                continue
-            cells = [w, formula, model, str(int(first["nobs"]))]
-            cells += [f"{first[s]:.{digits}f}" for s in ("loglik", "aic", "bic")]
-            by_name = group.set_index("parameter")
-            for p in spatial:
-                if p in by_name.index:
-                    est, se = by_name.loc[p, "estimate"], by_name.loc[p, "std_error"]
-                    cells.append(f"{est:.{digits}f} ({se:.{digits}f})")
-                else:
-                    cells.append("")
-            body.append(cells)
-        note = "Standard errors in parentheses; AIC and BIC from the Gaussian log-likelihood."
-        return render(header, body, format=format, note=note)

@@ -7,7 +7,7 @@ the task alone, so the results do not depend on the backend, the number of worke
 completion or the number of replications asked for (a longer study extends a shorter one). A
 task of a sweep is one model, formula and weights matrix on the one data set.
 
-A task returns its rows of the tidy frame; an error the package raises deliberately, or a
+A task returns its rows of the tidy frame (a sweep's task also its fitted results); an error the package raises deliberately, or a
 numerical failure of a draw (a singular matrix), becomes a row naming its type rather than
 stopping the study.
 """
@@ -31,6 +31,7 @@ import pandas as pd
 
 from naeringsmiljo.exceptions import InputTypeError, NaeringsmiljoError, SpecificationError
 from naeringsmiljo.models.base import SpatialModel
+from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.logdet import AUTO_EIGEN_LIMIT
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
@@ -118,13 +119,16 @@ def model_specs(models: Mapping[str, Any], *, formula: str | None = None) -> tup
 
 @dataclass(frozen=True)
 class TaskResult:
-    """What one task sends back: its rows, and how it ran (not part of the results)."""
+    """What one task sends back: its rows, how it ran (not part of the results) and, for a
+    sweep, the fitted results object (None for a study, whose draws are too many to keep, and
+    for a fit that failed)."""
 
     key: TaskKey
     rows: list[dict[str, Any]]
     seconds: float
     setups: int
     worker: int
+    fitted: Any = None
 
 
 @dataclass(frozen=True)
@@ -228,9 +232,9 @@ def fit_rows(
     base: dict[str, Any],
     impacts: Mapping[str, Any] | None = None,
     fit_stats: tuple[str, ...] = ("loglik",),
-) -> list[dict[str, Any]]:
-    """Fit one specification and return its rows: one per parameter (and impact), or one row
-    naming the error when the fit fails."""
+) -> tuple[list[dict[str, Any]], SpatialResults | None]:
+    """Fit one specification and return its rows, one per parameter (and impact), with the
+    results; or one row naming the error, and None, when the fit fails."""
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -251,11 +255,11 @@ def fit_rows(
                             (f"{effect}_{x}", float(effects.estimates.loc[x, effect]), se)
                         )
     except TASK_ERRORS as exc:
-        return [_error_row(base, exc, time.perf_counter() - start)]
+        return [_error_row(base, exc, time.perf_counter() - start)], None
     seconds = time.perf_counter() - start
     extra = {stat: _number(getattr(results, stat)) for stat in fit_stats}
     converged = bool(results.record.converged)
-    return [
+    rows = [
         base
         | {
             "parameter": name,
@@ -269,6 +273,7 @@ def fit_rows(
         | extra
         for name, estimate, se in estimates
     ]
+    return rows, results
 
 
 def run_study_task(payload: StudyPayload, key: TaskKey) -> TaskResult:
@@ -287,7 +292,7 @@ def run_study_task(payload: StudyPayload, key: TaskKey) -> TaskResult:
         else:
             before = cache_state(w)
             for spec in payload.models:
-                rows += fit_rows(spec, data, w, base | {"model": spec.name}, payload.impacts)
+                rows += fit_rows(spec, data, w, base | {"model": spec.name}, payload.impacts)[0]
             setups = count_setups(before, w)
     return TaskResult(key, rows, time.perf_counter() - start, setups, os.getpid())
 
@@ -301,9 +306,9 @@ def run_sweep_task(payload: SweepPayload, key: TaskKey) -> TaskResult:
     with _one_thread():
         before = cache_state(w)
         base = {"w": w_name, "model": model_name, "formula": spec.formula}
-        rows = fit_rows(spec, payload.data, w, base, fit_stats=SWEEP_STATISTICS)
+        rows, fitted = fit_rows(spec, payload.data, w, base, fit_stats=SWEEP_STATISTICS)
         setups = count_setups(before, w)
-    return TaskResult(key, rows, time.perf_counter() - start, setups, os.getpid())
+    return TaskResult(key, rows, time.perf_counter() - start, setups, os.getpid(), fitted)
 
 
 def run_chunk(
