@@ -481,6 +481,18 @@ def moran_test(y: Any, x: Any, w: Any, *, alternative: Alternative = "two-sided"
     expectation = scale * tr_mw / dof
     second = scale**2 * (two_tr_mumu + tr_mw**2) / (dof * (dof + 2))
     variance = second - expectation**2
+    return _moran_result(_MORAN_NAME, _MORAN_NULL, moran_i, expectation, variance, alternative)
+
+
+def _moran_result(
+    name: str,
+    null: str,
+    moran_i: float,
+    expectation: float,
+    variance: float,
+    alternative: Alternative,
+) -> MoranResult:
+    """Moran's I standardised by its moments, with the normal p-value of ``alternative``."""
     z = (moran_i - expectation) / math.sqrt(variance)
     if alternative == "two-sided":
         pvalue = 2.0 * float(stats.norm.sf(abs(z)))
@@ -489,11 +501,11 @@ def moran_test(y: Any, x: Any, w: Any, *, alternative: Alternative = "two-sided"
     else:
         pvalue = float(stats.norm.cdf(z))
     return MoranResult(
-        name=_MORAN_NAME,
+        name=name,
         statistic=z,
         df=None,
         pvalue=pvalue,
-        null=_MORAN_NULL,
+        null=null,
         distribution="normal",
         moran_i=moran_i,
         expectation=expectation,
@@ -570,24 +582,8 @@ def moran_randomization(
         - b2 * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0**2)
     ) / ((n - 1) * (n - 2) * (n - 3) * s0**2)
     variance = second - expectation**2
-    statistic = (moran_i - expectation) / math.sqrt(variance)
-    if alternative == "two-sided":
-        pvalue = 2.0 * float(stats.norm.sf(abs(statistic)))
-    elif alternative == "greater":
-        pvalue = float(stats.norm.sf(statistic))
-    else:
-        pvalue = float(stats.norm.cdf(statistic))
-    return MoranResult(
-        name=_RESIDUAL_MORAN_NAME,
-        statistic=statistic,
-        df=None,
-        pvalue=pvalue,
-        null=_RESIDUAL_MORAN_NULL,
-        distribution="normal",
-        moran_i=moran_i,
-        expectation=expectation,
-        variance=variance,
-        alternative=alternative,
+    return _moran_result(
+        _RESIDUAL_MORAN_NAME, _RESIDUAL_MORAN_NULL, moran_i, expectation, variance, alternative
     )
 
 
