@@ -567,3 +567,29 @@ def test_study_arguments_are_checked(arguments: dict[str, Any], error: type, mat
     }
     with pytest.raises(error, match=match):
         Study(**(values | arguments))
+
+
+@pytest.mark.parametrize("kind", ["SDM", "SAC"])
+def test_sdm_and_sac_processes_draw_their_model_and_state_its_truth(kind: str) -> None:
+    """The mean of the draws is the model's expectation ``A^{-1} (X beta + W X theta)`` (an
+    error term has mean zero), and the true impacts are the mean diagonal and row sums of
+    ``A^{-1} (beta_r I + theta_r W)`` computed densely."""
+    from naeringsmiljo.studies import knn_process
+
+    process = knn_process(kind, n=40, rho=0.4, lam=0.3, theta=(0.5, -0.2), design_seed=3)
+    w = process.w.sparse.toarray()
+    a_inv = np.linalg.inv(np.eye(40) - 0.4 * w)
+    x = process.x.to_numpy()
+    beta = np.array([1.0, 1.0, -1.0])
+    theta = np.array([0.5, -0.2]) if kind == "SDM" else np.zeros(2)
+    mean = a_inv @ (beta[0] + x @ beta[1:] + w @ x @ theta)
+    draws = np.array([process(np.random.SeedSequence(s))[0]["y"] for s in range(400)])
+    # 400 draws: the mean of each unit within 4.5 Monte Carlo standard errors (Bonferroni over 40)
+    se = draws.std(axis=0, ddof=1) / np.sqrt(400)
+    assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4.5 * se)
+    truth = process.truth()
+    for j, name in enumerate(["x1", "x2"]):
+        s_r = a_inv * beta[1 + j] + a_inv @ w * theta[j]
+        # dense against sparse LU and eigenvalues: equal to rounding
+        np.testing.assert_allclose(truth[f"total_{name}"], s_r.sum(axis=1).mean(), rtol=1e-10)
+        np.testing.assert_allclose(truth[f"direct_{name}"], np.diag(s_r).mean(), rtol=1e-10)

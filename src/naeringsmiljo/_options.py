@@ -218,3 +218,6 @@ def check_alpha(alpha: float, level: float | None = None) -> float:
 
 StudyBackend = Literal["local", "dask"]
 """Where the tasks of a study run: in this process or a local process pool, or on Dask."""
+
+ProcessKind = Literal["SAR", "SEM", "SDM", "SAC"]
+"""The data-generating processes of :func:`naeringsmiljo.studies.knn_process`."""

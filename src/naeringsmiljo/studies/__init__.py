@@ -25,7 +25,9 @@ Examples
 
 from naeringsmiljo.studies.processes import (
     KnnDesign,
+    SACProcess,
     SARProcess,
+    SDMProcess,
     SEMProcess,
     knn_design,
     knn_process,
@@ -41,7 +43,9 @@ __all__ = [
     "KnnDesign",
     "ModelSpec",
     "RunOutcome",
+    "SACProcess",
     "SARProcess",
+    "SDMProcess",
     "SEMProcess",
     "Study",
     "StudyResults",

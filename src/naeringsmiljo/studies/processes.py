@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from naeringsmiljo._options import ProcessKind, check_choice
 from naeringsmiljo.design.cross_section import INTERCEPT
 from naeringsmiljo.exceptions import InputTypeError, ParameterSpaceError, SpecificationError
 from naeringsmiljo.simulate import SpatialLagParameters, draw_spatial_lag
@@ -186,6 +187,125 @@ class SEMProcess(_LinearProcess):
         return truth
 
 
+def _lag_impacts(
+    w: SpatialWeights, rho: float, beta: pd.Series, theta: Mapping[str, float], names: list[str]
+) -> dict[str, float]:
+    """True direct, indirect and total impacts of ``(I - rho W)^{-1} (beta_r I + theta_r W)``.
+
+    LeSage & Pace (2009, s. 2.7): the total is the mean row sum, ``beta_r`` times that of
+    ``(I - rho W)^{-1}`` plus ``theta_r`` times that of ``(I - rho W)^{-1} W``; the direct impact
+    the mean diagonal, from the eigenvalues ``omega`` of ``W`` (``1/(1 - rho omega)`` and
+    ``omega/(1 - rho omega)``), up to ``AUTO_EIGEN_LIMIT`` units.
+    """
+    system = splu(sp.identity(w.n, format="csc") - rho * sp.csc_matrix(w.sparse))
+    ones = np.ones(w.n)
+    total_b = float(np.mean(system.solve(ones)))
+    total_t = float(np.mean(system.solve(w.sparse @ ones)))
+    direct_b = direct_t = None
+    if w.n <= AUTO_EIGEN_LIMIT:
+        omega = w.eigenvalues()
+        direct_b = float(np.mean(np.real(1.0 / (1.0 - rho * omega))))
+        direct_t = float(np.mean(np.real(omega / (1.0 - rho * omega))))
+    out: dict[str, float] = {}
+    for name in names:
+        b, t = float(beta[name]), float(theta.get(name, 0.0))
+        out[f"total_{name}"] = b * total_b + t * total_t
+        if direct_b is not None and direct_t is not None:
+            out[f"direct_{name}"] = b * direct_b + t * direct_t
+            out[f"indirect_{name}"] = out[f"total_{name}"] - out[f"direct_{name}"]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class SDMProcess(_LinearProcess):
+    """The spatial Durbin process ``y = (I - rho W)^{-1} (X beta + W X theta + eps)``.
+
+    LeSage & Pace (2009, eq. 2.35). ``W`` and ``X`` are held fixed; each call draws ``eps``.
+    The parameters are those of :class:`SARProcess`, with ``theta``: one coefficient per column
+    of ``x`` (a mapping by name or a sequence in column order), named ``W_<x>`` in the truth as
+    in the estimates.
+    """
+
+    rho: float = 0.5
+    theta: Mapping[str, float] | Sequence[float] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check_interval("rho", self.rho)
+        names = list(map(str, self.x.columns))
+        theta = self.theta
+        values = (
+            [float(theta[name]) for name in names]
+            if isinstance(theta, Mapping)
+            else [float(t) for t in theta]
+        )
+        if len(values) != len(names):
+            raise SpecificationError(
+                f"theta has {len(values)} values for the {len(names)} regressors {names}."
+            )
+        object.__setattr__(self, "theta", dict(zip(names, values, strict=True)))
+
+    def __call__(self, seed: Any) -> tuple[pd.DataFrame, SpatialWeights]:
+        """Draw one data set from ``seed`` (anything ``numpy.random.default_rng`` takes)."""
+        design = self._design()
+        lagged = pd.DataFrame(
+            self.w.sparse @ self.x.to_numpy(dtype=np.float64),
+            index=self.x.index,
+            columns=[f"W_{name}" for name in self.x.columns],
+        )
+        theta = cast(dict[str, float], self.theta)
+        coefficients = pd.concat(
+            [self.coefficients, pd.Series({f"W_{k}": v for k, v in theta.items()})]
+        )
+        params = SpatialLagParameters(rho=self.rho, beta=coefficients, sigma=self.sigma)
+        y = draw_spatial_lag(
+            pd.concat([design, lagged], axis=1), self.w, params, np.random.default_rng(seed)
+        )
+        return self.x.assign(**{OUTCOME: y.to_numpy()}), self.w
+
+    def truth(self) -> dict[str, float]:
+        """``rho``, the coefficients, ``W_<x>`` and the impacts of every regressor."""
+        theta = cast(dict[str, float], self.theta)
+        truth = {name: float(value) for name, value in self.coefficients.items()}
+        truth |= {f"W_{name}": value for name, value in theta.items()}
+        truth["rho"] = float(self.rho)
+        names = list(map(str, self.x.columns))
+        return truth | _lag_impacts(self.w, self.rho, self.coefficients, theta, names)
+
+
+@dataclass(frozen=True, eq=False)
+class SACProcess(_LinearProcess):
+    """The process ``y = (I - rho W)^{-1} (X beta + (I - lambda W)^{-1} eps)`` (SAC).
+
+    Kelejian & Prucha (1998); LeSage & Pace (2009, s. 2.12). One ``W`` for both terms, held
+    fixed with ``X``; each call draws ``eps``.
+    """
+
+    rho: float = 0.5
+    lam: float = 0.3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check_interval("rho", self.rho)
+        self._check_interval("lambda", self.lam)
+
+    def __call__(self, seed: Any) -> tuple[pd.DataFrame, SpatialWeights]:
+        """Draw one data set from ``seed`` (anything ``numpy.random.default_rng`` takes)."""
+        design = self._design()
+        error = SpatialLagParameters(rho=self.lam, beta=self.coefficients * 0.0, sigma=self.sigma)
+        u = draw_spatial_lag(design, self.w, error, np.random.default_rng(seed)).to_numpy()
+        system = sp.identity(self.w.n, format="csc") - self.rho * sp.csc_matrix(self.w.sparse)
+        y = splu(system).solve(design.to_numpy() @ self.coefficients.to_numpy() + u)
+        return self.x.assign(**{OUTCOME: y}), self.w
+
+    def truth(self) -> dict[str, float]:
+        """``rho``, ``lambda``, the coefficients and the impacts (those of the lag term)."""
+        truth = {name: float(value) for name, value in self.coefficients.items()}
+        truth["rho"], truth["lambda"] = float(self.rho), float(self.lam)
+        names = list(map(str, self.x.columns))
+        return truth | _lag_impacts(self.w, self.rho, self.coefficients, {}, names)
+
+
 @dataclass(frozen=True)
 class KnnDesign:
     """Fixed points and regressors of a simulated cross-section: what :func:`knn_process` draws.
@@ -229,8 +349,9 @@ def knn_process(
     beta: Mapping[str, float] | Sequence[float] = (1.0, 1.0, -1.0),
     sigma: float = 1.0,
     design_seed: Any = 0,
-) -> SARProcess | SEMProcess:
-    """A SAR or SEM process on the kNN weights of random points, the regressors held fixed.
+    theta: Sequence[float] | None = None,
+) -> SARProcess | SEMProcess | SDMProcess | SACProcess:
+    """A SAR, SEM, SDM or SAC process on the kNN weights of random points, ``X`` held fixed.
 
     Made for a grid of design points: ``Study(dgp=knn_process, design={"n": [50, 100],
     "rho": [0.2, 0.5]}, ...)`` calls it once per point. The design (points, ``W``, ``X``) comes
@@ -238,8 +359,10 @@ def knn_process(
 
     Parameters
     ----------
-    kind : {"SAR", "SEM"}
-        The process: :class:`SARProcess` (uses ``rho``) or :class:`SEMProcess` (uses ``lam``).
+    kind : {"SAR", "SEM", "SDM", "SAC"}
+        The process: :class:`SARProcess` (uses ``rho``), :class:`SEMProcess` (``lam``),
+        :class:`SDMProcess` (``rho`` and ``theta``, default 0.5 for every regressor) or
+        :class:`SACProcess` (``rho`` and ``lam``).
     n, k : int
         Number of points and of neighbours.
     rho, lam : float
@@ -250,12 +373,17 @@ def knn_process(
         Standard deviation of the innovations.
     design_seed : int, SeedSequence or Generator
         Seed of the design, held fixed over the replications.
+    theta : sequence of float, optional
+        Coefficients of ``W x1, W x2, ...`` of the SDM process.
     """
-    if kind not in ("SAR", "SEM"):
-        raise SpecificationError(f"kind must be 'SAR' or 'SEM', got {kind!r}.")
+    check_choice("kind", kind, ProcessKind)
     regressors = len(beta) - 1
     design = knn_design(n, k=k, regressors=regressors, design_seed=design_seed)
-    beta_series = _beta_series(beta, design.x)
+    common = {"w": design.w, "x": design.x, "beta": _beta_series(beta, design.x), "sigma": sigma}
     if kind == "SAR":
-        return SARProcess(w=design.w, x=design.x, beta=beta_series, sigma=sigma, rho=rho)
-    return SEMProcess(w=design.w, x=design.x, beta=beta_series, sigma=sigma, lam=lam)
+        return SARProcess(**common, rho=rho)
+    if kind == "SDM":
+        return SDMProcess(**common, rho=rho, theta=tuple(theta or [0.5] * regressors))
+    if kind == "SAC":
+        return SACProcess(**common, rho=rho, lam=lam)
+    return SEMProcess(**common, lam=lam)
