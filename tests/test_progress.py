@@ -52,3 +52,22 @@ def test_bars_are_silent_off_a_terminal_or_when_not_asked(monkeypatch, capsys) -
     silent.update(2)
     assert silent.n == 2 and not sys.stderr.text  # type: ignore[attr-defined]
     assert capsys.readouterr().err == ""
+
+
+def test_a_large_fit_shows_its_covariance_probes(monkeypatch) -> None:
+    """Above the dense limit the information matrix comes from probes: their loop has a bar."""
+    import numpy as np
+
+    from naeringsmiljo.inference.covariance import InformationMatrix
+
+    rng = np.random.default_rng(4)
+    n = 600
+    frame = pd.DataFrame(
+        {"i": np.arange(n), "j": (np.arange(n) + 1) % n}
+    )  # a ring: non-symmetric, so the Hutchinson probes are needed
+    w = nm.SpatialWeights.from_edges(frame, source="i", target="j").row_standardize()
+    data = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n)}, index=w.ids)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    nm.SAR.from_formula("y ~ x", data, w).fit(progress=True, cov=InformationMatrix(path="sparse"))
+    assert "information matrix" in terminal.text

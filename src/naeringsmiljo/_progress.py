@@ -7,6 +7,9 @@ terminal (a log file, a batch job, a notebook's captured stream), or when tqdm i
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 
@@ -31,3 +34,22 @@ def progress_bar(*, total: int | None, desc: str, unit: str, enabled: bool = Tru
     except ImportError:  # pragma: no cover - a dependency of the package
         return _Silent()
     return tqdm(total=total, desc=desc, unit=unit, smoothing=0.1, file=sys.stderr)
+
+
+#: Whether the work of the fit in progress shows bars (set by ``fit(progress=True)``).
+_FIT_PROGRESS: ContextVar[bool] = ContextVar("naeringsmiljo_fit_progress", default=False)
+
+
+@contextmanager
+def fit_progress(enabled: bool) -> Iterator[None]:
+    """Within the block, the inner loops of a fit (covariance probes) show bars if enabled."""
+    token = _FIT_PROGRESS.set(enabled)
+    try:
+        yield
+    finally:
+        _FIT_PROGRESS.reset(token)
+
+
+def inner_bar(*, total: int | None, desc: str, unit: str) -> Any:
+    """A bar for an inner loop of a fit, shown when the fit asked for progress."""
+    return progress_bar(total=total, desc=desc, unit=unit, enabled=_FIT_PROGRESS.get())

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import LogDetMethod, closest
-from naeringsmiljo._progress import progress_bar
+from naeringsmiljo._progress import fit_progress, progress_bar
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
@@ -150,7 +150,8 @@ class MaximumLikelihood:
         free = np.ones(ml_problem.size, dtype=bool)
         for name in fixed:
             free[names.index(name)] = False
-        inference = MLInference.evaluate(ml_problem, free, estimator)
+        with fit_progress(options.progress):  # bars of the covariance's probes, if asked
+            inference = MLInference.evaluate(ml_problem, free, estimator)
         full = inference.covariance()
         k = len(names)
         spatial_values = {"rho": est.rho, "lambda": est.lam}

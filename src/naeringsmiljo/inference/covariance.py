@@ -26,6 +26,7 @@ from naeringsmiljo._options import (
     TraceMethod,
     check_choice,
 )
+from naeringsmiljo._progress import inner_bar
 from naeringsmiljo.exceptions import SingularInformationWarning, SpecificationError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.linalg import (
@@ -503,7 +504,9 @@ def _two_weights_information(problem: MLProblem, *, probes: int, seed: int) -> I
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     block = int(np.clip(_BLOCK_ENTRIES // n, 1, probes))
     rows = []
+    bar = inner_bar(total=probes, desc="information matrix: probes", unit="probe")
     for start in range(0, probes, block):
+        bar.update(min(block, probes - start))
         z = rng.integers(0, 2, size=(n, min(block, probes - start))).astype(np.float64) * 2 - 1
         az, bz, hz = g_a(z), g_b(z), h(z)
 
@@ -524,6 +527,7 @@ def _two_weights_information(problem: MLProblem, *, probes: int, seed: int) -> I
                 ]
             )
         )
+    bar.close()
     per_probe = np.vstack(rows)
     bx = lik.x - est.lam * lik.wx
     inner = g_a(lik.x @ est.beta)
@@ -642,6 +646,7 @@ def _probe_pass(
     ``norm_bound`` (units of the traces).
     """
     powers = ProbePowers(weights, probes, seed)
+    bar = inner_bar(total=None, desc="information matrix: powers of W on the probes", unit="power")
     n = weights.n
     acc_a = np.zeros((n, probes)) if "tr(H'H)" in norm_names else None
     acc_b = np.zeros((n, probes)) if "tr(G_B'G_B)" in norm_names else None
@@ -651,6 +656,7 @@ def _probe_pass(
     norms_done = not norm_names
     while True:
         v = powers.step()
+        bar.update(1)
         k = powers.k
         if k > _MAX_SERIES_ORDER + 1:
             raise SpecificationError(
@@ -689,6 +695,7 @@ def _probe_pass(
                     break
         if done:
             break
+    bar.close()
     traces = store_traces(weights, key, powers.traces())
     return _PassResult(traces, norms, bound)
 
@@ -763,7 +770,9 @@ def _hutchinson(
     rng = np.random.default_rng(seed)
     block = int(np.clip(_BLOCK_ENTRIES // n, 1, probes))
     rows = []
+    bar = inner_bar(total=probes, desc="information matrix: probes", unit="probe")
     for start in range(0, probes, block):
+        bar.update(min(block, probes - start))
         size = min(block, probes - start)
         z = rng.integers(0, 2, size=(n, size)).astype(np.float64) * 2.0 - 1.0
         u = _solve(lu_b, z)
@@ -778,6 +787,7 @@ def _hutchinson(
         if problem.has_rho and problem.has_lambda:
             columns.append(np.einsum("ij,ij->j", gb, h))
         rows.append(np.column_stack(columns))
+    bar.close()
     return np.vstack(rows)
 
 
