@@ -442,7 +442,10 @@ class SpatialResults:
             label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
             return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
         loaded = (
-            " (results loaded from a file keep no likelihood)" if self.record.method == "ml" else ""
+            " (results loaded from a file keep no likelihood when it did not pickle, as on "
+            "PARDISO factorisations)"
+            if self.record.method == "ml"
+            else ""
         )
         raise SpecificationError(
             f"The covariance of this {self.model} fit ({self.record.method}) cannot be "

@@ -2,10 +2,11 @@
 
 A file holds a pickle of a small header (what it is, the format version, the package version
 that wrote it) and the results without their caches: the weights keep their matrix and ids
-but no eigenvalues or traces, and an ML fit keeps no likelihood (its log-determinant
-factorisations), so that the file is small and does not depend on a sparse solver's state.
-Loaded results give everything computed from the estimates and their covariance (tables,
-impacts, diagnostics, summaries); switching the covariance of an ML fit needs a refit.
+but no eigenvalues or traces, and an ML fit keeps its likelihood at the estimate (the arrays
+and the log-determinant's own state), so that loaded results also switch their covariance
+(``with_cov``). A likelihood that does not pickle (one on MKL PARDISO factorisations) is left
+out; such loaded results give everything computed from the estimates and their covariance
+(tables, impacts, diagnostics, summaries), and switching the covariance needs a refit.
 
 Like every pickle, a file runs code when loaded: load only files you trust.
 """
@@ -36,9 +37,21 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _storable(ml: Any) -> Any:
+    """The ML state if it pickles (a likelihood on PARDISO factorisations does not), else None."""
+    if ml is None or isinstance(ml, ChannelInference):
+        return ml
+    try:
+        with pickled_without_caches():
+            pickle.dumps(ml, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return ml
+
+
 def save_results(results: Any, path: str | os.PathLike[str]) -> None:
     """Write ``results`` to ``path`` (see the module docstring for what is kept)."""
-    ml = results.ml if isinstance(results.ml, ChannelInference) else None
+    ml = _storable(results.ml)
     header = {"kind": FILE_KIND, "format": FORMAT_VERSION, "package": _package_version()}
     with open(path, "wb") as stream, pickled_without_caches():
         pickle.dump((header, replace(results, ml=ml)), stream, protocol=pickle.HIGHEST_PROTOCOL)
