@@ -407,13 +407,18 @@ _MORAN_NAME = "Moran's I (error)"
 _MORAN_NULL = "no spatial autocorrelation of the errors (iid normal)"
 
 
-def _moran_not_applicable(reason: str, alternative: Alternative) -> MoranResult:
+def _moran_not_applicable(
+    reason: str,
+    alternative: Alternative,
+    name: str = _MORAN_NAME,
+    null: str = _MORAN_NULL,
+) -> MoranResult:
     return MoranResult(
-        name=_MORAN_NAME,
+        name=name,
         statistic=math.nan,
         df=None,
         pvalue=math.nan,
-        null=_MORAN_NULL,
+        null=null,
         distribution="normal",
         reason=reason,
         moran_i=math.nan,
@@ -556,18 +561,8 @@ def moran_randomization(
         reason = "the weights are all zero" if s0 == 0.0 else "the values are constant"
         if n < 4:
             reason = "fewer than 4 units"
-        return MoranResult(
-            name=_RESIDUAL_MORAN_NAME,
-            statistic=math.nan,
-            df=None,
-            pvalue=math.nan,
-            null=_RESIDUAL_MORAN_NULL,
-            distribution="normal",
-            reason=reason,
-            moran_i=math.nan,
-            expectation=math.nan,
-            variance=math.nan,
-            alternative=alternative,
+        return _moran_not_applicable(
+            reason, alternative, _RESIDUAL_MORAN_NAME, _RESIDUAL_MORAN_NULL
         )
     moran_i = n / s0 * float(z @ (wmat @ z)) / zz
     symmetric = wmat + wmat.T
