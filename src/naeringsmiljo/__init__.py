@@ -16,8 +16,9 @@ from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simu
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
 from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
-from naeringsmiljo.results import SpatialResults
+from naeringsmiljo.results import PosteriorResults, SpatialResults
 from naeringsmiljo.results.storage import load
+from naeringsmiljo.sampling import Priors, compare_models
 from naeringsmiljo.tables import regression_table
 from naeringsmiljo.weights import SpatialWeights
 
@@ -34,10 +35,13 @@ __all__ = [
     "SEM",
     "SLX",
     "Impacts",
+    "PosteriorResults",
+    "Priors",
     "SpatialModel",
     "SpatialResults",
     "SpatialWeights",
     "__version__",
+    "compare_models",
     "covariance",
     "datasets",
     "diagnostics",

@@ -101,7 +101,13 @@ class BayesianGibbs:
         record = FitRecord(
             method="bayes",
             logdet=grid_list[0].method if grid_list else None,
-            logdet_error=max((g.error for g in grid_list), default=0.0),
+            logdet_error=max(
+                (
+                    g.error_between(float(columns[p].min()), float(columns[p].max()))
+                    for p, g in grids.items()
+                ),
+                default=0.0,
+            ),
             interval=grid_list[0].interval if grid_list else None,
             intervals=intervals,
             optimizer=optimizer,

@@ -299,7 +299,11 @@ class PosteriorResults:
             f"Observations:        {self.nobs}",
             f"Method:              {rec.method}: {rec.optimizer}",
             f"Log-determinant:     {rec.logdet}"
-            + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else " (exact)"),
+            + (
+                f" (stated error {rec.logdet_error:.1e} where the draws fell)"
+                if rec.logdet_error
+                else " (exact)"
+            ),
             f"Draws:               {settings.draws} per chain, burn-in {settings.burn}, thin "
             f"{settings.thin}, {settings.chains} chain(s), {len(self.sample)} kept, seed "
             f"{settings.seed}",

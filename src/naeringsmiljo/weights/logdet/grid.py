@@ -47,15 +47,29 @@ class LogDetGrid:
         The parameter interval the grid spans.
     method : str
         How the values were computed.
-    error : float
-        Stated bound on ``|values - ln|I - rho W||`` over the grid (0 for exact methods).
+    errors : numpy.ndarray
+        Stated bound on ``|values - ln|I - rho W||`` at each grid point (0 for exact methods;
+        the approximate methods' bounds grow towards the ends of the interval, infinite where
+        their series diverge).
     """
 
     rho: np.ndarray
     values: np.ndarray
     interval: tuple[float, float]
     method: str
-    error: float
+    errors: np.ndarray
+
+    @property
+    def error(self) -> float:
+        """The largest stated error over the grid."""
+        return float(np.max(self.errors))
+
+    def error_between(self, low: float, high: float) -> float:
+        """The largest stated error at the grid points in ``[low, high]`` and the two around it
+        (where a sampler's draws fell, say)."""
+        first = max(int(np.searchsorted(self.rho, low)) - 1, 0)
+        last = min(int(np.searchsorted(self.rho, high)) + 1, self.rho.size)
+        return float(np.max(self.errors[first:last]))
 
     @property
     def spacing(self) -> float:
@@ -111,7 +125,7 @@ def logdet_grid(
     if method in ("auto", "eigen") and (method == "eigen" or weights.n <= AUTO_EIGEN_LIMIT):
         omega = weights.eigenvalues()
         values = np.array([np.sum(np.log(np.abs(1.0 - r * omega))) for r in rho])
-        grid = LogDetGrid(rho, values, interval, "eigen", 0.0)
+        grid = LogDetGrid(rho, values, interval, "eigen", np.zeros(rho.size))
     else:
         logdet: LogDeterminant
         if method == "auto":
@@ -120,7 +134,7 @@ def logdet_grid(
         else:
             logdet = make_logdet(weights, method, seed=seed)
         values = np.array([logdet.value(float(r)) for r in rho])
-        error = max(logdet.error_bound(float(r)) for r in rho)
-        grid = LogDetGrid(rho, values, interval, logdet.name, float(error))
+        errors = np.array([logdet.error_bound(float(r)) for r in rho])
+        grid = LogDetGrid(rho, values, interval, logdet.name, errors)
     weights._cache[key] = grid
     return grid
