@@ -84,7 +84,7 @@ class StackedRegression:
 
 def solve_triangular(r: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``r^{-1} b`` for an upper-triangular ``r`` (no input checks: the samplers call it often)."""
-    return _solve_triangular(r, b, check_finite=False)  # type: ignore[no-any-return]
+    return _solve_triangular(r, b, check_finite=False)
 
 
 def stacked_regression(
