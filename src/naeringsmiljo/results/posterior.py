@@ -98,6 +98,23 @@ class PosteriorResults:
         return self.sample[self.param_names].std(ddof=1).rename("posterior_sd")
 
     @property
+    def tstats(self) -> pd.Series:
+        """Posterior mean over posterior s.d. (what a regression table prints in brackets)."""
+        return (self.params / self.std_errors).rename("mean_over_sd")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided posterior tail probabilities ``2 min(P(theta > 0), P(theta < 0))``.
+
+        Not p-values: the posterior probability beyond zero, doubled, so that a regression
+        table's stars mark coefficients whose equal-tailed credible interval of the starred
+        level excludes zero.
+        """
+        sample = self.sample[self.param_names]
+        above = (sample > 0).mean()
+        return (2 * np.minimum(above, 1 - above)).rename("tail_probability")
+
+    @property
     def sigma2(self) -> float:
         """Posterior mean of ``sigma^2``."""
         return float(self.sample["sigma2"].mean())
