@@ -74,7 +74,7 @@ def ours(data: dict[str, np.ndarray], logdet: str, draws: int, burn: int) -> dic
 
     w = nm.SpatialWeights.from_sparse(_row_standardised(data["neighbours"]), transform="r")
     start = time.perf_counter()
-    logdet_grid(w, logdet)  # type: ignore[arg-type]
+    logdet_grid(w, logdet)
     setup = time.perf_counter() - start
     model = nm.SAR.from_arrays(data["y"], data["x"], w)
     start = time.perf_counter()
@@ -150,18 +150,28 @@ def main() -> None:
         print(rows[-1], flush=True)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        row["peak_mb"] = peak_mb
     with open(args.out / "bayes.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    fastest = min(r["total_s"] for r in rows if r["software"] == "naeringsmiljo")
+    write_markdown(rows, args.out / "bayes.md", args.draws, args.burn)
+
+
+def write_markdown(rows: list[dict[str, object]], path: Path, draws: int, burn: int) -> None:
+    """The table of ``rows`` (as written to the CSV) with the ratio of R to the fastest grid."""
+    ours = [r for r in rows if r["software"] == "naeringsmiljo"]
+    fastest = min(float(r["total_s"]) for r in ours)
+    n = int(rows[0]["n"])
+    peak = float(rows[0].get("peak_mb", float("nan")))
     lines = [
         "# Bayesian SAR: naeringsmiljo against R spatialreg spBreg_lag",
         "",
-        f"n = {args.n:,} (k = 10 nearest neighbours, row-standardised, rho = 0.5), "
-        f"{args.draws:,} iterations of which {args.burn:,} burn-in; "
-        f"{platform.machine()}, {os.cpu_count()} cores, shared with other work (timings are noisy; "
-        f"read the ratios); peak memory of the Python process {peak_mb:,.0f} MB. "
+        f"n = {n:,} (k = 10 nearest neighbours, row-standardised, rho = 0.5), "
+        f"{draws:,} iterations of which {burn:,} burn-in, in one run; "
+        f"{platform.machine()}, {os.cpu_count()} cores, shared with other work (timings are "
+        f"noisy; read the ratios); peak memory of the Python process {peak:,.0f} MB. "
         "`python benchmarks/bayes.py` regenerates this file.",
         "",
         "| software | log-determinant | set-up (s) | sampling (s) | total (s) | ratio to fastest ours "
@@ -169,12 +179,30 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        error = float(r["logdet_error"])
         lines.append(
-            f"| {r['software']} | {r['logdet']} | {r['setup_s']:.1f} | {r['sampling_s']:.1f} | "
-            f"{r['total_s']:.1f} | {r['total_s'] / fastest:.2f} | {r['rho_mean']:.4f} | "
-            f"{r['rho_sd']:.4f} | {r['logdet_error']:.2g} |"
+            f"| {r['software']} | {r['logdet']} | {float(r['setup_s']):.1f} | "
+            f"{float(r['sampling_s']):.1f} | {float(r['total_s']):.1f} | "
+            f"{float(r['total_s']) / fastest:.2f} | {float(r['rho_mean']):.4f} | "
+            f"{float(r['rho_sd']):.4f} | {'not stated' if error != error else f'{error:.2g}'} |"
         )
-    (args.out / "bayes.md").write_text("\n".join(lines) + "\n")
+    lines += [
+        "",
+        "The sampling itself does not grow with n (an iteration works on the triangular factor of "
+        "`[X, y, W y]`); the set-up is the log-determinant grid, computed once per weights "
+        "matrix and cached with it, so a second fit on the same weights costs only the "
+        "sampling. The Monte Carlo grid is Barry & Pace's (1999) estimator, as R's; the "
+        "Chebyshev bound is loose; the spline of exact PARDISO values is exact to its stated "
+        "error and costs 79 sparse factorisations at this n.",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def render(csv_path: Path) -> None:
+    """Rewrite the Markdown from a CSV written by :func:`main`."""
+    with open(csv_path, newline="") as handle:
+        rows: list[dict[str, object]] = list(csv.DictReader(handle))
+    write_markdown(rows, csv_path.with_suffix(".md"), DRAWS, BURN)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,15 @@
 ##               1 for rho <= 0, about e for 0 < rho < 1.
 ##   spBreg_err  lambda from |I - lambda W| |X*'X*|^(-1/2) S(lambda)^(-(n-k)/2)
 ##               with X* = (I - lambda W) X: no prior term at all (uniform).
+##               sigma^2 is drawn from ||(I - lambda W) e||^2 with e already
+##               (I - lambda W)(y - X beta): the filter is applied twice, so its
+##               sigma^2 (and the spread of its beta draws) is too large.
 ##   spBreg_sac  MH steps for lambda and rho on |A||B| exp(-S/(2 sigma^2)) with
 ##               beta at its least-squares value given (rho, lambda), and
-##               sigma^2 drawn from that S: a profile, not the integrated
-##               posterior; no prior term. Stored for the record; the tests
-##               compare SAC with an exact quadrature of the posterior instead.
+##               sigma^2 drawn from that residual filtered twice (as in
+##               spBreg_err): nearly the profile |A||B| S^(-n/2), not the
+##               integrated posterior; no prior term. The tests check that reading
+##               and compare our SAC with an exact quadrature of the posterior.
 ## Posterior means, s.d. and the batch-means Monte Carlo standard error of the
 ## mean (batch means, 50 batches) are stored for every parameter.
 
