@@ -184,6 +184,53 @@ def test_slx_posterior_is_the_conjugate_student_t(columbus, w_anselin) -> None:
     np.testing.assert_allclose(res.std_errors, np.sqrt(np.diag(cov)), rtol=MC_Z * 0.012)
 
 
+def test_convex_combination_posterior_matches_two_dimensional_quadrature() -> None:
+    """SAR with rho (gamma W_geo + (1 - gamma) W_collab) y: posterior means against quadrature
+    over (rho, gamma) with dense log-determinants (flat beta, 1/sigma^2, Beta(1.01, 1.01) on
+    rho in (-1, 1), gamma uniform)."""
+    from naeringsmiljo.weights.builders import knn
+
+    n = 120
+    rng = np.random.default_rng(20261205)
+    points = pd.DataFrame(rng.uniform(size=(n, 2)), columns=["e", "n"])
+    geo = knn(points, 5).row_standardize()
+    links = (rng.uniform(size=(n, n)) < 0.03).astype(float)
+    np.fill_diagonal(links, 0.0)
+    for i in np.flatnonzero(links.sum(axis=1) == 0):
+        links[i, (i + 7) % n] = 1.0
+    collab = nm.SpatialWeights.from_sparse(
+        __import__("scipy.sparse").sparse.csr_array(links / links.sum(axis=1, keepdims=True)),
+        ids=geo.ids,
+    )
+    dense = [geo.sparse.toarray(), collab.sparse.toarray()]
+    x = rng.normal(size=(n, 2))
+    w_c = 0.6 * dense[0] + 0.4 * dense[1]
+    y = np.linalg.solve(np.eye(n) - 0.5 * w_c, 1.0 + x @ [1.0, -1.0] + rng.normal(size=n))
+    frame = pd.DataFrame({"y": y, "x1": x[:, 0], "x2": x[:, 1]}, index=geo.ids)
+    model = nm.SAR.from_formula("y ~ x1 + x2", frame, {"geo": geo, "collab": collab})
+    res = model.fit(method="bayes", draws=3500, burn=500, seed=2)
+    design = model.spec.x
+    k = design.shape[1]
+    rhos, rho_weights = gauss_legendre(-1.0, 1.0, 40)
+    gammas, gamma_weights = gauss_legendre(0.0, 1.0, 24)
+    log_post = np.empty((rhos.size, gammas.size))
+    coefs = np.empty((rhos.size, gammas.size, k))
+    for j, g in enumerate(gammas):
+        mix = g * dense[0] + (1 - g) * dense[1]
+        for i, r in enumerate(rhos):
+            a = np.eye(n) - r * mix
+            coef, ssr, _ = regression(a @ y, design)
+            log_post[i, j] = np.linalg.slogdet(a)[1] - 0.5 * (n - k) * np.log(ssr)
+            coefs[i, j] = coef
+    log_post += beta_log_prior(rhos, -1.0, 1.0, 1.01)[:, None]
+    p = np.exp(log_post - log_post.max()) * rho_weights[:, None] * gamma_weights[None, :]
+    p /= p.sum()
+    assert_posterior_mean(res, "rho", float(rhos @ p.sum(axis=1)))
+    assert_posterior_mean(res, "gamma_geo", float(gammas @ p.sum(axis=0)))
+    for m, name in enumerate(model.spec.exog_names):
+        assert_posterior_mean(res, name, float(np.sum(coefs[:, :, m] * p)))
+
+
 # ----------------------------------------------------------------------------- R spatialreg
 @pytest.mark.parametrize(
     ("model_name", "priors"),
@@ -356,3 +403,15 @@ def test_compare_models_refuses_what_it_cannot_compare(columbus, w_anselin) -> N
         nm.compare_models([sar, other])
     with pytest.raises(SpecificationError, match="flat"):
         nm.compare_models([sar], priors=Priors(beta_cov=10.0))
+
+
+def test_combinations_the_sampler_does_not_cover_are_refused(columbus, w_anselin, w_queen) -> None:
+    w = {"anselin": w_anselin, "queen": w_queen}
+    with pytest.raises(SpecificationError, match="combines several weights"):
+        nm.SEM.from_formula(FORMULA, columbus, w).fit(method="bayes", draws=100, burn=10)
+    with pytest.raises(SpecificationError, match="combines several weights"):
+        nm.SDM.from_formula(FORMULA, columbus, w).fit(method="bayes", draws=100, burn=10)
+    with pytest.raises(SpecificationError, match="heteroskedastic"):
+        nm.SAR.from_formula(FORMULA, columbus, w).fit(
+            method="bayes", draws=100, burn=10, heteroskedastic=True
+        )
