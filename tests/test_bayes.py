@@ -415,3 +415,45 @@ def test_combinations_the_sampler_does_not_cover_are_refused(columbus, w_anselin
         nm.SAR.from_formula(FORMULA, columbus, w).fit(
             method="bayes", draws=100, burn=10, heteroskedastic=True
         )
+
+
+# ----------------------------------------------------------------------------- coverage study
+COVERAGE = Path(__file__).parents[1] / "benchmarks" / "results" / "bayes_coverage.csv"
+
+
+def _coverage_module():
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bayes_coverage.py"
+    spec = importlib.util.spec_from_file_location("bayes_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_coverage_study_is_in_the_binomial_band() -> None:
+    """benchmarks/bayes_coverage.py: 200 replications of a SAR at n = 100; each 95% credible
+    interval covers the truth at a rate within 3 binomial s.e. of 0.95 (flat priors)."""
+    rows = pd.read_csv(COVERAGE)
+    assert len(rows) == 200
+    table = _coverage_module().summarise(rows)
+    for _, row in table.iterrows():
+        assert row["band_low"] <= row["coverage"] <= row["band_high"], row["parameter"]
+
+
+@pytest.mark.mc
+def test_coverage_study_reproduces_its_committed_rows() -> None:
+    """The first replications of the committed study rerun to the same numbers (seeded)."""
+    import libpysal
+
+    module = _coverage_module()
+    w = nm.SpatialWeights.from_libpysal(
+        libpysal.weights.lat2W(module.SIDE, module.SIDE, rook=True)
+    ).row_standardize()
+    committed = pd.read_csv(COVERAGE).set_index("replication")
+    for r in range(5):
+        row = module.replication(r, w, w.sparse.toarray())
+        for key, value in row.items():
+            if key != "replication":
+                # identical seeds and arithmetic; 1e-9 allows a different BLAS
+                assert value == pytest.approx(committed.loc[r, key], rel=1e-9, abs=1e-12), key
