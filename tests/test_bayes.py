@@ -229,6 +229,19 @@ def test_convex_combination_posterior_matches_two_dimensional_quadrature() -> No
     assert_posterior_mean(res, "gamma_geo", float(gammas @ p.sum(axis=0)))
     for m, name in enumerate(model.spec.exog_names):
         assert_posterior_mean(res, name, float(np.sum(coefs[:, :, m] * p)))
+    # impacts at the posterior means against the dense multiplier
+    imp = res.impacts(draws=100, seed=1)
+    post = res.params
+    a_inv = np.linalg.inv(
+        np.eye(n) - post["rho"] * (post["gamma_geo"] * dense[0] + post["gamma_collab"] * dense[1])
+    )
+    np.testing.assert_allclose(
+        imp.estimates.loc["x1", ["direct", "total"]],
+        [post["x1"] * np.trace(a_inv) / n, post["x1"] * a_inv.sum() / n],
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(imp.channels.sum(axis=1), imp.estimates["indirect"], rtol=1e-10)
+    assert imp.std_errors is not None and imp.draws == 100
 
 
 # ----------------------------------------------------------------------------- R spatialreg

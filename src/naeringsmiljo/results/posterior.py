@@ -25,7 +25,9 @@ from naeringsmiljo._options import ImpactsMethod, TraceMethod, check_alpha, chec
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX
 from naeringsmiljo.exceptions import MixingWarning, SpecificationError
+from naeringsmiljo.inference.channels import channel_impacts
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.likelihood.channels import ChannelLikelihood, TermMap
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
 from naeringsmiljo.results.spatial import impact_weights
@@ -257,7 +259,9 @@ class PosteriorResults:
         ``estimates`` are the posterior means of the impacts, ``std_errors`` their posterior
         s.d., and ``conf_int`` their equal-tailed posterior intervals. Models without rho
         have impacts linear in the coefficients: their s.d. are exact functions of the
-        posterior covariance, with normal intervals.
+        posterior covariance, with normal intervals. A convex combination of matrices in the lag
+        of y gives :class:`~naeringsmiljo.inference.channels.ChannelImpacts` (with the indirect
+        impact by channel) at the posterior means, with the s.d. of the draws' impacts.
 
         Parameters
         ----------
@@ -268,11 +272,9 @@ class PosteriorResults:
         seed : int or sequence of int
             Seed of the choice of draws and of Monte Carlo traces.
         """
-        if self.spec.terms.combined is not None:
-            raise SpecificationError(
-                "Impacts of a posterior with combined weights matrices are not available."
-            )
         sample = self.parameter_draws(draws, seed=seed)
+        if self.spec.terms.combined is not None:
+            return self._channel_impacts(sample, seed)
         result = compute_impacts(
             self.params,
             self.spec.regressor_names,
@@ -300,6 +302,40 @@ class PosteriorResults:
             estimates=estimates,
             draws_from="the posterior",
             notes=(*result.notes, "estimates: posterior means of the impacts of the draws"),
+        )
+
+    def _channel_impacts(self, sample: np.ndarray, seed: int | Sequence[int] | None) -> Any:
+        """Impacts of SAR with a convex combination in the lag of y, with the indirect impact
+        by channel (:func:`naeringsmiljo.inference.channels.channel_impacts`), from the draws;
+        the estimates are at the posterior means of the parameters."""
+        term = self.spec.terms.combined
+        if term is None or term.kind != "y" or term.combine != "convex":
+            raise SpecificationError(
+                "Impacts of a posterior are available for a convex combination in the lag of y."
+            )
+        names = self.param_names
+        regressors = self.spec.regressor_names
+        beta_idx = [names.index(r) for r in regressors]
+        rho_idx = names.index("rho")
+        mix_idx = [names.index(f"gamma_{c}") for c in term.channel_names]
+        m = len(mix_idx)
+        lik = ChannelLikelihood(
+            self.spec.y,
+            self.spec.x,
+            [w.sparse for _, w in term.channels],
+            [],
+            TermMap("convex", m),
+            None,
+        )
+
+        def coefficient(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            delta = values[rho_idx] * values[mix_idx]
+            return values[beta_idx], np.zeros((m, len(regressors))), delta
+
+        recorded = None if seed is None else (int(seed) if isinstance(seed, int) else tuple(seed))
+        return channel_impacts(
+            coefficient, self.params, sample, lik, regressors, term.channel_names, self.model,
+            recorded,
         )
 
     # ------------------------------------------------------------------ display
