@@ -20,7 +20,8 @@
 ##                  lambda (for LM*-mu), in time-major order (time slow, state
 ##                  fast) as bsktest uses them
 ##   spml           ML fits: within and random effects, lag or error (splm's
-##                  "b" error = Baltagi-Song-Koh/Anselin error components)
+##                  "b" error = Baltagi-Song-Koh/Anselin error components;
+##                  "kkp" = Kapoor-Kelejian-Prucha, the default of sphtest)
 ##   spgm           GM fits of the error model (Kapoor, Kelejian & Prucha
 ##                  2007, moments "fullweights"): within and random
 ##   sphtest        spatial Hausman tests (Mutl & Pfaffermayr 2011), ML and GM
@@ -109,6 +110,11 @@ ml <- list(
                         lag = TRUE, spatial.error = "none")),
   random_error = fit(spml(fm, data = Produc, listw = lw, model = "random",
                           lag = FALSE, spatial.error = "b")),
+  ## sphtest(method = "ML") uses these two (its default errors = "KKP")
+  within_error_kkp = fit(spml(fm, data = Produc, listw = lw, model = "within",
+                              lag = FALSE, spatial.error = "kkp")),
+  random_error_kkp = fit(spml(fm, data = Produc, listw = lw, model = "random",
+                              lag = FALSE, spatial.error = "kkp")),
   random_lag = fit(spml(fm, data = Produc, listw = lw, model = "random",
                         lag = TRUE, spatial.error = "none"))
 )
