@@ -23,7 +23,8 @@
 ##                  "b" error = Baltagi-Song-Koh/Anselin error components;
 ##                  "kkp" = Kapoor-Kelejian-Prucha, the default of sphtest)
 ##   spgm           GM fits of the error model (Kapoor, Kelejian & Prucha
-##                  2007, moments "fullweights"): within and random
+##                  2007, moments "fullweights"): within and random; spatial
+##                  2SLS of the within lag model
 ##   sphtest        spatial Hausman tests (Mutl & Pfaffermayr 2011), ML and GM
 ##
 ## Ordering: every vector indexed by observation is in splm's order for that
@@ -123,7 +124,11 @@ gm_within <- spgm(fm, data = Produc, listw = usaww, model = "within",
                   lag = FALSE, spatial.error = TRUE, moments = "fullweights")
 gm_random <- spgm(fm, data = Produc, listw = usaww, model = "random",
                   lag = FALSE, spatial.error = TRUE, moments = "fullweights")
+gm_lag_within <- spgm(fm, data = Produc, listw = usaww, model = "within",
+                      lag = TRUE, spatial.error = FALSE)
 gm <- list(
+  within_lag = list(coefficients = as.list(coef(gm_lag_within)),
+                    std_errors = as.list(sqrt(diag(gm_lag_within$vcov)))),
   within_error = list(coefficients = as.list(coef(gm_within)),
                       std_errors = as.list(sqrt(diag(gm_within$vcov))),
                       rho = as.list(gm_within$rho)),
