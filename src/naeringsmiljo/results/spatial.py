@@ -116,6 +116,11 @@ class SpatialResults:
     iv: IVInference | None = None
     variant: str | None = None
     vertex_tests: pd.DataFrame | None = None
+    #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``).
+    bias_correction: bool = False
+    #: Panels with random effects: the variance ratio ``phi = sigma2_mu / sigma2_e`` is in
+    #: ``params``; this records the random-effects structure of the error (None otherwise).
+    random_effects: str | None = None
 
     # ------------------------------------------------------------------ inference
     @property
@@ -486,6 +491,7 @@ class SpatialResults:
                 if len(spec.dropped)
                 else ""
             ),
+            *self._panel_lines(),
             f"Method:              {rec.method}"
             + (f", log-determinant {rec.logdet}" if rec.logdet else "")
             + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else ""),
@@ -535,6 +541,36 @@ class SpatialResults:
         text.loc[list(self.fixed), ["std_error", "tstat", "pvalue", "lower", "upper"]] = ""
         text.loc[list(self.fixed), "std_error"] = "(fixed)"
         return text.to_string(justify="right")
+
+    def _panel_lines(self) -> list[str]:
+        """Entities, periods and effects of a panel; the Lee-Yu correction; none for a
+        cross-section."""
+        spec = self.spec
+        effects = getattr(spec, "effects", None)
+        if effects is None:
+            return []
+        lines = [
+            f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
+            f"effects={effects!r}"
+        ]
+        if effects in ("time", "twoways"):
+            convention = getattr(spec, "lag_convention", "")
+            lines.append(
+                "Lag convention:      "
+                + ("Q(W y), the exact transform" if convention == "lag_then_demean" else "W(Q y)")
+            )
+        if effects in ("entity", "time", "twoways"):
+            lines.append(
+                "Lee-Yu correction:   "
+                + (
+                    "yes (transformation approach, Lee & Yu 2010)"
+                    if self.bias_correction
+                    else "no (direct approach; sigma^2 biased for small T)"
+                )
+            )
+        if self.random_effects is not None:
+            lines.append(f"Error components:    {self.random_effects}")
+        return lines
 
     def _weights_lines(self) -> list[str]:
         terms = list(self.spec.terms)
