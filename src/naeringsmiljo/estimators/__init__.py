@@ -5,7 +5,15 @@ Importing the package registers every estimator: least squares (``"ols"``), maxi
 (``"gs2sls"``); ``"gmm"`` chooses the moment estimator that fits the model's terms.
 """
 
-from naeringsmiljo.estimators import gm_error, gs2sls, least_squares, ml, s2sls
+from naeringsmiljo.estimators import (
+    gm_error,
+    gs2sls,
+    kkp,
+    least_squares,
+    ml,
+    panel_s2sls,
+    s2sls,
+)
 from naeringsmiljo.estimators.base import (
     ALIASES,
     ESTIMATORS,
