@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+import naeringsmiljo as nm
 from naeringsmiljo import datasets
 from naeringsmiljo.estimators._panel_moments import kkp_gm_error, panel_s2sls
 from naeringsmiljo.exceptions import SpecificationError
@@ -299,3 +300,12 @@ def test_kkp_gm_recovers_lambda_in_a_seeded_simulation():
         estimates.append(kkp_gm_error(x @ [1.0, 2.0] + u, x, wm, n, t).lam)
     estimates = np.array(estimates)
     assert abs(estimates.mean() - 0.5) < 3 * estimates.std() / np.sqrt(len(estimates))
+
+
+def test_baseline_is_a_column_of_a_regression_table():
+    frame, w = datasets.produc(), datasets.produc_weights().row_standardize()
+    within = panel_baseline(FORMULA, frame, effects="entity")
+    sem = nm.SEM.from_formula(FORMULA, frame, w, effects="entity").fit()
+    text = nm.regression_table({"FE": within, "FE SEM": sem}, fit_stats=("nobs", "r2"))
+    assert "Within (entity)" in text and "-0.026" in text and "0.557" in text
+    assert within.pvalues["unemp"] < 1e-6

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from naeringsmiljo._options import check_choice
 from naeringsmiljo.exceptions import SpecificationError
@@ -22,6 +23,8 @@ PanelBaselineEffects = Literal["none", "entity", "time", "twoways", "random"]
 within transformation (``"entity"``, ``"time"``, ``"twoways"``), or random entity effects with the
 Swamy-Arora variance components (``"random"``)."""
 
+_MODEL_NAMES = {"none": "Pooled OLS", "entity": "Within (entity)", "time": "Within (time)",
+                "twoways": "Within (two-way)", "random": "Random effects"}  # fmt: skip
 _ABSORBED = {"entity": " + EntityEffects", "time": " + TimeEffects",
              "twoways": " + EntityEffects + TimeEffects"}  # fmt: skip
 
@@ -47,6 +50,12 @@ class PanelBaseline:
         N and T.
     fit : object
         linearmodels' results object, for everything else it reports.
+
+    Notes
+    -----
+    It has the attributes :func:`naeringsmiljo.tables.regression_table` reads (``model``,
+    ``params``, ``std_errors``, ``tstats``, ``pvalues`` from the normal distribution, ``nobs``,
+    ``loglik``, ``r2``, ``sigma2``), so it can be the non-spatial column of a panel table.
     """
 
     effects: str
@@ -61,6 +70,35 @@ class PanelBaseline:
     def nobs(self) -> int:
         """N T."""
         return self.n_entities * self.n_periods
+
+    @property
+    def model(self) -> str:
+        """The column heading of a regression table."""
+        return _MODEL_NAMES[self.effects]
+
+    @property
+    def tstats(self) -> pd.Series:
+        return self.params / self.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(
+            2.0 * stats.norm.sf(np.abs(self.tstats.to_numpy())), index=self.params.index
+        )
+
+    @property
+    def loglik(self) -> float:
+        """Gaussian log-likelihood of the (transformed) regression, as linearmodels reports it."""
+        return float(self.fit.loglik)
+
+    @property
+    def r2(self) -> float:
+        """linearmodels' R^2 (within R^2 for fixed effects)."""
+        return float(self.fit.rsquared)
+
+    @property
+    def sigma2(self) -> float:
+        return float(self.fit.s2)
 
 
 def _check_frame(data: pd.DataFrame) -> None:
