@@ -8,6 +8,7 @@ from the registry packages (data/panels/build.py).
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -96,3 +97,12 @@ def test_cigar_weights_link_neighbouring_state_codes():
     w = datasets.cigar_weights()
     alabama = w.sparse[[w.ids.get_loc(1)]].indices
     assert sorted(w.ids[alabama].tolist()) == [10, 11, 25, 43]
+
+
+def test_row_standardised_produc_weights_equal_splm_usaww():
+    # splm's usaww as exported by tests/reference/r/generate_produc_splm.R (rows alphabetical).
+    stored = json.loads((ROOT / "tests" / "reference" / "r" / "produc_splm.json").read_text())
+    assert stored["states"] == datasets.produc_weights().ids.tolist()
+    ours = datasets.produc_weights().row_standardize().sparse.toarray()
+    # 1/k rounded in R's and in our division: equal to the last bit or one ulp.
+    np.testing.assert_allclose(ours, np.asarray(stored["usaww"]), rtol=0, atol=1e-15)
