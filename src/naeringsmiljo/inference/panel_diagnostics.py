@@ -161,6 +161,11 @@ def panel_lm_tests(
     with ``J = ||M (I_T ⊗ W) Q X b||^2 / sigma^2 + T_e tr_Q(W'W + W^2)`` and the robust forms as
     in the cross-section.
 
+    The lag is applied to the demeaned data, ``(I_T ⊗ W) Q y`` (splm's convention). With entity
+    effects this equals ``Q (I_T ⊗ W) y``; with time effects the two differ unless W is
+    row-standardised and symmetric, and the residuals, being in the range of ``Q``, make the
+    score of the error term the same either way.
+
     Parameters
     ----------
     y, x : array_like
