@@ -309,3 +309,16 @@ def test_baseline_is_a_column_of_a_regression_table():
     text = nm.regression_table({"FE": within, "FE SEM": sem}, fit_stats=("nobs", "r2"))
     assert "Within (entity)" in text and "-0.026" in text and "0.557" in text
     assert within.pvalues["unemp"] < 1e-6
+
+
+def test_conditional_mu_test_from_our_pooled_error_fit_equals_splm():
+    # End to end: the pooled SEM by our ML (lambda 0.520844, splm's optimiser stops about 1e-7
+    # short of the maximiser: REFERENCES.md s. 5), its residuals y - X b, then LM*-mu.
+    frame, w = datasets.produc(), datasets.produc_weights().row_standardize()
+    fit = nm.SEM.from_formula(FORMULA, frame, w, effects="none").fit()
+    spec = fit.spec
+    residuals = spec.y - spec.x @ fit.params.drop("lambda").to_numpy()
+    test = pdg.bsk_conditional_mu(residuals, fit.params["lambda"], w, N, T)
+    np.testing.assert_allclose(
+        np.sqrt(test.statistic), REFERENCE["bsktest"]["CLMmu"]["statistic"], rtol=1e-6
+    )
