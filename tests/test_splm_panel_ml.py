@@ -2,9 +2,13 @@
 tests/reference/r/generate_produc_splm.R): fixed-effects lag and error models, and the
 random-effects lag and error models (splm's error components "b", Baltagi-Song-Koh / Anselin).
 
-Under random effects only the estimates are compared: the standard errors of beta differ from
-splm's by up to 8% (error model) and 16% (lag model), while those of lambda, rho and phi agree to
-0.1%; which covariance splm reports for beta there is not settled here.
+Under random effects the estimates are compared with splm. The standard errors of beta in the
+error model are compared with an independent dense computation, ``sigma^2 (X' Sigma^{-1} X)^{-1}``
+with ``Sigma = phi (J_T ⊗ I_N) + I_T ⊗ (B'B)^{-1}`` at the ML estimates (beta is orthogonal to
+lambda, phi and sigma^2 in the information matrix of this model), which equals splm's to 1e-6;
+the package's are 8% larger (a strict xfail below). In the lag model beta is not orthogonal to
+rho and splm's block need not be the right one; the package's s.e. there are 16% larger than
+splm's and are not compared.
 """
 
 from __future__ import annotations
@@ -69,3 +73,29 @@ def test_random_effects_ml_estimates_equal_splm(data, model, key, spatial):
     )
     np.testing.assert_allclose(res.params[spatial], expected_spatial, rtol=SPLM_RTOL)
     np.testing.assert_allclose(res.params["phi"], reference["errcomp"]["phi"], rtol=SPLM_RTOL)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="random-effects SEM: the package's s.e. of beta exceed the GLS covariance (and "
+    "splm's) by up to 8%",
+)
+def test_random_effects_error_model_beta_covariance_is_the_gls_one(data):
+    frame, w = data
+    res = nm.SEM.from_formula(FORMULA, frame, w, effects="random").fit()
+    spec = res.spec
+    n, t = w.n, spec.n_periods
+    b_mat = np.eye(n) - res.params["lambda"] * w.sparse.toarray()
+    sigma = res.params["phi"] * np.kron(np.ones((t, t)), np.eye(n)) + np.kron(
+        np.eye(t), np.linalg.inv(b_mat.T @ b_mat)
+    )
+    x, y = spec.raw_x, spec.raw_y
+    sigma_inv_x = np.linalg.solve(sigma, x)
+    gls = np.linalg.solve(x.T @ sigma_inv_x, sigma_inv_x.T @ y)
+    e = y - x @ gls
+    sigma2 = float(e @ np.linalg.solve(sigma, e)) / (n * t)
+    dense = np.sqrt(np.diag(sigma2 * np.linalg.inv(x.T @ sigma_inv_x)))
+    reference = REFERENCE["spml"]["random_error"]
+    np.testing.assert_allclose(dense, _values(reference["std_errors"]), rtol=1e-5)
+    betas = [name for name in res.params.index if name not in ("lambda", "phi")]
+    np.testing.assert_allclose(res.std_errors[betas].to_numpy(), dense, rtol=1e-4)
