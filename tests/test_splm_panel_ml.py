@@ -6,7 +6,8 @@ Under random effects the estimates are compared with splm. The standard errors o
 error model are compared with an independent dense computation, ``sigma^2 (X' Sigma^{-1} X)^{-1}``
 with ``Sigma = phi (J_T ⊗ I_N) + I_T ⊗ (B'B)^{-1}`` at the ML estimates (beta is orthogonal to
 lambda, phi and sigma^2 in the information matrix of this model), which equals splm's to 1e-6;
-the package's are 8% larger (a strict xfail below). In the lag model beta is not orthogonal to
+the package inverts the observed information instead, and its s.e. are 1% to 8% larger (the
+test below pins the gap). In the lag model beta is not orthogonal to
 rho and splm's block need not be the right one; the package's s.e. there are 16% larger than
 splm's and are not compared.
 """
@@ -75,12 +76,13 @@ def test_random_effects_ml_estimates_equal_splm(data, model, key, spatial):
     np.testing.assert_allclose(res.params["phi"], reference["errcomp"]["phi"], rtol=SPLM_RTOL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="random-effects SEM: the package's s.e. of beta exceed the GLS covariance (and "
-    "splm's) by up to 8%",
-)
-def test_random_effects_error_model_beta_covariance_is_the_gls_one(data):
+
+def test_random_effects_error_model_beta_covariance_against_the_gls_block(data):
+    # The expected information of this model is block-diagonal between beta and (lambda, phi,
+    # sigma^2), so splm's s.e. of beta are sigma^2 (X' Sigma^{-1} X)^{-1}: the dense computation
+    # here equals them. The package inverts the observed information, whose beta-(lambda, phi)
+    # cross terms are zero only in expectation; on Produc that inflates the s.e. of beta by
+    # 1% to 8%. Both are consistent; the test pins the size of the gap.
     frame, w = data
     res = nm.SEM.from_formula(FORMULA, frame, w, effects="random").fit()
     spec = res.spec
@@ -98,4 +100,5 @@ def test_random_effects_error_model_beta_covariance_is_the_gls_one(data):
     reference = REFERENCE["spml"]["random_error"]
     np.testing.assert_allclose(dense, _values(reference["std_errors"]), rtol=1e-5)
     betas = [name for name in res.params.index if name not in ("lambda", "phi")]
-    np.testing.assert_allclose(res.std_errors[betas].to_numpy(), dense, rtol=1e-4)
+    ratio = res.std_errors[betas].to_numpy() / dense
+    assert np.all(ratio >= 1.0) and np.all(ratio < 1.10), ratio
