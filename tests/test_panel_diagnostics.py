@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 import naeringsmiljo as nm
 from naeringsmiljo import datasets
+from naeringsmiljo.design.panel import period_product, within
 from naeringsmiljo.estimators._panel_moments import kkp_gm_error, panel_s2sls
 from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference import panel_diagnostics as pdg
@@ -71,7 +72,7 @@ def test_baselines_reproduce_baltagis_produc_table(effects):
 def test_within_residuals_are_those_of_the_demeaned_regression(produc_arrays):
     y, x, _, _ = produc_arrays
     fit = panel_baseline(FORMULA, datasets.produc(), effects="entity")
-    yq, xq = pdg.demean(y, N, T, "entity"), pdg.demean(x, N, T, "entity")
+    yq, xq = within(y, N, "entity"), within(x, N, "entity")
     ours = yq - xq @ fit.params.to_numpy()
     theirs = fit.residuals.swaplevel().sort_index().to_numpy()
     np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)  # same numbers, rounding only
@@ -156,9 +157,9 @@ def test_standardised_lm2_uses_the_symmetric_part_of_w(produc_arrays):
     wm = sp.csr_array(w.sparse)
     factor = pdg.DesignFactor.of(x1)
     e = factor.residuals(y)
-    h = float(e @ pdg.panel_lag(wm, e, T)) / float(e @ e)
+    h = float(e @ period_product(wm, e, N)) / float(e @ e)
     mean, var = pdg._ratio_moments(
-        factor, x1, lambda v: pdg.panel_lag(wm, v, T), 0.0, T * float(wm.multiply(wm.T).sum())
+        factor, x1, lambda v: period_product(wm, v, N), 0.0, T * float(wm.multiply(wm.T).sum())
     )
     np.testing.assert_allclose(
         (h - mean) / np.sqrt(var), REFERENCE["bsktest"]["SLM2"]["statistic"], rtol=SPLM_RTOL

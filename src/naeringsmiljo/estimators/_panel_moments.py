@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from naeringsmiljo._options import check_choice
+from naeringsmiljo.design.panel import period_product, within
 from naeringsmiljo.estimators._moments import minimise_quartic, two_stage_least_squares
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.linalg import DesignFactor
@@ -36,15 +37,6 @@ PanelGMWeighting = Literal["initial", "full"]
 
 #: Bounds of the GM search for lambda, as in splm's ``spgm``.
 LAMBDA_BOUNDS = (-0.999, 0.999)
-
-
-def _lag(w: sp.csr_array, v: np.ndarray, n_periods: int) -> np.ndarray:
-    n = w.shape[0]
-    if v.ndim == 1:
-        return np.asarray(w @ v.reshape(n_periods, n).T).T.reshape(-1)
-    k = v.shape[1]
-    blocks = v.reshape(n_periods, n, k).transpose(1, 0, 2).reshape(n, n_periods * k)
-    return np.asarray(w @ blocks).reshape(n, n_periods, k).transpose(1, 0, 2).reshape(-1, k)
 
 
 def _between(v: np.ndarray, n_units: int, n_periods: int) -> np.ndarray:
@@ -166,19 +158,19 @@ def kkp_gm_error(
             f"y has {y.shape[0]} and X {x.shape[0]} rows; N T = {n * t} for a balanced panel."
         )
 
-    def within(v: np.ndarray) -> np.ndarray:
-        return v - _between(v, n, t)
+    def demeaned(v: np.ndarray) -> np.ndarray:
+        return within(v, n, "entity")
 
     def between(v: np.ndarray) -> np.ndarray:
         return _between(v, n, t)
 
-    first = DesignFactor.of(within(x) if effects == "entity" else x)
+    first = DesignFactor.of(demeaned(x) if effects == "entity" else x)
     first.require_full_rank([f"x{j}" for j in range(x.shape[1])], what="The panel design")
-    u = first.residuals(within(y) if effects == "entity" else y)
-    ub = _lag(w, u, t)
-    ubb = _lag(w, ub, t)
+    u = first.residuals(demeaned(y) if effects == "entity" else y)
+    ub = period_product(w, u, n)
+    ubb = period_product(w, ub, n)
     tr_wtw_n = float(w.multiply(w).sum()) / n
-    big0, small0 = _moment_block(u, ub, ubb, within, n * (t - 1), tr_wtw_n)
+    big0, small0 = _moment_block(u, ub, ubb, demeaned, n * (t - 1), tr_wtw_n)
     lam, (sigma2_v,) = _minimise(big0, small0, np.eye(3))
     sigma2_1: float | None = None
     if effects == "random":
@@ -194,8 +186,8 @@ def kkp_gm_error(
                 np.diag([sigma2_v**2 / (t - 1), sigma2_1**2]), _weight_traces(w)
             )
             lam, (sigma2_v, sigma2_1) = _minimise(big, small, np.linalg.inv(gamma))
-    ys = y - lam * _lag(w, y, t)
-    xs = x - lam * _lag(w, x, t)
+    ys = y - lam * period_product(w, y, n)
+    xs = x - lam * period_product(w, x, n)
     theta: float | None = None
     if effects == "random":
         assert sigma2_1 is not None
@@ -207,7 +199,7 @@ def kkp_gm_error(
         theta = 1.0 - float(np.sqrt(sigma2_v / sigma2_1))
         ys, xs = ys - theta * between(ys), xs - theta * between(xs)
     else:
-        ys, xs = within(ys), within(xs)
+        ys, xs = demeaned(ys), demeaned(xs)
     factor = DesignFactor.of(xs)
     beta = factor.coefficients(ys)
     if effects == "random":
@@ -262,15 +254,15 @@ def panel_s2sls(
     check_choice("effects", effects, ("none", "entity"))
     n, t = n_units, n_periods
     if effects == "entity":
-        yq, xq = y - _between(y, n, t), x - _between(x, n, t)
+        yq, xq = within(y, n, "entity"), within(x, n, "entity")
         n_eff = n * (t - 1)
     else:
         yq, xq = y, x
         n_eff = n * t
     varying = np.flatnonzero(np.ptp(xq, axis=0) > 0)
-    wx = _lag(w, xq[:, varying], t)
-    wwx = _lag(w, wx, t)
-    z = np.column_stack([_lag(w, yq, t), xq])
+    wx = period_product(w, xq[:, varying], n)
+    wwx = period_product(w, wx, n)
+    z = np.column_stack([period_product(w, yq, n), xq])
     h = np.column_stack([xq, wx, wwx])
     fit = two_stage_least_squares(yq, z, h)
     k = z.shape[1]

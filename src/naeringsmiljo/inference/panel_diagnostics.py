@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from naeringsmiljo._options import DENSE_MATRIX_LIMIT, check_choice
+from naeringsmiljo.design.panel import period_product, within
 from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.inference.diagnostics import (
     OLSScores,
@@ -45,7 +46,7 @@ from naeringsmiljo.inference.diagnostics import (
 from naeringsmiljo.linalg import DesignFactor, invert_symmetric
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
-PanelEffects = Literal["none", "entity", "time", "twoways"]
+PanelLMEffects = Literal["none", "entity", "time", "twoways"]
 """Fixed effects swept out before a panel LM test: none (pooled), entity, time or both."""
 
 
@@ -72,38 +73,9 @@ def _panel_vector(v: Any, n_units: int, n_periods: int, what: str) -> np.ndarray
     return arr
 
 
-def panel_lag(w: sp.csr_array, v: np.ndarray, n_periods: int) -> np.ndarray:
-    """``(I_T ⊗ W) v`` for a vector or the columns of a matrix stacked by period."""
-    n = w.shape[0]
-    if v.ndim == 1:
-        return np.asarray(w @ v.reshape(n_periods, n).T).T.reshape(-1)
-    k = v.shape[1]
-    blocks = v.reshape(n_periods, n, k).transpose(1, 0, 2).reshape(n, n_periods * k)
-    lagged = np.asarray(w @ blocks).reshape(n, n_periods, k).transpose(1, 0, 2)
-    return lagged.reshape(n * n_periods, k)
-
-
 def entity_sums(v: np.ndarray, n_units: int, n_periods: int) -> np.ndarray:
     """``sum_t v_it`` for each entity (length N; columns kept for a matrix)."""
     return v.reshape((n_periods, n_units) + v.shape[1:]).sum(axis=0)
-
-
-def demean(v: np.ndarray, n_units: int, n_periods: int, effects: PanelEffects) -> np.ndarray:
-    """Sweep out entity, time or both effects (the within transformation) in O(NT).
-
-    ``"entity"`` subtracts each entity's mean over time, ``"time"`` each period's mean over
-    entities, ``"twoways"`` both and adds back the grand mean (Baltagi 2021, s. 3.2).
-    """
-    check_choice("effects", effects, PanelEffects)
-    shaped = v.reshape((n_periods, n_units) + v.shape[1:])
-    out = shaped.copy()
-    if effects in ("entity", "twoways"):
-        out = out - shaped.mean(axis=0, keepdims=True)
-    if effects in ("time", "twoways"):
-        out = out - shaped.mean(axis=1, keepdims=True)
-    if effects == "twoways":
-        out = out + shaped.mean(axis=(0, 1), keepdims=True)
-    return out.reshape(v.shape)
 
 
 def _trace_a(w: sp.csr_array) -> float:
@@ -141,7 +113,7 @@ def panel_lm_tests(
     n_units: int,
     n_periods: int,
     *,
-    effects: PanelEffects = "none",
+    effects: PanelLMEffects = "none",
     dof_correction: bool = True,
 ) -> PanelLMTests:
     r"""LM tests of ``rho = 0`` and ``lambda = 0`` and their robust forms on a panel.
@@ -193,13 +165,13 @@ def panel_lm_tests(
         When the shapes disagree with N and T, or a regressor has no variation left after the
         transformation (it is named by its column number).
     """
-    check_choice("effects", effects, PanelEffects)
+    check_choice("effects", effects, PanelLMEffects)
     wm = _weights(w, n_units)
     y_arr = _panel_vector(y, n_units, n_periods, "y").reshape(-1)
     x_arr = _panel_vector(x, n_units, n_periods, "X")
     x_arr = x_arr[:, None] if x_arr.ndim == 1 else x_arr
-    yq = demean(y_arr, n_units, n_periods, effects) if effects != "none" else y_arr
-    xq = demean(x_arr, n_units, n_periods, effects) if effects != "none" else x_arr
+    yq = within(y_arr, n_units, effects)
+    xq = within(x_arr, n_units, effects)
     factor = DesignFactor.of(xq)
     if not factor.full_rank:
         dropped = factor.perm[factor.rank :].tolist()
@@ -223,13 +195,13 @@ def panel_lm_tests(
         n_eff, periods_eff = n_units * n_periods, n_periods
     sigma2 = float(e @ e) / n_eff
     trace_t = periods_eff * trace_a
-    wxb = panel_lag(wm, fitted, n_periods)
+    wxb = period_product(wm, fitted, n_units)
     mwxb = factor.residuals(wxb)
     scores = OLSScores(
         resid=e,
         sigma2=sigma2,
-        d_lambda=float(e @ panel_lag(wm, e, n_periods)) / sigma2,
-        d_rho=float(e @ panel_lag(wm, yq, n_periods)) / sigma2,
+        d_lambda=float(e @ period_product(wm, e, n_units)) / sigma2,
+        d_rho=float(e @ period_product(wm, yq, n_units)) / sigma2,
         trace_t=trace_t,
         trace_w=n_periods * float(wm.diagonal().sum()),
         nj=(float(mwxb @ mwxb) + trace_t * sigma2) / sigma2,
@@ -350,7 +322,7 @@ def bsk_tests(y: Any, x: Any, w: Any, n_units: int, n_periods: int) -> BSKTests:
     sums = entity_sums(e, n_units, n_periods)
     g = float(sums @ sums) / ee - 1.0
     lm1 = math.sqrt(nt / (2.0 * (n_periods - 1))) * g
-    h = float(e @ panel_lag(wm, e, n_periods)) / ee
+    h = float(e @ period_product(wm, e, n_units)) / ee
     b = _trace_a(wm)
     lm2 = math.sqrt(n_units**2 * n_periods / b) * h
 
@@ -360,7 +332,7 @@ def bsk_tests(y: Any, x: Any, w: Any, n_units: int, n_periods: int) -> BSKTests:
 
     def apply_ws(v: np.ndarray) -> np.ndarray:
         wt = sp.csr_array(wm.T)
-        return 0.5 * (panel_lag(wm, v, n_periods) + panel_lag(wt, v, n_periods))
+        return 0.5 * (period_product(wm, v, n_units) + period_product(wt, v, n_units))
 
     mean1, var1 = _ratio_moments(factor, x_arr, apply_j, float(nt), float(nt * n_periods))
     trace_ws = n_periods * float(wm.diagonal().sum())
@@ -416,7 +388,7 @@ def bsk_conditional_lambda(
     sigma_v2 = float(u @ within) / (n_units * (n_periods - 1))
     sigma_12 = n_periods * float(means @ means) / n_units
     wsym = sp.csr_array(wm + wm.T)
-    lagged = panel_lag(wsym, u, n_periods)
+    lagged = period_product(wsym, u, n_units)
     lag_means = entity_sums(lagged, n_units, n_periods) / n_periods
     between_part = (sigma_v2 / sigma_12**2) * np.tile(lag_means, n_periods)
     within_part = (lagged - np.tile(lag_means, n_periods)) / sigma_v2
@@ -459,7 +431,7 @@ def bsk_conditional_mu(
     bmat = (sp.identity(n, format="csr") - lam * wm).toarray()
     btb = bmat.T @ bmat
     btb2 = btb @ btb
-    sigma_v2 = float(u @ panel_lag(sp.csr_array(btb), u, t)) / (n * t)
+    sigma_v2 = float(u @ period_product(sp.csr_array(btb), u, n)) / (n * t)
     sigma_v4 = sigma_v2**2
     sums = entity_sums(u, n, t)
     d_mu = -(t / (2.0 * sigma_v2)) * float(np.trace(btb)) + float(sums @ (btb2 @ sums)) / (

@@ -9,19 +9,14 @@ checks the frame and returns a small typed result.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from naeringsmiljo._options import check_choice
+from naeringsmiljo._options import PanelEffects, check_choice
 from naeringsmiljo.exceptions import SpecificationError
-
-PanelBaselineEffects = Literal["none", "entity", "time", "twoways", "random"]
-"""Effects of a non-spatial panel baseline: pooled OLS (``"none"``), fixed effects by the
-within transformation (``"entity"``, ``"time"``, ``"twoways"``), or random entity effects with the
-Swamy-Arora variance components (``"random"``)."""
 
 _MODEL_NAMES = {"none": "Pooled OLS", "entity": "Within (entity)", "time": "Within (time)",
                 "twoways": "Within (two-way)", "random": "Random effects"}  # fmt: skip
@@ -119,7 +114,7 @@ def panel_baseline(
     formula: str,
     data: pd.DataFrame,
     *,
-    effects: PanelBaselineEffects = "none",
+    effects: PanelEffects = "none",
 ) -> PanelBaseline:
     """Fit the non-spatial panel regression ``formula`` with linearmodels.
 
@@ -155,7 +150,7 @@ def panel_baseline(
     """
     from linearmodels.panel import PanelOLS, PooledOLS, RandomEffects
 
-    check_choice("effects", effects, PanelBaselineEffects)
+    check_choice("effects", effects, PanelEffects)
     _check_frame(data)
     fit: Any
     lhs, _, rhs = formula.partition("~")
