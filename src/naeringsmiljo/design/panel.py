@@ -216,6 +216,12 @@ class PanelDesign:
         return INTERCEPT in self.exog_names
 
     @property
+    def absorbed(self) -> int:
+        """Parameters the within transformation absorbed: ``N``, ``T`` or ``N + T - 1``."""
+        n, t = self.n_units, self.n_periods
+        return {"entity": n, "time": t, "twoways": n + t - 1}.get(self.effects, 0)
+
+    @property
     def regressor_names(self) -> list[str]:
         return [n for n in self.exog_names if n != INTERCEPT and not n.startswith(LAG_PREFIX)]
 

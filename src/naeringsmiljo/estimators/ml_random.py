@@ -5,10 +5,12 @@ The likelihoods are in :mod:`naeringsmiljo.likelihood.panel_random`. Both are co
 ``phi = sigma2_mu / sigma2_e`` by nested one-dimensional searches: Brent's bounded method over
 the spatial parameter's interval outside, and over ``ln phi`` inside (to ``1e-12``), which
 reaches the maximum that spreg's alternating iterations approach (spreg ``Panel_RE_Lag``
-stops at a change of ``1e-7`` in its ``theta``). The covariance is the inverse of the observed
-information: central second differences of the full log-likelihood in
-``(beta, rho or lambda, phi, sigma^2)``, with the ``beta`` block exact, ``Z'Z / sigma^2`` of
-the transformed regression.
+stops at a change of ``1e-7`` in its ``theta``). The covariance of the lag model is the inverse
+of the analytic expected information
+(:func:`naeringsmiljo.likelihood.panel_random.lag_information`); that of the error model, and
+of either with ``cov="hessian"``, the inverse of the observed information: central second
+differences of the full log-likelihood in ``(beta, rho or lambda, phi, sigma^2)``, with the
+``beta`` block exact, ``Z'Z / sigma^2`` of the transformed regression.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from naeringsmiljo._options import DENSE_MATRIX_LIMIT
 from naeringsmiljo.estimators.base import FitProblem
 from naeringsmiljo.exceptions import ConvergenceWarning, SpecificationError
 from naeringsmiljo.inference.covariance import covariance_from_information
-from naeringsmiljo.likelihood.panel_random import RandomEffectsLikelihood
+from naeringsmiljo.likelihood.panel_random import RandomEffectsLikelihood, lag_information
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.logdet import make_logdet
@@ -56,10 +58,11 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
             "bias_correction=True is the Lee-Yu correction of fixed effects; the random-effects "
             "estimator has no incidental parameters to correct."
         )
-    if cov != "information":
+    if cov not in ("information", "hessian"):
         raise SpecificationError(
-            "The random-effects panel reports the inverse observed information only; "
-            f"cov={cov!r} is not available."
+            "The random-effects panel reports the inverse expected information "
+            "(cov='information', the lag model up to DENSE_MATRIX_LIMIT entities) or the "
+            f"inverse observed information (cov='hessian'); cov={cov!r} is not available."
         )
     terms = spec.terms.parametric
     term = terms[0]
@@ -127,7 +130,13 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
         boundary=boundary,
     )
     theta = np.concatenate([fit.beta, [spatial, phi, fit.sigma2]])
-    information = -_hessian(lik, theta)
+    expected = cov == "information" and kind == "y" and spec.n_units <= DENSE_MATRIX_LIMIT
+    if expected:
+        information = lag_information(lik, fit.beta, spatial, phi, fit.sigma2)
+        label = "inverse of the analytic (expected) information matrix"
+    else:
+        information = -_hessian(lik, theta)
+        label = "inverse of the observed information (central differences; beta block exact)"
     full = covariance_from_information(
         information, np.ones(theta.size, dtype=bool), fit.factor, 1.0 / fit.sigma2
     )
@@ -141,7 +150,7 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
         loglik=fit.loglik,
         spec=spec,
         record=record,
-        cov_type="inverse of the observed information (central differences; beta block exact)",
+        cov_type=label,
         innovations=fit.innovations[: spec.nobs],
         sigma2_se=float(np.sqrt(full[size, size])),
         family=problem.family,

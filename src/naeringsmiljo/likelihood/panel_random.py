@@ -160,3 +160,49 @@ class RandomEffectsLikelihood:
         z, big_z, logdets = self.transformed(spatial, phi)
         e = z - big_z @ beta
         return float(-0.5 * self.n * (_LOG_2PI + np.log(sigma2)) + logdets - (e @ e) / (2 * sigma2))
+
+
+def lag_information(
+    lik: RandomEffectsLikelihood, beta: np.ndarray, rho: float, phi: float, sigma2: float
+) -> np.ndarray:
+    """Expected information of the random-effects SAR panel in ``(beta, rho, phi, sigma^2)``.
+
+    With ``G = W (I - rho W)^{-1}``, ``Z`` and ``m = (I_T ⊗ G) Z beta`` the partially demeaned
+    regressors and their multiplier, and ``theta = (1 + T phi)^{-1/2}``:
+
+    .. math::
+
+        I_{\\beta\\beta} = Z'Z/\\sigma^2,\\quad I_{\\beta\\rho} = Z'm/\\sigma^2,\\quad
+        I_{\\rho\\rho} = T\\,\\mathrm{tr}(G^2) + T\\,\\mathrm{tr}(G'G) + m'm/\\sigma^2,
+
+        I_{\\rho\\sigma^2} = T\\,\\mathrm{tr}(G)/\\sigma^2,\\quad
+        I_{\\sigma^2\\sigma^2} = NT/(2\\sigma^4),\\quad
+        I_{\\theta\\theta} = 2N/\\theta^2,\\quad I_{\\theta\\rho} = -2\\,\\mathrm{tr}(G)/\\theta,\\quad
+        I_{\\theta\\sigma^2} = -N/(\\theta\\sigma^2),
+
+    the ``theta`` entries from ``e = (Q + theta P)(A y - X beta)``, ``de/dtheta = P e / theta``
+    and ``E[e'Pe] = N sigma^2`` (``P`` the entity means), then carried to ``phi`` by
+    ``dtheta/dphi = -T theta^3 / 2``. (spreg's ``Panel_RE_Lag``, after Elhorst's code, has
+    ``N(1 + 1/theta^2)``, ``-tr(G)/sigma^2`` and ``-N/sigma^2`` in these places, which this
+    derivation does not give; its standard errors differ by up to a few per cent.) Dense
+    ``N x N`` matrices: up to ``DENSE_MATRIX_LIMIT`` entities.
+    """
+    n_units, t = lik.n_units, lik.periods
+    theta = lik.theta(phi)
+    w = lik.w.toarray()
+    g = np.linalg.solve((np.eye(n_units) - rho * w).T, w.T).T
+    z = lik._partial(lik.x, lik.x_bar, theta)
+    m = period_product(g, z @ beta, n_units)
+    k = beta.size
+    info = np.zeros((k + 3, k + 3))
+    trace = float(np.trace(g))
+    info[:k, :k] = z.T @ z / sigma2
+    info[:k, k] = info[k, :k] = z.T @ m / sigma2
+    info[k, k] = t * (np.sum(g * g.T) + np.sum(g * g)) + m @ m / sigma2
+    info[k, k + 2] = info[k + 2, k] = t * trace / sigma2
+    info[k + 2, k + 2] = lik.n / (2 * sigma2**2)
+    d_theta = -t * theta**3 / 2  # dtheta/dphi
+    info[k + 1, k + 1] = 2 * n_units / theta**2 * d_theta**2
+    info[k, k + 1] = info[k + 1, k] = -2 * trace / theta * d_theta
+    info[k + 1, k + 2] = info[k + 2, k + 1] = -n_units / (theta * sigma2) * d_theta
+    return info

@@ -45,6 +45,7 @@ from naeringsmiljo.inference.prediction import (
 )
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
+from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
@@ -381,6 +382,26 @@ class SpatialResults:
         return channel_impacts(
             coefficient, self.params, sample, lik, regressors, channels, self.model, seed
         )
+
+    def fixed_effects(self) -> pd.DataFrame:
+        """The fixed effects of a panel fit with their standard errors.
+
+        A frame indexed by ``(effect, id)`` with ``estimate``, ``std_error``, ``zstat`` and
+        ``pvalue``: the entity effects, the period effects, and for two-way effects a constant
+        with both sets centred on zero (Elhorst 2014, s. 3.2); see
+        :func:`naeringsmiljo.inference.panel_effects.recover_fixed_effects`.
+
+        Examples
+        --------
+        >>> import naeringsmiljo as nm
+        >>> data, w = nm.datasets.produc(), nm.datasets.produc_weights().row_standardize()
+        >>> res = nm.SAR.from_formula(
+        ...     "np.log(gsp) ~ np.log(pcap) + np.log(pc) + np.log(emp) + unemp", data, w,
+        ...     effects="entity").fit()
+        >>> res.fixed_effects().loc["entity"].shape
+        (48, 4)
+        """
+        return recover_fixed_effects(self.spec, self.params, self.cov, self.sigma2)
 
     def _impact_weights(self) -> Any:
         """The weights of the multiplier: the lag of y's, else those of the lags of X."""
