@@ -28,6 +28,7 @@ STEPS = [
     ("s04", "s04_application"),
     ("s05", "s05_monte_carlo"),
     ("s06", "s06_performance"),
+    ("s07", "s07_panels"),
 ]
 
 PACKAGES = [

@@ -40,6 +40,15 @@ PredictionKind = Literal["trend", "TC", "TS", "BP"]
 """Spatial predictors (Goulard, Laurent & Thomas-Agnan 2017; R spatialreg's ``pred.type``):
 ``X beta``, the reduced form, trend and signal, the best predictor."""
 
+PanelEffects = Literal["none", "entity", "time", "twoways", "random"]
+"""Effects of a spatial panel: none (pooled), fixed effects of the entities, of the periods or of
+both (removed by the within transformation), or random effects of the entities."""
+
+LagConvention = Literal["lag_then_demean", "demean_then_lag"]
+"""How spatial lags meet the within transformation of a fixed-effects panel: ``Q(W y)``, the exact
+transform of the model (Elhorst 2014, ch. 3; default), or ``W(Q y)``, the lag of the demeaned
+data (R splm); the two differ only with time effects."""
+
 TraceMethod = Literal["exact", "monte_carlo", "auto"]
 """How ``tr(W^k)`` is obtained: exactly, by the stochastic estimator, or chosen by size."""
 

@@ -49,6 +49,29 @@ class MissingDataError(NaeringsmiljoError, ValueError):
         self.rows = rows
 
 
+class UnbalancedPanelError(MissingDataError):
+    """A panel misses (entity, time) pairs; the message lists them.
+
+    Attributes
+    ----------
+    missing_pairs : tuple of (entity, time)
+        The pairs absent from the data (or with missing values).
+    """
+
+    def __init__(self, message: str, missing_pairs: tuple = ()):
+        super().__init__(message, rows=missing_pairs)
+        self.missing_pairs = missing_pairs
+
+
+class PanelStructureError(NaeringsmiljoError, ValueError):
+    """The (entity, time) index of a panel is malformed: duplicated pairs, a time index that
+    cannot be ordered, one period with panel effects, or an index that is not (entity, time)."""
+
+    def __init__(self, message: str, rows: tuple = ()):
+        super().__init__(message)
+        self.rows = rows
+
+
 class FormulaError(NaeringsmiljoError, KeyError):
     """A formula names a column that the data do not have, or cannot be parsed."""
 

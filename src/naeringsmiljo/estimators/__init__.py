@@ -5,7 +5,16 @@ Importing the package registers every estimator: least squares (``"ols"``), maxi
 (``"gs2sls"``) and the Gibbs sampler of the Gaussian models (``"bayes"``); ``"gmm"`` chooses the moment estimator that fits the model's terms.
 """
 
-from naeringsmiljo.estimators import bayes, gm_error, gs2sls, least_squares, ml, s2sls
+from naeringsmiljo.estimators import (
+    bayes,
+    gm_error,
+    gs2sls,
+    kkp,
+    least_squares,
+    ml,
+    panel_s2sls,
+    s2sls,
+)
 from naeringsmiljo.estimators.base import (
     ALIASES,
     ESTIMATORS,

@@ -41,6 +41,16 @@ class LeastSquares:
         est = least_squares(spec.y, spec.x)
         cov, s2 = least_squares_covariance(spec.x, est.innovations)
         names = spec.exog_names
+        # a fixed-effects panel: the within transformation absorbed one parameter per effect
+        absorbed = int(getattr(spec, "absorbed", 0))
+        df_resid = spec.nobs - len(names) - absorbed
+        if absorbed:
+            if df_resid <= 0:
+                raise SpecificationError(
+                    f"{problem.name}: no residual degrees of freedom after {absorbed} fixed effects."
+                )
+            scale = (spec.nobs - len(names)) / df_resid
+            cov, s2 = cov * scale, s2 * scale
         return SpatialResults(
             model=problem.name,
             params=pd.Series(est.beta, index=names, name="estimate"),
@@ -49,8 +59,9 @@ class LeastSquares:
             loglik=est.loglik,
             spec=spec,
             record=FitRecord(method="ols", message="closed-form least squares"),
-            cov_type="classical OLS, s^2 = e'e/(n-k)",
+            cov_type="classical OLS, s^2 = e'e/(n-k)"
+            + (f" with {absorbed} fixed effects in k" if absorbed else ""),
             innovations=est.innovations,
-            df_resid=spec.nobs - len(names),
+            df_resid=df_resid,
             family=problem.family,
         )

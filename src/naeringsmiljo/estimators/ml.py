@@ -16,11 +16,12 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo._options import LogDetMethod, closest
+from naeringsmiljo._options import DENSE_MATRIX_LIMIT, LogDetMethod, closest
 from naeringsmiljo._progress import fit_progress, progress_bar
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
+from naeringsmiljo.estimators.ml_random import fit_random_effects
 from naeringsmiljo.estimators.ml_search import (
     boundary_message,
     fit_fixed,
@@ -62,12 +63,18 @@ class MLOptions:
     progress : bool
         Show a progress bar of the likelihood evaluations (each a log-determinant, a sparse
         factorisation at large n) on a terminal.
+    bias_correction : bool
+        Fixed-effects panels: the Lee & Yu (2010) transformation approach instead of the
+        direct one (:meth:`naeringsmiljo.design.panel.PanelDesign.likelihood_shape`), which
+        removes the incidental-parameter bias of sigma^2 (entity effects) and of every
+        parameter (time effects). Default False, the estimates of spreg and R splm.
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
     cov: str | CovarianceEstimator = "information"
     fixed: Mapping[str, float] | None = None
     progress: bool = False
+    bias_correction: bool = False
 
 
 @register
@@ -84,6 +91,8 @@ class MaximumLikelihood:
 
     def fit(self, problem: FitProblem, options: MLOptions) -> SpatialResults:
         spec = problem.spec
+        if getattr(spec, "effects", None) == "random":
+            return fit_random_effects(problem, options.cov, options.bias_correction)
         fixed = dict(options.fixed or {})
         unknown = sorted(set(fixed) - set(problem.spatial_params))
         if unknown:
@@ -120,7 +129,9 @@ class MaximumLikelihood:
                     f"{name} = {value} lies outside the interval {(low, high)} where "
                     f"I - {name} W is invertible."
                 )
-        lik, problem_weights = self._likelihood(problem, options.logdet, fixed)
+        lik, problem_weights = self._likelihood(
+            problem, options.logdet, fixed, options.bias_correction
+        )
         bar = progress_bar(
             total=None,
             desc=f"{problem.name} by ML: likelihood evaluations",
@@ -170,11 +181,15 @@ class MaximumLikelihood:
             fixed=tuple(fixed),
             family=problem.family,
             ml=inference,
+            bias_correction=options.bias_correction,
         )
 
     @staticmethod
     def _likelihood(
-        problem: FitProblem, method: LogDetMethod, fixed: Mapping[str, float]
+        problem: FitProblem,
+        method: LogDetMethod,
+        fixed: Mapping[str, float],
+        bias_correction: bool = False,
     ) -> tuple[ConcentratedLikelihood, tuple]:
         """The concentrated likelihood of the model's terms, and the weights of its matrices.
 
@@ -185,8 +200,27 @@ class MaximumLikelihood:
         lag, error = spec.terms.lag, spec.terms.error
         derivatives = len([p for p in problem.spatial_params if p not in fixed]) == 2
         first = lag if lag is not None else error
+        shape = getattr(spec, "likelihood_shape", None)
+        if shape is None and bias_correction:
+            raise SpecificationError(
+                "bias_correction=True is the Lee-Yu correction of fixed-effects panels; this "
+                "model is a cross-section."
+            )
+        nobs, multiplicity, deflated = (
+            shape(bias_correction) if shape is not None else (None, 1, False)
+        )
+        if deflated and spec.n_units > DENSE_MATRIX_LIMIT:
+            raise SpecificationError(
+                "The Lee-Yu transformation approach with time effects is available up to "
+                f"{DENSE_MATRIX_LIMIT} entities (its information matrix is dense); the bias it "
+                "corrects is of order 1/N."
+            )
+        within = getattr(spec, "within_operator", None)
+        project = within() if within is not None else None
         if first is None:
-            lik = ConcentratedLikelihood(spec.y, spec.x, spec.weights.sparse, None)
+            lik = ConcentratedLikelihood(
+                spec.y, spec.x, spec.weights.sparse, None, nobs=nobs, project=project
+            )
             return lik, (spec.weights,)
         logdet: LogDeterminant = make_logdet(first.weights, method, derivatives=derivatives)
         kind: TermKind = "y" if lag is not None else "error"
@@ -202,9 +236,12 @@ class MaximumLikelihood:
                 if own_error
                 else None
             ),
-            multiplicity=spec.logdet_multiplicity,
+            multiplicity=multiplicity,
             lag=spec.lag_operator(kind),
             lag_error=spec.lag_operator("error") if own_error else None,
+            nobs=nobs,
+            deflated=deflated,
+            project=project,
         )
         weights = (first.weights, error.weights) if own_error else (first.weights,)  # type: ignore[union-attr]
         return lik, weights

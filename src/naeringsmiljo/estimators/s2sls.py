@@ -138,6 +138,8 @@ def _moment_estimator(problem: FitProblem) -> str:
     terms = problem.spec.terms
     if terms.lag is None and terms.error is None:
         raise SpecificationError(f"{problem.name} has no spatial parameter; use method='ols'.")
+    if getattr(problem.spec, "effects", None) is not None:
+        return "panel_s2sls" if terms.error is None else "kkp"
     if terms.error is None:
         return "s2sls"
     if terms.lag is None and not problem.spec.endog:

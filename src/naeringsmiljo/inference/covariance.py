@@ -27,6 +27,7 @@ from naeringsmiljo._options import (
     check_choice,
 )
 from naeringsmiljo._progress import inner_bar
+from naeringsmiljo.design.panel import period_product
 from naeringsmiljo.exceptions import SingularInformationWarning, SpecificationError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.linalg import (
@@ -309,8 +310,16 @@ def sparse_information(
     lik, est = problem.lik, problem.estimate
     if not problem.shared_weights:
         return _two_weights_information(problem, probes=probes, seed=seed)
+    if lik.deflated:
+        raise SpecificationError(
+            "The information matrix of the Lee-Yu transformation approach with time effects is "
+            f"computed with dense matrices (up to {DENSE_MATRIX_LIMIT} entities); use "
+            "cov='hessian' for more entities."
+        )
     w = sp.csr_array(lik.w)
-    n = lik.n
+    # traces of the NT x NT matrices I_T ⊗ (.): the periods times the traces over the units
+    periods = lik.multiplicity
+    n = w.shape[0] * periods
     sigma2 = est.sigma2
     rho = est.rho if problem.has_rho else 0.0
     lam = est.lam if problem.has_lambda else 0.0
@@ -358,7 +367,7 @@ def sparse_information(
                 )
             elif symmetric:
                 powers = _probe_pass(
-                    weights, probes, trace_stream, series_for, n * scale, q, rho, lam, (), row_norm
+                    weights, probes, trace_stream, series_for, w.shape[0] * scale, q, rho, lam, (), row_norm
                 ).traces
         if powers is None:
             powers = trace_powers(
@@ -371,14 +380,14 @@ def sparse_information(
                     probes,
                     trace_stream,
                     None,
-                    n * scale,
+                    w.shape[0] * scale,
                     q,
                     rho,
                     lam,
                     [name for name, _ in norms],
                     row_norm,
                 )
-                per_probe, norm_bound = result.norms, result.norm_bound
+                per_probe, norm_bound = result.norms, periods * result.norm_bound
             else:
                 per_probe = _hutchinson(
                     w, _factor(w, rho), _factor(w, lam), lam, problem, probes, probe_stream
@@ -389,14 +398,14 @@ def sparse_information(
             probes,
             trace_stream,
             series_for,
-            n * scale,
+            w.shape[0] * scale,
             q,
             rho,
             lam,
             [name for name, _ in norms],
             row_norm,
         )
-        powers, per_probe, norm_bound = result.traces, result.norms, result.norm_bound
+        powers, per_probe, norm_bound = result.traces, result.norms, periods * result.norm_bound
     order = powers.order
     series = series_for(order)
 
@@ -406,7 +415,7 @@ def sparse_information(
     def trace_values(t: np.ndarray, hutchinson: np.ndarray | None) -> dict[str, float]:
         values = {name: series_value(t, name) for name in series}
         for j, (name, twin) in enumerate(norms):
-            values[name] = values[twin] if hutchinson is None else float(hutchinson[j])
+            values[name] = values[twin] if hutchinson is None else periods * float(hutchinson[j])
         return values
 
     beta_part = _beta_blocks(problem, weights, w, rho, lam, row_norm)
@@ -432,7 +441,7 @@ def sparse_information(
         std_errors[name] = (
             std_errors[twin]
             if per_probe is None
-            else float(per_probe[:, j].std(ddof=1) / np.sqrt(per_probe.shape[0]))
+            else periods * float(per_probe[:, j].std(ddof=1) / np.sqrt(per_probe.shape[0]))
         )
     replicates = None
     if per_probe is not None or powers.probe_traces is not None:
@@ -808,8 +817,15 @@ def _beta_blocks(
         ("sigma2", "sigma2"): lik.n / (2 * sigma2**2),
     }
     if problem.has_rho:
-        g = _lag_multiplier(weights, w, rho, lik.x @ est.beta, row_norm)
-        m = g - lam * (w @ g)
+        xb = lik.x @ est.beta
+        units = w.shape[0]
+        if xb.shape[0] == units:
+            g = _lag_multiplier(weights, w, rho, xb, row_norm)
+        else:  # a panel: the periods as the columns of an N x T matrix
+            periods = xb.shape[0] // units
+            g = _lag_multiplier(weights, w, rho, xb.reshape(periods, units).T, row_norm)
+            g = _projected(lik, np.ascontiguousarray(g.T).reshape(-1))
+        m = g - lam * lik.error_lag(g)
         blocks["beta", "rho"] = bx.T @ m / sigma2
         blocks["mm"] = float(m @ m) / sigma2
     return blocks
@@ -923,31 +939,60 @@ class InformationMatrix:
 
     def _dense(self, problem: MLProblem) -> np.ndarray:
         lik, est = problem.lik, problem.estimate
-        n = lik.n
+        units = lik.w.shape[0]
+        periods = lik.multiplicity
         w1 = lik.w.toarray()
         w2 = w1 if lik.same_weights else lik.w_error.toarray()  # type: ignore[union-attr]
-        eye = np.eye(n)
+        eye = np.eye(units)
         sigma2 = est.sigma2
         b = eye - est.lam * w2
-        bx = b @ lik.x
+        bx = lik.x - est.lam * lik.wx
+
+        def effective(a: np.ndarray) -> np.ndarray:
+            """``a`` on the space the transformation leaves: ``J a J`` when the constant is
+            removed (``J = I - 11'/N``; Lee & Yu 2010, s. 4), else ``a``."""
+            if not lik.deflated:
+                return a
+            centred = a - a.mean(axis=0, keepdims=True)
+            return centred - centred.mean(axis=1, keepdims=True)
+
         blocks: dict[tuple[str, str], float | np.ndarray] = {}
         if problem.has_rho:
             g_a = np.linalg.solve((eye - est.rho * w1).T, w1.T).T  # W_1 A^{-1}
             h = np.linalg.solve(b.T, (b @ g_a).T).T if problem.has_lambda else g_a
-            m = b @ (g_a @ (lik.x @ est.beta))
+            m = _projected(lik, _by_period(b @ g_a, lik.x @ est.beta))
+            g_eff, h_eff = effective(g_a), effective(h)
             blocks["beta", "rho"] = bx.T @ m / sigma2
-            blocks["rho", "rho"] = np.sum(h * h.T) + np.sum(h * h) + m @ m / sigma2
-            blocks["rho", "sigma2"] = np.trace(g_a) / sigma2
+            blocks["rho", "rho"] = (
+                periods * (np.sum(h_eff * h_eff.T) + np.sum(h_eff * h_eff)) + m @ m / sigma2
+            )
+            blocks["rho", "sigma2"] = periods * np.trace(g_eff) / sigma2
         if problem.has_lambda:
-            g_b = np.linalg.solve(b.T, w2.T).T  # W_2 B^{-1}
-            blocks["lambda", "lambda"] = np.sum(g_b * g_b.T) + np.sum(g_b * g_b)
-            blocks["lambda", "sigma2"] = np.trace(g_b) / sigma2
+            g_b = effective(np.linalg.solve(b.T, w2.T).T)  # W_2 B^{-1}
+            blocks["lambda", "lambda"] = periods * (np.sum(g_b * g_b.T) + np.sum(g_b * g_b))
+            blocks["lambda", "sigma2"] = periods * np.trace(g_b) / sigma2
             if problem.has_rho:
                 # G_B H = W_2 G_A B^{-1}: no commuting of W_1 and W_2 is assumed
-                blocks["rho", "lambda"] = np.sum(g_b * h.T) + np.sum(g_b * h)
+                blocks["rho", "lambda"] = periods * (np.sum(g_b * h_eff.T) + np.sum(g_b * h_eff))
         blocks["beta", "beta"] = bx.T @ bx / sigma2
-        blocks["sigma2", "sigma2"] = n / (2 * sigma2**2)
+        blocks["sigma2", "sigma2"] = lik.n / (2 * sigma2**2)
         return _assemble(problem, blocks)
+
+
+def _by_period(matrix: Any, v: np.ndarray) -> np.ndarray:
+    """``(I_T ⊗ M) v`` for a vector stacked by period (``M v`` for a cross-section)."""
+    units = matrix.shape[0]
+    if v.shape[0] == units:
+        return np.asarray(matrix @ v)
+    return period_product(matrix, v, units)
+
+
+def _projected(lik: ConcentratedLikelihood, v: np.ndarray) -> np.ndarray:
+    """``v`` after the design's within transformation (panels with fixed effects), else ``v``.
+
+    The lag operator of a demeaned panel is ``Q (I_T ⊗ W)``; on demeaned data its multiplier
+    ``G x`` equals ``Q (I_T ⊗ W A^{-1}) x`` (``Q W Q = Q W`` for row-standardised W)."""
+    return v if lik.project is None else lik.project(v)
 
 
 def _assemble(problem: MLProblem, blocks: dict[tuple[str, str], float | np.ndarray]) -> np.ndarray:

@@ -82,6 +82,17 @@ class ConcentratedLikelihood:
         How many times each log-determinant enters (periods of a stacked design).
     lag, lag_error : callable, optional
         The design's lag operators; default: multiplication by ``w`` and ``w_error``.
+    nobs : int, optional
+        The number of observations the likelihood counts (default: the rows of ``y``); fewer
+        for the transformation approach to a fixed-effects panel (Lee & Yu 2010), which counts
+        the dimensions the within transformation leaves.
+    deflated : bool
+        Each log-determinant is ``ln|I - v W| - ln(1 - v)``: the constant, the eigenvector of
+        a row-standardised ``W`` with eigenvalue one, is removed by the transformation (period
+        effects in the Lee-Yu transformation approach).
+    project : callable, optional
+        The within transformation of a panel design, which the lags of demeaned data are
+        followed by (used by the information matrix); None for none.
     """
 
     y: np.ndarray
@@ -96,6 +107,9 @@ class ConcentratedLikelihood:
     lag_error: Lag | None = None
     #: Called once per evaluation of the likelihood or its score (a progress bar's update).
     tick: Callable[[], object] | None = None
+    nobs: int | None = None
+    deflated: bool = False
+    project: Lag | None = None
 
     def __post_init__(self) -> None:
         if self.w_error is None:
@@ -111,7 +125,7 @@ class ConcentratedLikelihood:
         self.wwy = self.lag_error(self.wy)  # W_2 W_1 y
         self.w2y = self.wy if self.same_weights else self.lag_error(self.y)
         self.wx = self.lag_error(self.x)  # W_2 X: the error filter of X
-        self.n = self.y.shape[0]
+        self.n = self.y.shape[0] if self.nobs is None else int(self.nobs)
 
     @property
     def same_weights(self) -> bool:
@@ -161,10 +175,14 @@ class ConcentratedLikelihood:
         """``m ln|I - rho W_1| + m ln|I - lambda W_2|``."""
         total = 0.0
         if rho != 0.0:
-            total += self.logdet.value(rho)  # type: ignore[union-attr]
+            total += self.logdet.value(rho) - self._deflation(rho)  # type: ignore[union-attr]
         if lam != 0.0:
-            total += self.error_logdet.value(lam)  # type: ignore[union-attr]
+            total += self.error_logdet.value(lam) - self._deflation(lam)  # type: ignore[union-attr]
         return self.multiplicity * total
+
+    def _deflation(self, value: float) -> float:
+        """``ln(1 - v)``, the eigenvalue one's share of ``ln|I - v W|``, when it is removed."""
+        return float(np.log1p(-value)) if self.deflated else 0.0
 
     def value(self, rho: float, lam: float) -> float:
         self.evaluations += 1
@@ -187,9 +205,10 @@ class ConcentratedLikelihood:
         """``m d/dv ln|I - v W|`` for the lag term's weights, or the error term's."""
         w = self.w_error if error else self.w
         logdet = self.error_logdet if error else self.logdet
+        deflation = 1.0 / (1.0 - value) if self.deflated else 0.0
         if value == 0.0:  # -tr(W), without a factorisation
-            return -self.multiplicity * float(w.diagonal().sum())  # type: ignore[union-attr]
-        return self.multiplicity * logdet.derivative(value)  # type: ignore[union-attr]
+            return self.multiplicity * (deflation - float(w.diagonal().sum()))  # type: ignore[union-attr]
+        return self.multiplicity * (logdet.derivative(value) + deflation)  # type: ignore[union-attr]
 
     def logdet_error_bound(self, rho: float, lam: float) -> float:
         """Stated error bound of the log-determinants in the likelihood at ``(rho, lambda)``."""

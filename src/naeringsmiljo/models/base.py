@@ -23,8 +23,15 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from naeringsmiljo._options import FitMethod, IslandPolicy, MissingPolicy, check_choice
-from naeringsmiljo.design import cross_section
+from naeringsmiljo._options import (
+    FitMethod,
+    IslandPolicy,
+    LagConvention,
+    MissingPolicy,
+    PanelEffects,
+    check_choice,
+)
+from naeringsmiljo.design import cross_section, panel
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.cross_section import Durbin
 from naeringsmiljo.design.terms import Combine, TermKind
@@ -114,6 +121,8 @@ class SpatialModel:
         islands: IslandPolicy = "raise",
         endog: Sequence[str] = (),
         instruments: Sequence[str] = (),
+        effects: PanelEffects | None = None,
+        lag_convention: LagConvention = "lag_then_demean",
     ) -> SpatialModel:
         """Specify the model by a Wilkinson formula (formulaic).
 
@@ -161,6 +170,17 @@ class SpatialModel:
         endog, instruments : list of str, optional
             Regressors of the formula that are endogenous, and the data columns that instrument
             them (with their spatial lags), for ``fit(method="gmm")``.
+        effects : {"none", "entity", "time", "twoways", "random"}, optional
+            Makes the model a spatial panel (also implied by data indexed by a two-level
+            ``MultiIndex`` (entity, time), then with ``"none"`` by default, as linearmodels'
+            ``PanelOLS``): ``w`` is over the entities, the lags are ``(I_T ⊗ W)``, and the
+            fixed effects are removed by the within transformation (ML on demeaned data,
+            Elhorst 2014, ch. 3), or the entity effects are random (SAR, SDM, SEM, SDEM; ML of
+            the error-components model). See :mod:`naeringsmiljo.design.panel` and
+            ``docs/panels.md``.
+        lag_convention : {"lag_then_demean", "demean_then_lag"}
+            With time effects: ``Q(W y)`` (the exact transform, default) or ``W(Q y)`` (R
+            splm).
 
         Raises
         ------
@@ -176,6 +196,27 @@ class SpatialModel:
         >>> round(float(res.params["rho"]), 5)
         0.43102
         """
+        if effects is not None or (
+            isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex)
+        ):
+            return cls._panel(
+                formula,
+                data,
+                w,
+                effects="none" if effects is None else effects,
+                durbin=durbin,
+                missing=missing,
+                islands=islands,
+                lag_convention=lag_convention,
+                unsupported={
+                    "w_error": w_error,
+                    "w_durbin": w_durbin,
+                    "combine": combine,
+                    "id_column": id_column,
+                    "endog": list(endog) or None,
+                    "instruments": list(instruments) or None,
+                },
+            )
         how = cls._check_weights(w, w_error, combine)
         spec = cross_section.from_formula(
             formula,
@@ -193,6 +234,48 @@ class SpatialModel:
             instruments=instruments,
         )
         cls._check_durbin_weights(spec, w_durbin)
+        return cls(spec)
+
+    @classmethod
+    def _panel(
+        cls,
+        formula: str,
+        data: pd.DataFrame,
+        w: Any,
+        *,
+        effects: PanelEffects,
+        durbin: Durbin | None,
+        missing: MissingPolicy,
+        islands: IslandPolicy,
+        lag_convention: LagConvention,
+        unsupported: Mapping[str, Any],
+    ) -> SpatialModel:
+        """The model on a panel design (:func:`naeringsmiljo.design.panel.from_formula`)."""
+        check_choice("effects", effects, PanelEffects)
+        given = [name for name, value in unsupported.items() if value is not None]
+        if given:
+            raise SpecificationError(
+                f"{given} are not available for spatial panels: a panel has one weights "
+                "matrix over its entities, identified by the first level of the data's index."
+            )
+        if isinstance(w, Mapping):
+            raise SpecificationError("A spatial panel takes one weights matrix, not several.")
+        if effects == "random" and len(cls.terms) != 1:
+            raise SpecificationError(
+                f"Random effects are estimated for models with one spatial term (SAR, SDM, "
+                f"SEM, SDEM); {cls.__name__} has {len(cls.terms)}."
+            )
+        spec = panel.from_formula(
+            formula,
+            data,
+            w,
+            kinds=cls.terms,
+            effects=effects,
+            durbin=cls.default_durbin if durbin is None else durbin,
+            missing=missing,
+            islands=islands,
+            lag_convention=lag_convention,
+        )
         return cls(spec)
 
     @classmethod

@@ -45,6 +45,7 @@ from naeringsmiljo.inference.prediction import (
 )
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
+from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
@@ -116,6 +117,11 @@ class SpatialResults:
     iv: IVInference | None = None
     variant: str | None = None
     vertex_tests: pd.DataFrame | None = None
+    #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``).
+    bias_correction: bool = False
+    #: Panels with random effects: the variance ratio ``phi = sigma2_mu / sigma2_e`` is in
+    #: ``params``; this records the random-effects structure of the error (None otherwise).
+    random_effects: str | None = None
 
     # ------------------------------------------------------------------ inference
     @property
@@ -377,6 +383,26 @@ class SpatialResults:
             coefficient, self.params, sample, lik, regressors, channels, self.model, seed
         )
 
+    def fixed_effects(self) -> pd.DataFrame:
+        """The fixed effects of a panel fit with their standard errors.
+
+        A frame indexed by ``(effect, id)`` with ``estimate``, ``std_error``, ``zstat`` and
+        ``pvalue``: the entity effects, the period effects, and for two-way effects a constant
+        with both sets centred on zero (Elhorst 2014, s. 3.2); see
+        :func:`naeringsmiljo.inference.panel_effects.recover_fixed_effects`.
+
+        Examples
+        --------
+        >>> import naeringsmiljo as nm
+        >>> data, w = nm.datasets.produc(), nm.datasets.produc_weights().row_standardize()
+        >>> res = nm.SAR.from_formula(
+        ...     "np.log(gsp) ~ np.log(pcap) + np.log(pc) + np.log(emp) + unemp", data, w,
+        ...     effects="entity").fit()
+        >>> res.fixed_effects().loc["entity"].shape
+        (48, 4)
+        """
+        return recover_fixed_effects(self.spec, self.params, self.cov, self.sigma2)
+
     def _impact_weights(self) -> Any:
         return impact_weights(self.spec)
 
@@ -476,6 +502,7 @@ class SpatialResults:
                 if len(spec.dropped)
                 else ""
             ),
+            *self._panel_lines(),
             f"Method:              {rec.method}"
             + (f", log-determinant {rec.logdet}" if rec.logdet else "")
             + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else ""),
@@ -525,6 +552,36 @@ class SpatialResults:
         text.loc[list(self.fixed), ["std_error", "tstat", "pvalue", "lower", "upper"]] = ""
         text.loc[list(self.fixed), "std_error"] = "(fixed)"
         return text.to_string(justify="right")
+
+    def _panel_lines(self) -> list[str]:
+        """Entities, periods and effects of a panel; the Lee-Yu correction; none for a
+        cross-section."""
+        spec = self.spec
+        effects = getattr(spec, "effects", None)
+        if effects is None:
+            return []
+        lines = [
+            f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
+            f"effects={effects!r}"
+        ]
+        if effects in ("time", "twoways"):
+            convention = getattr(spec, "lag_convention", "")
+            lines.append(
+                "Lag convention:      "
+                + ("Q(W y), the exact transform" if convention == "lag_then_demean" else "W(Q y)")
+            )
+        if effects in ("entity", "time", "twoways"):
+            lines.append(
+                "Lee-Yu correction:   "
+                + (
+                    "yes (transformation approach, Lee & Yu 2010)"
+                    if self.bias_correction
+                    else "no (direct approach; sigma^2 biased for small T)"
+                )
+            )
+        if self.random_effects is not None:
+            lines.append(f"Error components:    {self.random_effects}")
+        return lines
 
     def _weights_lines(self) -> list[str]:
         terms = list(self.spec.terms)

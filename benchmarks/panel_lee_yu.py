@@ -1,0 +1,158 @@
+"""Monte Carlo of the Lee & Yu (2010) bias correction of fixed-effects spatial panels.
+
+Two-way fixed-effects SAR, N = 50 entities on a 5 x 10 rook lattice (row-standardised), T = 5
+periods, ``y_t = rho W y_t + x_t beta + mu + xi_t + e_t`` with rho = 0.4, beta = 1,
+sigma^2 = 1, entity effects correlated with x and period effects. Each replication is fitted by
+the direct approach (``fit()``, as spreg and splm) and the transformation approach
+(``fit(bias_correction=True)``). Reported per estimator and parameter: the mean bias with its
+Monte Carlo standard error, the bias in MC standard errors, and the coverage of the 95% Wald
+interval with the binomial band ``0.95 +- 1.96 sqrt(0.95 * 0.05 / R)``.
+
+Replication ``r`` draws from ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(r,)))``.
+
+Usage::
+
+    python benchmarks/panel_lee_yu.py [--replications 1000] [--seed 20100] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo import SAR, SpatialWeights
+
+N_ROWS, N_COLS, PERIODS = 5, 10, 5
+TRUE = {"rho": 0.4, "x": 1.0, "sigma2": 1.0}
+
+
+def lattice() -> SpatialWeights:
+    """Rook contiguity of a 5 x 10 lattice, row-standardised."""
+    n = N_ROWS * N_COLS
+    rows, cols = [], []
+    for i in range(N_ROWS):
+        for j in range(N_COLS):
+            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                a, b = i + di, j + dj
+                if 0 <= a < N_ROWS and 0 <= b < N_COLS:
+                    rows.append(i * N_COLS + j)
+                    cols.append(a * N_COLS + b)
+    dense = np.zeros((n, n))
+    dense[rows, cols] = 1.0
+    return SpatialWeights.from_sparse(dense, ids=[f"u{i:02d}" for i in range(n)]).row_standardize()
+
+
+def simulate(w: SpatialWeights, rng: np.random.Generator) -> pd.DataFrame:
+    n, t = w.n, PERIODS
+    mu = rng.normal(size=n)
+    xi = rng.normal(size=t)
+    x = rng.normal(size=(t, n)) + 0.5 * mu[None, :] + 0.5 * xi[:, None]
+    e = rng.normal(scale=np.sqrt(TRUE["sigma2"]), size=(t, n))
+    a = np.eye(n) - TRUE["rho"] * w.sparse.toarray()
+    y = np.linalg.solve(a, (TRUE["x"] * x + mu[None, :] + xi[:, None] + e).T).T
+    index = pd.MultiIndex.from_product([list(w.ids), range(t)], names=["entity", "time"])
+    return pd.DataFrame({"y": y.T.reshape(-1), "x": x.T.reshape(-1)}, index=index)
+
+
+def replicate(w: SpatialWeights, seed: int, r: int) -> list[dict[str, object]]:
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
+    data = simulate(w, rng)
+    model = SAR.from_formula("y ~ x", data, w, effects="twoways")
+    rows = []
+    for corrected in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = model.fit(bias_correction=corrected)
+        se = res.std_errors
+        values = {
+            "rho": (res.params["rho"], se["rho"]),
+            "x": (res.params["x"], se["x"]),
+            "sigma2": (res.sigma2, res.sigma2_se),
+        }
+        for name, (value, error) in values.items():
+            rows.append(
+                {
+                    "replication": r,
+                    "estimator": "Lee-Yu" if corrected else "direct",
+                    "parameter": name,
+                    "estimate": float(value),
+                    "std_error": float(error),
+                    "covered": bool(abs(value - TRUE[name]) <= 1.959964 * error),
+                }
+            )
+    return rows
+
+
+def summarise(draws: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (estimator, parameter), group in draws.groupby(["estimator", "parameter"], sort=False):
+        count = len(group)
+        bias = group["estimate"].mean() - TRUE[parameter]
+        mc_se = group["estimate"].std(ddof=1) / np.sqrt(count)
+        coverage = group["covered"].mean()
+        band = 1.959964 * np.sqrt(0.95 * 0.05 / count)
+        rows.append(
+            {
+                "estimator": estimator,
+                "parameter": parameter,
+                "true": TRUE[parameter],
+                "replications": count,
+                "bias": bias,
+                "mc_se": mc_se,
+                "bias_in_mc_se": bias / mc_se,
+                "coverage": coverage,
+                "band_low": 0.95 - band,
+                "band_high": 0.95 + band,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20100)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    w = lattice()
+    start = time.perf_counter()
+    rows = [row for r in range(args.replications) for row in replicate(w, args.seed, r)]
+    elapsed = time.perf_counter() - start
+    table = summarise(pd.DataFrame(rows))
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / "panel_lee_yu.csv", index=False, float_format="%.6g")
+    lines = [
+        "# Lee-Yu bias correction of two-way fixed-effects SAR panels (Monte Carlo)",
+        "",
+        f"N = {w.n} (5 x 10 rook lattice, row-standardised), T = {PERIODS}, rho = 0.4, beta = 1, "
+        f"sigma^2 = 1; {args.replications} replications, seed {args.seed}; "
+        f"{elapsed:.0f} s on a loaded 2-core machine. `python benchmarks/panel_lee_yu.py`.",
+        "",
+        "| estimator | parameter | bias | MC s.e. | bias / MC s.e. | coverage of 95% | binomial band |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"| {row.estimator} | {row.parameter} | {row.bias:.4f} | {row.mc_se:.4f} | "
+            f"{row.bias_in_mc_se:.1f} | {row.coverage:.3f} | "
+            f"[{row.band_low:.3f}, {row.band_high:.3f}] |"
+        )
+    lines += [
+        "",
+        "The direct approach (spreg, splm) estimates sigma^2 with NT observations although the "
+        "two-way within transformation leaves (N - 1)(T - 1); its expectation is about "
+        "(N - 1)(T - 1)/(NT) = 0.784 of the truth, and rho inherits an O(1/N) bias from the "
+        "period effects. The transformation approach counts the dimensions left and removes "
+        "the eigenvalue one of W from each period's log-determinant.",
+    ]
+    (args.out / "panel_lee_yu.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
