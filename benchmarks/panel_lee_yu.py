@@ -124,6 +124,12 @@ def main() -> None:
     rows = [row for r in range(args.replications) for row in replicate(w, args.seed, r)]
     elapsed = time.perf_counter() - start
     table = summarise(pd.DataFrame(rows))
+    corrected = table.set_index(["estimator", "parameter"])
+    sigma2_left = corrected.loc[("Lee-Yu", "sigma2"), "bias"] + 2 / 196
+    sigma2_se = corrected.loc[("Lee-Yu", "sigma2"), "mc_se"]
+    rho_left = corrected.loc[("Lee-Yu", "rho"), "bias"]
+    rho_se = corrected.loc[("Lee-Yu", "rho"), "mc_se"]
+    rho_direct = corrected.loc[("direct", "rho"), "bias"]
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel_lee_yu.csv", index=False, float_format="%.6g")
     lines = [
@@ -149,6 +155,15 @@ def main() -> None:
         "(N - 1)(T - 1)/(NT) = 0.784 of the truth, and rho inherits an O(1/N) bias from the "
         "period effects. The transformation approach counts the dimensions left and removes "
         "the eigenvalue one of W from each period's log-determinant.",
+        "",
+        "What the correction leaves is the ordinary finite-sample bias of ML, of order 1/n with "
+        "n = (N - 1)(T - 1) = 196 effective observations: for sigma^2 about -(k + 1) sigma^2 / n "
+        f"= {-2 / 196:.4f} (k = 1 slope and rho), so the corrected sigma^2 minus that term is "
+        f"{sigma2_left:.4f} ({sigma2_left / sigma2_se:.1f} MC s.e.); rho keeps a bias of "
+        f"{rho_left:.4f} ({rho_left / rho_se:.1f} MC s.e.), against {rho_direct:.4f} uncorrected. "
+        "The criterion 'corrected bias within 2 MC s.e.' therefore holds for beta and, net of "
+        "the degrees-of-freedom term, for sigma^2, and not quite for rho at this number of "
+        "replications.",
     ]
     (args.out / "panel_lee_yu.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -365,7 +365,7 @@ def from_formula(
     full = pd.MultiIndex.from_product([entities, times])
     absent_pairs = full.difference(data.index, sort=False)
     problems = list(absent_pairs) + list(bad_rows)
-    bad_entities = pd.Index([]) if not problems else pd.Index(pd.unique([p[0] for p in problems]))
+    bad_entities = pd.Index(list(dict.fromkeys(p[0] for p in problems)))
     if problems and missing == "raise":
         what = []
         if len(absent_pairs):
