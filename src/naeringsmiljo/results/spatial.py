@@ -636,6 +636,12 @@ class SpatialResults:
         """
         from naeringsmiljo.inference.diagnostics import spatial_diagnostics
 
+        if self.spec.n_periods != 1:
+            raise SpecificationError(
+                "These are the cross-section tests (Anselin 1988); a panel's residuals are "
+                "stacked over periods and need the panel forms of the tests (Anselin, Le Gallo & "
+                "Jayet 2008; Debarsy & Ertur 2010)."
+            )
         return spatial_diagnostics(self, w)
 
     # ------------------------------------------------------------------ prediction
