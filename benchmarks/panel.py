@@ -139,6 +139,9 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=10)
     parser.add_argument("--spreg", type=int, nargs="*", default=[1000, 2000])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--append", action="store_true", help="add to the rows already in panel.csv"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -157,6 +160,13 @@ def main() -> None:
     import pandas as pd
 
     table = pd.DataFrame(rows)
+    previous = args.out / "panel.csv"
+    if args.append and previous.exists():
+        old = pd.read_csv(previous)
+        keys = set(zip(table["kind"], table["N"]))
+        old = old[[(k, n) not in keys for k, n in zip(old["kind"], old["N"])]]
+        table = pd.concat([old, table], ignore_index=True)
+        rows = [{k: v for k, v in row.items() if pd.notna(v)} for row in table.to_dict("records")]
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel.csv", index=False, float_format="%.6g")
     lines = [
@@ -168,18 +178,31 @@ def main() -> None:
         "thread(s) in every process (a multithreaded BLAS on the loaded machine made the same "
         "fits 10 to 30 times slower, for spreg as for us). `python benchmarks/panel.py`.",
         "",
-        "| run | N | T | fit (s) | impacts (s) | from formula to impacts (s) | peak memory (MB) | NT doubles (MB) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | N | T | fit (s) | impacts (s) | from formula to impacts (s) | peak memory (MB) "
+        "| NT doubles (MB) | rho |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def cell(row: dict, key: str, fmt: str) -> str:
+        value = row.get(key)
+        return "" if value is None or value != value else format(value, fmt)
+
     for row in rows:
         if "error" in row:
-            lines.append(f"| {row['kind']} | {row['N']} | {row['T']} | failed: {row['error']} | | | | |")
+            lines.append(f"| {row['kind']} | {row['N']} | {row['T']} | failed: {row['error']} |")
             continue
         lines.append(
-            f"| {row['kind']} | {row['N']:,} | {row['T']} | {row.get('fit_s', float('nan')):.2f} | "
-            f"{row.get('impacts_s', float('nan')):.2f} | {row['total_s']:.2f} | "
-            f"{row['peak_mb']:.0f} | {row['nt_doubles_mb']:.1f} |"
+            f"| {row['kind']} | {int(row['N']):,} | {int(row['T'])} | {cell(row, 'fit_s', '.2f')} | "
+            f"{cell(row, 'impacts_s', '.2f')} | {row['total_s']:.2f} | {row['peak_mb']:.0f} | "
+            f"{row['nt_doubles_mb']:.1f} | {cell(row, 'rho', '.10f')} |"
         )
+    lines += [
+        "",
+        "ours_sar_entity and spreg_fe_lag fit the same entity-effects SAR (spreg has no two-way "
+        "or Durbin panel); their rho agree to 1e-9. spreg forms dense N x N inverses for its "
+        "covariance. ours_sdm_twoways is the two-way fixed-effects SDM with standard errors and "
+        "simulated impacts (1,000 draws).",
+    ]
     (args.out / "panel.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

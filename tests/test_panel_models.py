@@ -438,3 +438,23 @@ def test_sparse_information_matches_dense_for_panels(produc):
     sparse = model.fit(cov=InformationMatrix(path="sparse", probes=400, seed=2))
     # the Hutchinson estimates of tr(G'G) carry a stated Monte Carlo error of ~0.5%
     assert_allclose(sparse.std_errors.to_numpy(), dense.std_errors.to_numpy(), rtol=2e-2)
+
+
+def test_entity_effects_standard_errors_equal_dummy_variable_regression(produc):
+    """Without spatial terms the recovered entity effects and their standard errors are those
+    of the least-squares dummy-variable regression (an N-column dummy design, dense here):
+    var(mu_i) = s^2 [(D'M_X D)^{-1}]_ii = s^2/T + xbar_i' V xbar_i."""
+    data, w = produc
+    res = nm.OLS.from_formula(PRODUC, data, w, effects="entity").fit()
+    spec = res.spec
+    n, t = spec.n_units, spec.n_periods
+    dummies = np.tile(np.eye(n), (t, 1))
+    design = np.column_stack([spec.raw_x, dummies])
+    coef, *_ = np.linalg.lstsq(design, spec.raw_y, rcond=None)
+    resid = spec.raw_y - design @ coef
+    s2 = resid @ resid / (n * t - design.shape[1])
+    cov = s2 * np.linalg.inv(design.T @ design)
+    k = spec.raw_x.shape[1]
+    effects = res.fixed_effects().loc["entity"]
+    assert_allclose(effects["estimate"].to_numpy(), coef[k:], rtol=1e-9)
+    assert_allclose(effects["std_error"].to_numpy(), np.sqrt(np.diag(cov))[k:], rtol=1e-8)
