@@ -12,7 +12,7 @@ Replication ``r`` draws from ``numpy.random.default_rng(SeedSequence(seed, spawn
 
 Usage::
 
-    python benchmarks/panel_lee_yu.py [--replications 1000] [--seed 20100] [--out benchmarks/results]
+    python benchmarks/panel_lee_yu.py [--replications 2000] [--seed 20100] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def summarise(draws: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--replications", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20100)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
