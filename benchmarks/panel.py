@@ -168,7 +168,7 @@ def main() -> None:
         table = pd.concat([old, table], ignore_index=True)
         rows = [{k: v for k, v in row.items() if pd.notna(v)} for row in table.to_dict("records")]
     args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "panel.csv", index=False, float_format="%.6g")
+    table.to_csv(args.out / "panel.csv", index=False, float_format="%.12g")
     lines = [
         "# Spatial panels: speed and memory",
         "",
