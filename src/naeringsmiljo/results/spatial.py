@@ -223,7 +223,9 @@ class SpatialResults:
 
         For OLS this is the usual R-squared; for spatial models it measures how much of the
         variation the model explains including the spatial terms (spatialreg reports none;
-        Elhorst's Table 2.2 uses this one).
+        Elhorst's Table 2.2 uses this one). For a fixed-effects panel ``y`` is the
+        within-transformed outcome (the within R-squared); for random effects the innovations
+        are those of the transformed (GLS) model and ``y`` is raw, a pseudo R-squared.
         """
         y = self.spec.y
         dev = y - y.mean()
