@@ -172,20 +172,24 @@ def main() -> None:
     lines = [
         "# Spatial panels: speed and memory",
         "",
-        f"kNN weights (k = {K_NEIGHBOURS}, row-standardised), T = {args.periods}, two regressors; "
-        "each row a fresh process on the project's 2-core machine, loaded by other work "
-        f"(timings are noisy: compare ratios within a run); BLAS limited to {args.threads} "
-        "thread(s) in every process (a multithreaded BLAS on the loaded machine made the same "
-        "fits 10 to 30 times slower, for spreg as for us). `python benchmarks/panel.py`.",
+        (
+            f"kNN weights (k = {K_NEIGHBOURS}, row-standardised), T = {args.periods}, two regressors; "
+            "each row a fresh process on the project's 2-core machine, loaded by other work "
+            f"(timings are noisy: compare ratios within a run); BLAS limited to {args.threads} "
+            "thread(s) in every process (a multithreaded BLAS on the loaded machine made the same "
+            "fits 10 to 30 times slower, for spreg as for us). `python benchmarks/panel.py`."
+        ),
         "",
-        "| run | N | T | fit (s) | impacts (s) | from formula to impacts (s) | peak memory (MB) "
-        "| NT doubles (MB) | rho |",
+        (
+            "| run | N | T | fit (s) | impacts (s) | from formula to impacts (s) | peak memory (MB) "
+            "| NT doubles (MB) | rho |"
+        ),
         "|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(row: dict, key: str, fmt: str) -> str:
         value = row.get(key)
-        return "" if value is None or value != value else format(value, fmt)
+        return "" if value is None or pd.isna(value) else format(value, fmt)
 
     for row in rows:
         if "error" in row:
@@ -198,10 +202,12 @@ def main() -> None:
         )
     lines += [
         "",
-        "ours_sar_entity and spreg_fe_lag fit the same entity-effects SAR (spreg has no two-way "
-        "or Durbin panel); their rho agree to 1e-9. spreg forms dense N x N inverses for its "
-        "covariance. ours_sdm_twoways is the two-way fixed-effects SDM with standard errors and "
-        "simulated impacts (1,000 draws).",
+        (
+            "ours_sar_entity and spreg_fe_lag fit the same entity-effects SAR (spreg has no two-way "
+            "or Durbin panel); their rho agree to 1e-9. spreg forms dense N x N inverses for its "
+            "covariance. ours_sdm_twoways is the two-way fixed-effects SDM with standard errors and "
+            "simulated impacts (1,000 draws)."
+        ),
     ]
     (args.out / "panel.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.optimize
 from numpy.testing import assert_allclose
@@ -99,7 +98,9 @@ def test_fixed_effects_error_model_equals_millo_piras(produc):
     for name, (coef, se) in printed.items():
         digits = {"lambda": 6}.get(name, 7)
         assert_allclose(res.params[name], coef, rtol=0, atol=0.5 * 10.0**-digits)
-        assert_allclose(res.std_errors[name], se, rtol=0, atol=0.5 * 10.0 ** -(6 if name == "lambda" else 7))
+        assert_allclose(
+            res.std_errors[name], se, rtol=0, atol=0.5 * 10.0 ** -(6 if name == "lambda" else 7)
+        )
 
 
 # ---------------------------------------------------------------- spreg, random effects
@@ -210,7 +211,9 @@ def test_random_effects_error_model_against_dense_likelihood(produc):
     assert_allclose(res.params.iloc[:-2].to_numpy(), beta, rtol=1e-9)
     simplex = np.array([ours, ours + [0.05, 0.0], ours + [0.0, 0.05]])
     found = scipy.optimize.minimize(
-        lambda p: negative(p)[0], x0=ours, method="Nelder-Mead",
+        lambda p: negative(p)[0],
+        x0=ours,
+        method="Nelder-Mead",
         options={"initial_simplex": simplex, "xatol": 1e-8, "fatol": 1e-11, "maxiter": 400},
     )
     # the dense search's own tolerance (1e-8 on the parameters, 1e-11 on the value)
@@ -275,8 +278,11 @@ def _dense_fixed_effects(raw_y, raw_x, w, t, effects, durbin, *, transformed=Fal
     # information of (beta, rho, sigma2) with the NT x NT multiplier
     g = np.linalg.solve((np.eye(w_eff.shape[0]) - rho * w_eff).T, w_eff.T).T
     big_g = np.kron(np.eye(periods), g)
-    m = (big_f @ np.kron(np.eye(t), np.linalg.solve(np.eye(n) - rho * w, w).T.T) @ x @ beta
-         if not transformed else None)
+    m = (
+        big_f @ np.kron(np.eye(t), np.linalg.solve(np.eye(n) - rho * w, w).T.T) @ x @ beta
+        if not transformed
+        else None
+    )
     if transformed:
         full_g = np.kron(np.eye(t), w @ np.linalg.inv(np.eye(n) - rho * w))
         m = big_f @ full_g @ x @ beta
@@ -296,14 +302,21 @@ def _dense_fixed_effects(raw_y, raw_x, w, t, effects, durbin, *, transformed=Fal
 @pytest.mark.parametrize("corrected", [False, True])
 def test_fixed_effects_against_dense(produc, effects, model, corrected):
     data, w = produc
-    res = getattr(nm, model).from_formula(PRODUC, data, w, effects=effects).fit(
-        bias_correction=corrected
+    res = (
+        getattr(nm, model)
+        .from_formula(PRODUC, data, w, effects=effects)
+        .fit(bias_correction=corrected)
     )
     spec = res.spec
     k = len(spec.regressor_names)
     params, se, sigma2, loglik = _dense_fixed_effects(
-        spec.raw_y, spec.raw_x[:, :k], w.sparse.toarray(), spec.n_periods, effects,
-        model == "SDM", transformed=corrected,
+        spec.raw_y,
+        spec.raw_x[:, :k],
+        w.sparse.toarray(),
+        spec.n_periods,
+        effects,
+        model == "SDM",
+        transformed=corrected,
     )
     assert_allclose(res.params.to_numpy(), params, rtol=DENSE_RTOL, atol=1e-10)
     assert_allclose(res.std_errors.to_numpy(), se, rtol=DENSE_RTOL)
@@ -330,7 +343,9 @@ def test_lag_conventions(produc):
     differ, and W(Qy) is the lag of the demeaned data (as splm)."""
     data, w = produc
     a = nm.SAR.from_formula(PRODUC, data, w, effects="entity").fit()
-    b = nm.SAR.from_formula(PRODUC, data, w, effects="entity", lag_convention="demean_then_lag").fit()
+    b = nm.SAR.from_formula(
+        PRODUC, data, w, effects="entity", lag_convention="demean_then_lag"
+    ).fit()
     assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
     exact = nm.SAR.from_formula(PRODUC, data, w, effects="time")
     splm = nm.SAR.from_formula(PRODUC, data, w, effects="time", lag_convention="demean_then_lag")

@@ -161,7 +161,7 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
 def _hessian(lik: RandomEffectsLikelihood, theta: np.ndarray) -> np.ndarray:
     """Central second differences of the full log-likelihood; the ``beta`` block is exact."""
     k = theta.size - 3
-    z, big_z, _ = lik.transformed(theta[k], theta[k + 1])
+    _, big_z, _ = lik.transformed(theta[k], theta[k + 1])
 
     def f(point: np.ndarray) -> float:
         return lik.full(point[:k], float(point[k]), float(point[k + 1]), float(point[k + 2]))

@@ -130,7 +130,7 @@ class RandomEffectsLikelihood:
         k = np.linalg.solve(inner, c)
         k = 0.5 * (k + k.T)
         root = scipy.linalg.cholesky(k, lower=True)  # K = L L'
-        sign, logdet_inner = np.linalg.slogdet(inner)
+        logdet_inner = np.linalg.slogdet(inner)[1]  # I + T phi B'B is positive definite
 
         def transform(v: np.ndarray, wv: np.ndarray, v_bar: np.ndarray) -> np.ndarray:
             within_part = (v - spatial * wv) - repeat_periods(b @ v_bar, t)

@@ -35,6 +35,7 @@ from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.inference.prediction import (
     Coefficients,
     ModelShape,
@@ -45,7 +46,6 @@ from naeringsmiljo.inference.prediction import (
 )
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
-from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
@@ -573,8 +573,10 @@ class SpatialResults:
         if effects is None:
             return []
         lines = [
-            f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
-            f"effects={effects!r}"
+            (
+                f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
+                f"effects={effects!r}"
+            )
         ]
         if effects in ("time", "twoways"):
             convention = getattr(spec, "lag_convention", "")
