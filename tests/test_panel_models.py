@@ -221,6 +221,29 @@ def test_random_effects_error_model_against_dense_likelihood(produc):
     assert -found.fun <= res.loglik + 1e-8
 
 
+def test_random_effects_error_model_beta_covariance_is_the_gls_one(produc):
+    """The s.e. of beta in the error model are those of GLS with the covariance
+    Sigma = phi (J_T kron I_N) + I_T kron (B'B)^{-1} formed densely here at the estimates
+    (beta is orthogonal to lambda, phi and sigma^2 in the expected information); with
+    cov="hessian" (the observed information) they are larger on Produc."""
+    data, w = produc
+    model = nm.SEM.from_formula(PRODUC, data, w, effects="random")
+    res = model.fit()
+    spec = res.spec
+    n, t = w.n, spec.n_periods
+    b = np.eye(n) - res.params["lambda"] * w.sparse.toarray()
+    sigma = res.params["phi"] * np.kron(np.ones((t, t)), np.eye(n)) + np.kron(
+        np.eye(t), np.linalg.inv(b.T @ b)
+    )
+    x = spec.raw_x
+    sigma_inv_x = np.linalg.solve(sigma, x)
+    gls_se = np.sqrt(np.diag(res.sigma2 * np.linalg.inv(x.T @ sigma_inv_x)))
+    k = x.shape[1]
+    assert_allclose(res.std_errors.iloc[:k].to_numpy(), gls_se, rtol=1e-8)
+    observed = model.fit(cov="hessian").std_errors.iloc[:k].to_numpy()
+    assert np.all(observed > gls_se)
+
+
 def test_random_effects_error_model_beats_spreg(produc):
     """spreg's Panel_RE_Error uses the eigenvalues of the asymmetric row-standardised W as if
     they were those of B'B and stops elsewhere: our likelihood at its estimates is lower than at

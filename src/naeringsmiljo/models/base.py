@@ -366,7 +366,8 @@ class SpatialModel:
             ``bias_correction`` (fixed-effects panels: the Lee & Yu 2010 transformation
             approach instead of the direct one; ``docs/panels.md``). Panels with
             ``effects="random"`` take ``cov="information"`` (the expected information of the
-            lag model, the observed one of the error model) or ``cov="hessian"``.
+            lag model; for the error model the GLS block of beta and the observed
+            information of lambda, phi, sigma^2) or ``cov="hessian"`` (observed).
 
             ``"s2sls"``: ``w_lags`` (instrument lags beyond those in the model, default 2,
             R's; spreg's is 1), ``cov`` (``"hom"``, ``"het"``, ``"hac"``), ``df_correction``
