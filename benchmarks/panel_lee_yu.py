@@ -12,7 +12,7 @@ Replication ``r`` draws from ``numpy.random.default_rng(SeedSequence(seed, spawn
 
 Usage::
 
-    python benchmarks/panel_lee_yu.py [--replications 1000] [--seed 20100] [--out benchmarks/results]
+    python benchmarks/panel_lee_yu.py [--replications 2000] [--seed 20100] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def summarise(draws: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--replications", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20100)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
@@ -124,14 +124,22 @@ def main() -> None:
     rows = [row for r in range(args.replications) for row in replicate(w, args.seed, r)]
     elapsed = time.perf_counter() - start
     table = summarise(pd.DataFrame(rows))
+    corrected = table.set_index(["estimator", "parameter"])
+    sigma2_left = corrected.loc[("Lee-Yu", "sigma2"), "bias"] + 2 / 196
+    sigma2_se = corrected.loc[("Lee-Yu", "sigma2"), "mc_se"]
+    rho_left = corrected.loc[("Lee-Yu", "rho"), "bias"]
+    rho_se = corrected.loc[("Lee-Yu", "rho"), "mc_se"]
+    rho_direct = corrected.loc[("direct", "rho"), "bias"]
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel_lee_yu.csv", index=False, float_format="%.6g")
     lines = [
         "# Lee-Yu bias correction of two-way fixed-effects SAR panels (Monte Carlo)",
         "",
-        f"N = {w.n} (5 x 10 rook lattice, row-standardised), T = {PERIODS}, rho = 0.4, beta = 1, "
-        f"sigma^2 = 1; {args.replications} replications, seed {args.seed}; "
-        f"{elapsed:.0f} s on a loaded 2-core machine. `python benchmarks/panel_lee_yu.py`.",
+        (
+            f"N = {w.n} (5 x 10 rook lattice, row-standardised), T = {PERIODS}, rho = 0.4, beta = 1, "
+            f"sigma^2 = 1; {args.replications} replications, seed {args.seed}; "
+            f"{elapsed:.0f} s on a loaded 2-core machine. `python benchmarks/panel_lee_yu.py`."
+        ),
         "",
         "| estimator | parameter | bias | MC s.e. | bias / MC s.e. | coverage of 95% | binomial band |",
         "|---|---|---|---|---|---|---|",
@@ -144,11 +152,24 @@ def main() -> None:
         )
     lines += [
         "",
-        "The direct approach (spreg, splm) estimates sigma^2 with NT observations although the "
-        "two-way within transformation leaves (N - 1)(T - 1); its expectation is about "
-        "(N - 1)(T - 1)/(NT) = 0.784 of the truth, and rho inherits an O(1/N) bias from the "
-        "period effects. The transformation approach counts the dimensions left and removes "
-        "the eigenvalue one of W from each period's log-determinant.",
+        (
+            "The direct approach (spreg, splm) estimates sigma^2 with NT observations although the "
+            "two-way within transformation leaves (N - 1)(T - 1); its expectation is about "
+            "(N - 1)(T - 1)/(NT) = 0.784 of the truth, and rho inherits an O(1/N) bias from the "
+            "period effects. The transformation approach counts the dimensions left and removes "
+            "the eigenvalue one of W from each period's log-determinant."
+        ),
+        "",
+        (
+            "What the correction leaves is the ordinary finite-sample bias of ML, of order 1/n with "
+            "n = (N - 1)(T - 1) = 196 effective observations: for sigma^2 about -(k + 1) sigma^2 / n "
+            f"= {-2 / 196:.4f} (k = 1 slope and rho), so the corrected sigma^2 minus that term is "
+            f"{sigma2_left:.4f} ({sigma2_left / sigma2_se:.1f} MC s.e.); rho keeps a bias of "
+            f"{rho_left:.4f} ({rho_left / rho_se:.1f} MC s.e.), against {rho_direct:.4f} uncorrected. "
+            "The criterion 'corrected bias within 2 MC s.e.' therefore holds for beta and, net of "
+            "the degrees-of-freedom term, for sigma^2, and not quite for rho at this number of "
+            "replications."
+        ),
     ]
     (args.out / "panel_lee_yu.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

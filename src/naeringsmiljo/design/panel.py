@@ -365,7 +365,7 @@ def from_formula(
     full = pd.MultiIndex.from_product([entities, times])
     absent_pairs = full.difference(data.index, sort=False)
     problems = list(absent_pairs) + list(bad_rows)
-    bad_entities = pd.Index([]) if not problems else pd.Index(pd.unique([p[0] for p in problems]))
+    bad_entities = pd.Index(list(dict.fromkeys(p[0] for p in problems)))
     if problems and missing == "raise":
         what = []
         if len(absent_pairs):
@@ -400,8 +400,10 @@ def from_formula(
     if effects in FIXED_EFFECTS and INTERCEPT in names:
         keep = [j for j, name in enumerate(names) if name != INTERCEPT]
         raw_x, names = raw_x[:, keep], [names[j] for j in keep]
-    if effects in ("time", "twoways") and not _row_stochastic(w) or (
-        effects in ("time", "twoways") and len(w.islands)
+    if (
+        effects in ("time", "twoways")
+        and not _row_stochastic(w)
+        or (effects in ("time", "twoways") and len(w.islands))
     ):
         raise WeightsError(
             f"effects={effects!r} needs row-standardised weights without islands: the period "
@@ -417,8 +419,10 @@ def from_formula(
     y = within(raw_y, n, effects)
     x = within(raw_x, n, effects)
     if lagged:
-        wx = within(raw_wx, n, projection) if projection != "none" else period_product(
-            w.sparse, x[:, cols], n
+        wx = (
+            within(raw_wx, n, projection)
+            if projection != "none"
+            else period_product(w.sparse, x[:, cols], n)
         )
         x = np.column_stack([x, wx])
     if effects in FIXED_EFFECTS:
@@ -465,9 +469,7 @@ def from_formula(
     )
 
 
-def _check_within_variation(
-    x: np.ndarray, raw: np.ndarray, names: list[str], effects: str
-) -> None:
+def _check_within_variation(x: np.ndarray, raw: np.ndarray, names: list[str], effects: str) -> None:
     """Name the regressors the fixed effects absorb (no variation within entities/periods)."""
     raw_norm = np.linalg.norm(raw, axis=0)
     norm = np.linalg.norm(x, axis=0)

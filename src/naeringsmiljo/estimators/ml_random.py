@@ -7,10 +7,12 @@ the spatial parameter's interval outside, and over ``ln phi`` inside (to ``1e-12
 reaches the maximum that spreg's alternating iterations approach (spreg ``Panel_RE_Lag``
 stops at a change of ``1e-7`` in its ``theta``). The covariance of the lag model is the inverse
 of the analytic expected information
-(:func:`naeringsmiljo.likelihood.panel_random.lag_information`); that of the error model, and
-of either with ``cov="hessian"``, the inverse of the observed information: central second
-differences of the full log-likelihood in ``(beta, rho or lambda, phi, sigma^2)``, with the
-``beta`` block exact, ``Z'Z / sigma^2`` of the transformed regression.
+(:func:`naeringsmiljo.likelihood.panel_random.lag_information`). In the error model ``beta`` is
+orthogonal to the covariance parameters in the expected information, so its block is the GLS
+one, ``sigma^2 (Z'Z)^{-1}`` of the transformed regression (as splm reports), and the block of
+``(lambda, phi, sigma^2)`` is the observed information. With ``cov="hessian"`` either model
+gets the inverse of the full observed information: central second differences of the full
+log-likelihood in ``(beta, rho or lambda, phi, sigma^2)``, with the ``beta`` block exact.
 """
 
 from __future__ import annotations
@@ -130,10 +132,20 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
         boundary=boundary,
     )
     theta = np.concatenate([fit.beta, [spatial, phi, fit.sigma2]])
-    expected = cov == "information" and kind == "y" and spec.n_units <= DENSE_MATRIX_LIMIT
-    if expected:
+    k = fit.beta.size
+    if cov == "information" and kind == "y" and spec.n_units <= DENSE_MATRIX_LIMIT:
         information = lag_information(lik, fit.beta, spatial, phi, fit.sigma2)
         label = "inverse of the analytic (expected) information matrix"
+    elif cov == "information" and kind == "error":
+        # beta is orthogonal to (lambda, phi, sigma^2) in the expected information of the
+        # error-components model (Baltagi, Song & Koh 2003): the GLS block for beta, as splm
+        information = -_hessian(lik, theta)
+        information[:k, k:] = 0.0
+        information[k:, :k] = 0.0
+        label = (
+            "expected information for beta (GLS, block-diagonal), observed information for "
+            "lambda, phi and sigma^2 (central differences)"
+        )
     else:
         information = -_hessian(lik, theta)
         label = "inverse of the observed information (central differences; beta block exact)"
@@ -161,7 +173,7 @@ def fit_random_effects(problem: FitProblem, cov: object, bias_correction: bool) 
 def _hessian(lik: RandomEffectsLikelihood, theta: np.ndarray) -> np.ndarray:
     """Central second differences of the full log-likelihood; the ``beta`` block is exact."""
     k = theta.size - 3
-    z, big_z, _ = lik.transformed(theta[k], theta[k + 1])
+    _, big_z, _ = lik.transformed(theta[k], theta[k + 1])
 
     def f(point: np.ndarray) -> float:
         return lik.full(point[:k], float(point[k]), float(point[k + 1]), float(point[k + 2]))

@@ -150,7 +150,7 @@ def fit_one_parameter(
         return (value, other) if which == "rho" else (other, value)
 
     def score(value: float) -> float:
-        return lik.score(*at(value))[0 if which == "rho" else 1]
+        return lik.score(*at(value), only=which)[0 if which == "rho" else 1]
 
     searched = lik.logdet if which == "rho" else lik.error_logdet
     if searched is not None and not getattr(searched, "cheap_derivative", True):
@@ -239,7 +239,9 @@ def _interpolated_search(
     nodes: list[int] = []
 
     def model_slope(v: float) -> float:
-        slope = lik.concentrated_score(*at(v))[0 if which == "rho" else 1] - m * (t1 + v * t2)
+        slope = lik.concentrated_score(*at(v), only=which)[0 if which == "rho" else 1] - m * (
+            t1 + v * t2
+        )
         if nodes:
             q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
             slope += m * (3 * v**2 * q(v) + v**3 * q.deriv()(v))

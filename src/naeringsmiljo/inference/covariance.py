@@ -367,7 +367,16 @@ def sparse_information(
                 )
             elif symmetric:
                 powers = _probe_pass(
-                    weights, probes, trace_stream, series_for, w.shape[0] * scale, q, rho, lam, (), row_norm
+                    weights,
+                    probes,
+                    trace_stream,
+                    series_for,
+                    w.shape[0] * scale,
+                    q,
+                    rho,
+                    lam,
+                    (),
+                    row_norm,
                 ).traces
         if powers is None:
             powers = trace_powers(

@@ -141,8 +141,15 @@ class ConcentratedLikelihood:
 
         ``beta`` is the least-squares fit of ``BAy`` on ``BX`` by a pivoted QR of the
         column-equilibrated ``BX`` (:class:`naeringsmiljo.linalg.DesignFactor`), factored once
-        when ``lambda`` is zero.
+        when ``lambda`` is zero. Then the fit is linear in ``rho`` (``beta = b_0 - rho b_1``,
+        ``e = e_0 - rho e_1`` from the fits of ``y`` and ``W y``, as Anselin 1988, s. 12.1,
+        concentrates the lag model), so that an evaluation costs one pass over the data
+        instead of a least-squares solve.
         """
+        if lam == 0.0:
+            b0, b1, e0, e1 = self._lag_parts()
+            e = e0 - rho * e1
+            return b0 - rho * b1, e, e, float(e @ e) / self.n
         z = self.y - rho * self.wy
         bz = z - lam * (self.w2y - rho * self.wwy)
         factor = self.design_factor(lam)
@@ -150,6 +157,18 @@ class ConcentratedLikelihood:
         e = factor.residuals(bz)
         u = z - self.x @ beta
         return beta, e, u, float(e @ e) / self.n
+
+    def _lag_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Coefficients and residuals of the least-squares fits of ``y`` and ``W_1 y`` on X."""
+        if not hasattr(self, "_lag_fits"):
+            factor = self.design_factor(0.0)
+            self._lag_fits = (
+                factor.coefficients(self.y),
+                factor.coefficients(self.wy),
+                factor.residuals(self.y),
+                factor.residuals(self.wy),
+            )
+        return self._lag_fits
 
     def design_factor(self, lam: float) -> DesignFactor:
         """The factor of ``BX = X - lambda W_2 X`` (cached for ``lambda = 0``)."""
@@ -165,11 +184,19 @@ class ConcentratedLikelihood:
         relative error of order ``eps kappa`` (Golub & Van Loan 2013, s. 5.3.8)."""
         return self.n * float(np.finfo(float).eps) * min(self.design_factor(0.0).condition, 1e16)
 
-    def concentrated_score(self, rho: float, lam: float) -> tuple[float, float]:
+    def concentrated_score(
+        self, rho: float, lam: float, only: str | None = None
+    ) -> tuple[float, float]:
         """``d/d(rho, lambda)`` of ``-n/2 ln sigma^2(rho, lambda)``: the score without the
-        log-determinants (by the envelope theorem ``beta`` is held at its fitted value)."""
+        log-determinants (by the envelope theorem ``beta`` is held at its fitted value).
+
+        ``only="rho"`` (``"lambda"``) computes that derivative alone and returns NaN for the
+        other: a search over one parameter does not pay for the lag of the errors.
+        """
         _, e, u, sigma2 = self.profile(rho, lam)
-        return float(e @ (self.wy - lam * self.wwy)) / sigma2, float(e @ self.error_lag(u)) / sigma2
+        d_rho = float(e @ (self.wy - lam * self.wwy)) / sigma2 if only != "lambda" else np.nan
+        d_lam = float(e @ self.error_lag(u)) / sigma2 if only != "rho" else np.nan
+        return d_rho, d_lam
 
     def logdets(self, rho: float, lam: float) -> float:
         """``m ln|I - rho W_1| + m ln|I - lambda W_2|``."""
@@ -191,14 +218,16 @@ class ConcentratedLikelihood:
         sigma2 = self.profile(rho, lam)[3]
         return -0.5 * self.n * (_LOG_2PI + 1.0 + np.log(sigma2)) + self.logdets(rho, lam)
 
-    def score(self, rho: float, lam: float) -> tuple[float, float]:
-        """``(d l_c / d rho, d l_c / d lambda)``."""
+    def score(self, rho: float, lam: float, only: str | None = None) -> tuple[float, float]:
+        """``(d l_c / d rho, d l_c / d lambda)`` (one of them with ``only``, the other NaN)."""
         if self.tick is not None:
             self.tick()
-        d_rho, d_lam = self.concentrated_score(rho, lam)
+        d_rho, d_lam = self.concentrated_score(rho, lam, only)
         if self.logdet is not None:
-            d_rho += self.logdet_derivative(rho)
-            d_lam += self.logdet_derivative(lam, error=True)
+            if only != "lambda":
+                d_rho += self.logdet_derivative(rho)
+            if only != "rho":
+                d_lam += self.logdet_derivative(lam, error=True)
         return d_rho, d_lam
 
     def logdet_derivative(self, value: float, *, error: bool = False) -> float:

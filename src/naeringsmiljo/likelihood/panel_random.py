@@ -130,7 +130,7 @@ class RandomEffectsLikelihood:
         k = np.linalg.solve(inner, c)
         k = 0.5 * (k + k.T)
         root = scipy.linalg.cholesky(k, lower=True)  # K = L L'
-        sign, logdet_inner = np.linalg.slogdet(inner)
+        logdet_inner = np.linalg.slogdet(inner)[1]  # I + T phi B'B is positive definite
 
         def transform(v: np.ndarray, wv: np.ndarray, v_bar: np.ndarray) -> np.ndarray:
             within_part = (v - spatial * wv) - repeat_periods(b @ v_bar, t)
@@ -182,9 +182,10 @@ def lag_information(
 
     the ``theta`` entries from ``e = (Q + theta P)(A y - X beta)``, ``de/dtheta = P e / theta``
     and ``E[e'Pe] = N sigma^2`` (``P`` the entity means), then carried to ``phi`` by
-    ``dtheta/dphi = -T theta^3 / 2``. (spreg's ``Panel_RE_Lag``, after Elhorst's code, has
-    ``N(1 + 1/theta^2)``, ``-tr(G)/sigma^2`` and ``-N/sigma^2`` in these places, which this
-    derivation does not give; its standard errors differ by up to a few per cent.) Dense
+    ``dtheta/dphi = -T theta^3 / 2``. (spreg's ``Panel_RE_Lag`` has ``N(1 + 1/theta^2)`` and
+    ``-tr(G)/sigma^2`` in the first two places, and a matrix that is not symmetric in the
+    third, ``-N/sigma^2`` and ``-N/sigma^4``; its standard errors differ from these by up to a
+    few per cent, and equal them with its entries put in, ``tests/test_panel_models.py``.) Dense
     ``N x N`` matrices: up to ``DENSE_MATRIX_LIMIT`` entities.
     """
     n_units, t = lik.n_units, lik.periods

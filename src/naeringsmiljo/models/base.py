@@ -362,7 +362,12 @@ class SpatialModel:
             ``DENSE_MATRIX_LIMIT`` units; or an estimator object such as
             ``InformationMatrix(path="sparse", probes=100, seed=1)``; the assumptions of each are
             in ``docs/inference.md``),
-            ``fixed`` (spatial parameters held at given values, e.g. ``{"rho": 0.0}``).
+            ``fixed`` (spatial parameters held at given values, e.g. ``{"rho": 0.0}``),
+            ``bias_correction`` (fixed-effects panels: the Lee & Yu 2010 transformation
+            approach instead of the direct one; ``docs/panels.md``). Panels with
+            ``effects="random"`` take ``cov="information"`` (the expected information of the
+            lag model; for the error model the GLS block of beta and the observed
+            information of lambda, phi, sigma^2) or ``cov="hessian"`` (observed).
 
             ``"s2sls"``: ``w_lags`` (instrument lags beyond those in the model, default 2,
             R's; spreg's is 1), ``cov`` (``"hom"``, ``"het"``, ``"hac"``), ``df_correction``

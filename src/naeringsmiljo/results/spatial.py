@@ -35,6 +35,7 @@ from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.inference.prediction import (
     Coefficients,
     ModelShape,
@@ -45,7 +46,6 @@ from naeringsmiljo.inference.prediction import (
 )
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
-from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: Names of the spatial parameters of the terms, in the order of the parameter vector.
@@ -223,7 +223,9 @@ class SpatialResults:
 
         For OLS this is the usual R-squared; for spatial models it measures how much of the
         variation the model explains including the spatial terms (spatialreg reports none;
-        Elhorst's Table 2.2 uses this one).
+        Elhorst's Table 2.2 uses this one). For a fixed-effects panel ``y`` is the
+        within-transformed outcome (the within R-squared); for random effects the innovations
+        are those of the transformed (GLS) model and ``y`` is raw, a pseudo R-squared.
         """
         y = self.spec.y
         dev = y - y.mean()
@@ -561,8 +563,10 @@ class SpatialResults:
         if effects is None:
             return []
         lines = [
-            f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
-            f"effects={effects!r}"
+            (
+                f"Panel:               {spec.n_units} entities x {spec.n_periods} periods, "
+                f"effects={effects!r}"
+            )
         ]
         if effects in ("time", "twoways"):
             convention = getattr(spec, "lag_convention", "")
@@ -626,6 +630,12 @@ class SpatialResults:
         """
         from naeringsmiljo.inference.diagnostics import spatial_diagnostics
 
+        if self.spec.n_periods != 1:
+            raise SpecificationError(
+                "These are the cross-section tests (Anselin 1988); a panel's residuals are "
+                "stacked over periods and need the panel forms of the tests (Anselin, Le Gallo & "
+                "Jayet 2008; Debarsy & Ertur 2010)."
+            )
         return spatial_diagnostics(self, w)
 
     # ------------------------------------------------------------------ prediction
