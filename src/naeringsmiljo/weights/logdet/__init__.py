@@ -14,13 +14,16 @@ parallel LU, optional, for large n). Approximate, with a stated error:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from naeringsmiljo._options import LogDetMethod, check_choice
 from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.logdet.base import LogDeterminant, symmetrizing_scale
 from naeringsmiljo.weights.logdet.chebyshev import ChebyshevLogDet
 from naeringsmiljo.weights.logdet.cholesky import CholeskyLogDet
 from naeringsmiljo.weights.logdet.eigen import EigenLogDet
-from naeringsmiljo.weights.logdet.lu import SparseLULogDet
+from naeringsmiljo.weights.logdet.lu import FactorisedMethod, SparseLULogDet
 from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet, pardiso_available
 from naeringsmiljo.weights.logdet.spline import SplineLogDet
@@ -40,8 +43,11 @@ __all__ = [
     "pardiso_available",
 ]
 
-#: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above.
-AUTO_EIGEN_LIMIT = 1000
+#: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above:
+#: the eigenvalues of a non-symmetric W cost O(n^3) once (0.26 s at n = 1,000 with 10 neighbours,
+#: 0.017 s at 300), a sparse LU about 1e-3 s per value there, and the values-only search needs
+#: five to eight values (benchmarks/speed.py).
+AUTO_EIGEN_LIMIT = 300
 
 #: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed: its parallel
 #: factorisation overtakes SuperLU's complex-step search from about 1e4 units (benchmarks/scale.py).
@@ -51,24 +57,59 @@ AUTO_PARDISO_LIMIT = 20_000
 def _exact_sparse(
     weights: SpatialWeights, method: str, *, derivatives: bool = False
 ) -> LogDeterminant:
+    """The exact sparse method for ``weights``, from the weights' cache when prepared before.
+
+    The SuperLU methods keep their fill-reducing ordering and reordered matrix (O(nnz(W))
+    memory) on the weights (:meth:`SpatialWeights.prepare`), so that repeated fits on the same
+    weights skip the ordering; PARDISO's analysis lives in MKL's memory and is kept only when
+    asked for (``weights.prepare(logdet="pardiso")``).
+    """
     if (
         method == "auto"
         and weights.n > AUTO_PARDISO_LIMIT
         and not derivatives
         and pardiso_available()
     ):
+        prepared = weights._cache.get(PREPARED_KEY + ("pardiso",))
+        if prepared is not None:
+            return prepared
         return PardisoLogDet(weights.sparse)  # before the symmetry search: 4-14 s at n = 1e6
-    scale = symmetrizing_scale(weights.sparse)
+    scale = _cached_scale(weights)
     if method == "cholesky":
         if scale is None:
             raise SpecificationError(
                 "logdet='cholesky' needs W = D^{-1} C with C symmetric (a symmetric matrix or a "
                 "row-standardised symmetric binary one); use 'lu'."
             )
-        return CholeskyLogDet(weights.sparse, scale)
+        return _cached(weights, "cholesky", lambda: CholeskyLogDet(weights.sparse, scale))
     if method == "auto" and scale is not None:
-        return CholeskyLogDet(weights.sparse, scale)
-    return SparseLULogDet(weights.sparse)
+        return _cached(weights, "cholesky", lambda: CholeskyLogDet(weights.sparse, scale))
+    return _cached(weights, "lu", lambda: SparseLULogDet(weights.sparse))
+
+
+#: Cache keys of the prepared log-determinants on the weights (``key + (method,)``).
+PREPARED_KEY = ("logdet",)
+
+
+def _cached_scale(weights: SpatialWeights) -> Any:
+    """:func:`symmetrizing_scale` of the weights, computed once per weights object."""
+    key = PREPARED_KEY + ("symmetrizing_scale",)
+    if key not in weights._cache:
+        weights._cache[key] = symmetrizing_scale(weights.sparse)
+    return weights._cache[key]
+
+
+def _cached(
+    weights: SpatialWeights, name: str, build: Callable[[], FactorisedMethod]
+) -> LogDeterminant:
+    """The SuperLU-based method ``name`` of the weights: built once (its ordering), then a fresh
+    copy per fit that shares the ordered matrix and keeps its own recent factorisations."""
+    key = PREPARED_KEY + (name,)
+    prepared = weights._cache.get(key)
+    if prepared is None:
+        prepared = build()
+        weights._cache[key] = prepared
+    return prepared.fresh()
 
 
 def make_logdet(
@@ -117,7 +158,7 @@ def make_logdet(
     if method == "eigen":
         return EigenLogDet(weights.eigenvalues())
     if method == "lu":
-        return SparseLULogDet(weights.sparse)
+        return _cached(weights, "lu", lambda: SparseLULogDet(weights.sparse))
     if method == "cholesky":
         return _exact_sparse(weights, "cholesky")
     if method == "pardiso":
@@ -126,7 +167,8 @@ def make_logdet(
                 "logdet='pardiso' needs MKL PARDISO: pip install pypardiso (x86-64 Linux or "
                 "Windows), or use 'lu'."
             )
-        return PardisoLogDet(weights.sparse)
+        prepared = weights._cache.get(PREPARED_KEY + ("pardiso",))
+        return prepared if prepared is not None else PardisoLogDet(weights.sparse)
     if method == "spline":
         return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())
     if method == "chebyshev":
