@@ -164,8 +164,7 @@ def fit_one_parameter(
 
     searched = lik.logdet if which == "rho" else lik.error_logdet
     if searched is not None and (
-        getattr(searched, "values_search", False)
-        or not getattr(searched, "cheap_derivative", True)
+        getattr(searched, "values_search", False) or not getattr(searched, "cheap_derivative", True)
     ):
         found = _interpolated_search(lik, which, other, interval)
         if found is not None:
@@ -355,9 +354,7 @@ def _interpolated_search(
         logdet=logdet.name,
         logdet_error=lik.logdet_error_bound(*at(estimate)),
         interval=interval,
-        optimizer=(
-            f"{VALUES_SEARCH} ({len(points)} factorisations)"
-        ),
+        optimizer=(f"{VALUES_SEARCH} ({len(points)} factorisations)"),
         converged=not flat,
         message=(
             flat_message([which], [estimate])
@@ -381,10 +378,18 @@ def _concentrated_slope(
     residual vectors computed once (the same pivoted QR as
     :meth:`ConcentratedLikelihood.profile`), instead of a least-squares fit per evaluation.
     Along lambda ``BX`` changes, and each slope is
-    :meth:`ConcentratedLikelihood.concentrated_score`.
+    :meth:`ConcentratedLikelihood.concentrated_score` (kept for the grid points, which every
+    step of the search revisits).
     """
     if which != "rho":
-        return lambda v: lik.concentrated_score(other, v)[1]
+        known: dict[float, float] = {}  # the grid of the search is the same in every step
+
+        def fitted(v: float) -> float:
+            if v not in known:
+                known[v] = lik.concentrated_score(other, v)[1]
+            return known[v]
+
+        return fitted
     factor = lik.design_factor(other)
     e0 = factor.residuals(lik.y - other * lik.w2y)
     e1 = factor.residuals(lik.wy - other * lik.wwy)

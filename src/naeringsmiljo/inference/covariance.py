@@ -329,7 +329,9 @@ def sparse_information(
     check_choice("traces", traces, TraceMethod)
     method = traces
     if method == "auto":
-        method = "exact" if n <= min(EXACT_TRACE_LIMIT, AUTO_DENSE_INFORMATION_LIMIT) else "monte_carlo"
+        method = (
+            "exact" if n <= min(EXACT_TRACE_LIMIT, AUTO_DENSE_INFORMATION_LIMIT) else "monte_carlo"
+        )
     if not symmetric and probes < 2:
         raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
 
@@ -921,9 +923,7 @@ class InformationMatrix:
         """The information matrix with a description of how it was computed."""
         check_choice("path", self.path, InformationPath)
         n = problem.lik.n
-        sparse = self.path == "sparse" or (
-            self.path == "auto" and n > AUTO_DENSE_INFORMATION_LIMIT
-        )
+        sparse = self.path == "sparse" or (self.path == "auto" and n > AUTO_DENSE_INFORMATION_LIMIT)
         if not sparse:
             if n > DENSE_MATRIX_LIMIT:
                 raise SpecificationError(

@@ -23,7 +23,7 @@ from naeringsmiljo.weights.logdet.base import LogDeterminant, symmetrizing_scale
 from naeringsmiljo.weights.logdet.chebyshev import ChebyshevLogDet
 from naeringsmiljo.weights.logdet.cholesky import CholeskyLogDet
 from naeringsmiljo.weights.logdet.eigen import EigenLogDet
-from naeringsmiljo.weights.logdet.lu import FactorisedMethod, SparseLULogDet
+from naeringsmiljo.weights.logdet.lu import SparseLULogDet
 from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet, pardiso_available
 from naeringsmiljo.weights.logdet.spline import SplineLogDet
@@ -70,7 +70,7 @@ def _exact_sparse(
         and not derivatives
         and pardiso_available()
     ):
-        prepared = weights._cache.get(PREPARED_KEY + ("pardiso",))
+        prepared = weights._cache.get(PREPARED_KEY + "pardiso")
         if prepared is not None:
             return prepared
         return PardisoLogDet(weights.sparse)  # before the symmetry search: 4-14 s at n = 1e6
@@ -87,24 +87,24 @@ def _exact_sparse(
     return _cached(weights, "lu", lambda: SparseLULogDet(weights.sparse))
 
 
-#: Cache keys of the prepared log-determinants on the weights (``key + (method,)``).
-PREPARED_KEY = ("logdet",)
+#: Prefix of the cache keys of the prepared log-determinants on the weights (``key + method``).
+PREPARED_KEY = "logdet:"
 
 
 def _cached_scale(weights: SpatialWeights) -> Any:
     """:func:`symmetrizing_scale` of the weights, computed once per weights object."""
-    key = PREPARED_KEY + ("symmetrizing_scale",)
+    key = PREPARED_KEY + "symmetrizing_scale"
     if key not in weights._cache:
         weights._cache[key] = symmetrizing_scale(weights.sparse)
     return weights._cache[key]
 
 
 def _cached(
-    weights: SpatialWeights, name: str, build: Callable[[], FactorisedMethod]
+    weights: SpatialWeights, name: str, build: Callable[[], SparseLULogDet | CholeskyLogDet]
 ) -> LogDeterminant:
     """The SuperLU-based method ``name`` of the weights: built once (its ordering), then a fresh
     copy per fit that shares the ordered matrix and keeps its own recent factorisations."""
-    key = PREPARED_KEY + (name,)
+    key = PREPARED_KEY + name
     prepared = weights._cache.get(key)
     if prepared is None:
         prepared = build()
@@ -167,7 +167,7 @@ def make_logdet(
                 "logdet='pardiso' needs MKL PARDISO: pip install pypardiso (x86-64 Linux or "
                 "Windows), or use 'lu'."
             )
-        prepared = weights._cache.get(PREPARED_KEY + ("pardiso",))
+        prepared = weights._cache.get(PREPARED_KEY + "pardiso")
         return prepared if prepared is not None else PardisoLogDet(weights.sparse)
     if method == "spline":
         return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,7 +79,7 @@ class FactorisedMethod(ExactMethod):
     #: cost of a real one, about twenty per fit).
     values_search = True
 
-    def fresh(self) -> FactorisedMethod:
+    def fresh(self) -> Self:
         """A copy sharing the ordered matrix, with no factorisations of its own yet: what a
         fit on prepared weights starts from."""
         twin = copy.copy(self)
