@@ -15,7 +15,7 @@ parallel LU, optional, for large n). Approximate, with a stated error:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from naeringsmiljo._options import LogDetMethod, check_choice
 from naeringsmiljo.exceptions import SpecificationError
@@ -27,7 +27,7 @@ from naeringsmiljo.weights.logdet.lu import SparseLULogDet
 from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet, pardiso_available
 from naeringsmiljo.weights.logdet.spline import SplineLogDet
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.spatial_weights import SpatialWeights, register_preparer
 
 __all__ = [
     "AUTO_EIGEN_LIMIT",
@@ -41,6 +41,7 @@ __all__ = [
     "SplineLogDet",
     "make_logdet",
     "pardiso_available",
+    "prepare_logdet",
 ]
 
 #: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above:
@@ -49,9 +50,12 @@ __all__ = [
 #: five to eight values (benchmarks/speed.py).
 AUTO_EIGEN_LIMIT = 300
 
-#: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed: its parallel
-#: factorisation overtakes SuperLU's complex-step search from about 1e4 units (benchmarks/scale.py).
-AUTO_PARDISO_LIMIT = 20_000
+#: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed. Both searches
+#: now use values only (five to eight factorisations), so the choice is the faster
+#: factorisation: on 10-nearest-neighbour weights (2 cores, loaded) SuperLU in its reused
+#: ordering took 0.10 / 0.36 / 1.6 s per value at n = 1e4 / 3e4 / 1e5 and PARDISO 0.31 / 0.52 /
+#: 0.74 s (benchmarks/speed.py measures both at each size).
+AUTO_PARDISO_LIMIT = 50_000
 
 
 def _exact_sparse(
@@ -174,3 +178,34 @@ def make_logdet(
     if method == "chebyshev":
         return ChebyshevLogDet(weights, seed=seed)
     return MonteCarloLogDet(weights, seed=seed)
+
+
+#: The methods whose set-up :func:`prepare_logdet` keeps on the weights.
+PREPARED_METHODS = ("auto", "eigen", "lu", "cholesky", "pardiso")
+
+
+def prepare_logdet(weights: SpatialWeights, logdet: str = "auto") -> None:
+    """Keep the set-up of the exact log-determinant ``logdet`` on ``weights``.
+
+    What :meth:`SpatialWeights.prepare` runs: the eigenvalues (``"eigen"``, and ``"auto"`` up
+    to ``AUTO_EIGEN_LIMIT`` units), the ordering of the SuperLU methods (``"lu"``,
+    ``"cholesky"``, ``"auto"`` without PARDISO) or PARDISO's analysis (``"pardiso"``, ``"auto"``
+    above ``AUTO_PARDISO_LIMIT`` units when MKL loads). :func:`make_logdet` then starts from
+    them.
+    """
+    check_choice("logdet", logdet, Literal["auto", "eigen", "lu", "cholesky", "pardiso"])
+    if logdet == "eigen" or (logdet == "auto" and weights.n <= AUTO_EIGEN_LIMIT):
+        weights.eigenvalues()
+        return
+    use_pardiso = logdet == "pardiso" or (
+        logdet == "auto" and weights.n > AUTO_PARDISO_LIMIT and pardiso_available()
+    )
+    if use_pardiso:
+        key = PREPARED_KEY + "pardiso"
+        if key not in weights._cache:
+            weights._cache[key] = make_logdet(weights, "pardiso")
+        return
+    make_logdet(weights, logdet)  # type: ignore[arg-type]  # keeps the ordering on the weights
+
+
+register_preparer("logdet", prepare_logdet)
