@@ -580,6 +580,21 @@ def _two_weights_information(problem: MLProblem, *, probes: int, seed: int) -> I
     return Information(matrix(mean), label, accuracy)
 
 
+def _series_converge(problem: MLProblem) -> bool:
+    """Whether the trace series of :func:`sparse_information` converge at the estimate:
+    ``max(|rho|, |lambda|)`` times the largest eigenvalue bound below 1 (not so for a negative
+    parameter below ``-1`` on row-standardised weights; the dense path serves those up to
+    ``DENSE_MATRIX_LIMIT`` units)."""
+    est = problem.estimate
+    weights = problem.weights
+    if weights is None:
+        weights = SpatialWeights.from_sparse(sp.csr_array(problem.lik.w))
+    rho = est.rho if problem.has_rho else 0.0
+    lam = est.lam if problem.has_lambda else 0.0
+    radius = max(weights.eigenvalue_bounds()[1], 0.0)
+    return max(abs(rho), abs(lam)) * radius < 1.0
+
+
 def _structure(weights: SpatialWeights) -> tuple[bool, float]:
     """Whether W is symmetric, and ``||W||_inf`` (largest absolute row sum); cached."""
     key = "covariance:structure"
@@ -897,8 +912,10 @@ class InformationMatrix:
     Parameters
     ----------
     path : {"auto", "dense", "sparse"}
-        ``"auto"``: dense up to ``AUTO_DENSE_INFORMATION_LIMIT`` (400) units, sparse above;
-        ``"dense"`` is possible up to ``DENSE_MATRIX_LIMIT`` units.
+        ``"auto"``: dense up to ``AUTO_DENSE_INFORMATION_LIMIT`` (400) units, sparse above
+        (dense up to ``DENSE_MATRIX_LIMIT`` units where the trace series diverge: a parameter
+        below ``-1`` on row-standardised weights); ``"dense"`` is possible up to
+        ``DENSE_MATRIX_LIMIT`` units.
     probes : int
         Rademacher probes of the Hutchinson estimates and of Monte Carlo traces of ``W^k``.
     seed : int
@@ -923,7 +940,11 @@ class InformationMatrix:
         """The information matrix with a description of how it was computed."""
         check_choice("path", self.path, InformationPath)
         n = problem.lik.n
-        sparse = self.path == "sparse" or (self.path == "auto" and n > AUTO_DENSE_INFORMATION_LIMIT)
+        sparse = self.path == "sparse" or (
+            self.path == "auto"
+            and n > AUTO_DENSE_INFORMATION_LIMIT
+            and (n > DENSE_MATRIX_LIMIT or _series_converge(problem))
+        )
         if not sparse:
             if n > DENSE_MATRIX_LIMIT:
                 raise SpecificationError(
