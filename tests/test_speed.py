@@ -179,3 +179,28 @@ def test_small_n_keeps_the_dense_paths():
     res = SAR.from_arrays(y, x[:, 1:], weights).fit()
     assert res.record.logdet == "eigen"
     assert res.cov_type == "inverse of the analytic information matrix (dense)"
+
+
+def test_probes_in_blocks_are_the_same_draws(monkeypatch):
+    """Above _PROBE_BLOCK_ENTRIES the probe pass works through blocks of probes: the same
+    per-probe traces (the same Rademacher draws and powers), and a covariance within the stated
+    Monte Carlo error of the one-block pass."""
+    from naeringsmiljo.inference import covariance
+
+    y, x, weights = knn_problem(1500, seed=31)
+    whole = SAR.from_arrays(y, x[:, 1:], weights).fit()
+    fresh = SpatialWeights.from_sparse(weights.sparse, weights.ids, weights.transform)
+    monkeypatch.setattr(covariance, "_PROBE_BLOCK_ENTRIES", 1500 * 20)  # blocks of 20 and 30
+    blocked = SAR.from_arrays(y, x[:, 1:], fresh).fit()
+    one = whole.ml.information_accuracy
+    two = blocked.ml.information_accuracy
+    assert two.probes == one.probes == 50
+    order = min(one.series_order, two.series_order)
+    key = next(iter(weights._cache["traces:powers"]))
+    a = weights._cache["traces:powers"][key].probe_traces[:, : order + 2]
+    b = fresh._cache["traces:powers"][key].probe_traces[:, : order + 2]
+    # the same probes in the same order, the products summed alike: equal to rounding
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    accuracy = one.std_error_accuracy(whole.ml.free)[: len(whole.params)]
+    difference = np.abs(blocked.std_errors.to_numpy() - whole.std_errors.to_numpy())
+    assert np.all(difference <= STANDARD_ERRORS * accuracy + 1e-12)

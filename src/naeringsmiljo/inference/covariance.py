@@ -43,6 +43,8 @@ from naeringsmiljo.weights.traces import (
     _locality,
     axpy,
     cached_order,
+    combined_traces,
+    probe_signs,
     store_traces,
     trace_key,
     trace_powers,
@@ -247,6 +249,10 @@ _SERIES_TOLERANCE = 1e-13
 _MAX_SERIES_ORDER = 2000
 # Probe vectors are solved in blocks of at most this many numbers (32 MB).
 _BLOCK_ENTRIES = 4_000_000
+#: The probe pass of the sparse information matrix holds four ``n x block`` arrays; above this
+#: many numbers per array (200 MB) its probes are processed in blocks (:func:`_probe_pass`):
+#: at n = 1e6 two blocks of 25 probes instead of one of 50.
+_PROBE_BLOCK_ENTRIES = 25_000_000
 
 
 def _series_order(q: float, scale: float) -> int:
@@ -670,13 +676,71 @@ def _probe_pass(
     whose remainder after ``k`` powers has ``||.||_inf <= c (|v| c)^k / (1 - |v| c)``,
     ``c = ||W||_inf``; the bound on the resulting error of each norm is carried as
     ``norm_bound`` (units of the traces).
+
+    When ``n x probes`` exceeds :data:`_PROBE_BLOCK_ENTRIES`, the probes are processed in
+    blocks, so that the pass holds four ``n x block`` arrays instead of four ``n x probes``
+    ones (1.6 GB at n = 1e6 with 50 probes): the first block decides the order by the rule
+    above with its own Monte Carlo error, and the others run to that order. The probes are the
+    same draws as in one block.
     """
-    powers = ProbePowers(weights, probes, seed)
-    bar = inner_bar(total=None, desc="information matrix: powers of W on the probes", unit="power")
     n = weights.n
+    blocks = (
+        1
+        if n * probes <= _PROBE_BLOCK_ENTRIES
+        else max(1, probes // max(2, _PROBE_BLOCK_ENTRIES // n))
+    )
+    signs = probe_signs(n, probes, seed)
+    key = trace_key("monte_carlo", probes, seed)
+    bar = inner_bar(total=None, desc="information matrix: powers of W on the probes", unit="power")
+    parts: list[WeightsTraces] = []
+    norms: list[np.ndarray] = []
+    bound = 0.0
+    order: int | None = None
+    for columns in np.array_split(np.arange(probes), blocks):  # each of at least 2 probes
+        powers = ProbePowers(weights, probes, seed, signs=signs[:, columns])
+        part_norms, part_bound, order = _probe_block(
+            powers,
+            bar,
+            series_for,
+            series_scale,
+            q,
+            rho,
+            lam,
+            norm_names,
+            row_norm,
+            min_order=min_order,
+            order=order,
+        )
+        parts.append(powers.traces())
+        if part_norms is not None:
+            norms.append(part_norms)
+        bound = max(bound, part_bound)
+        del powers
+    bar.close()
+    traces = store_traces(weights, key, combined_traces(parts))
+    return _PassResult(traces, np.vstack(norms) if norms else None, bound)
+
+
+def _probe_block(
+    powers: ProbePowers,
+    bar: Any,
+    series_for: Any,
+    series_scale: float,
+    q: float,
+    rho: float,
+    lam: float,
+    norm_names: Sequence[str],
+    row_norm: float,
+    *,
+    min_order: int,
+    order: int | None,
+) -> tuple[np.ndarray | None, float, int]:
+    """Powers of one block of probes: to the order the stopping rule of :func:`_probe_pass`
+    reaches (``order`` None), or to ``order``. Returns the per-probe norms, their truncation
+    bound and the order."""
+    n, probes = powers.n, powers.probes
     acc_a = np.zeros((n, probes)) if "tr(H'H)" in norm_names else None
     acc_b = np.zeros((n, probes)) if "tr(G_B'G_B)" in norm_names else None
-    key = trace_key("monte_carlo", probes, seed)
     norms = None
     bound = 0.0
     norms_done = not norm_names
@@ -697,8 +761,14 @@ def _probe_pass(
                 axpy(rho ** (k - 1), v, acc_a)
             if acc_b is not None:
                 axpy(lam ** (k - 1), v, acc_b)
-        order = k - 1
-        if order < max(min_order, 2):
+        current = k - 1
+        if order is not None:  # a later block: the first block's order, norms to the same k
+            if current < order:
+                continue
+            if not norms_done:
+                norms, bound, _ = _norms(acc_a, acc_b, norm_names, rho, lam, row_norm, k)
+            return norms, bound, current
+        if current < max(min_order, 2):
             continue
         if not norms_done:
             norms, bound, bounds = _norms(acc_a, acc_b, norm_names, rho, lam, row_norm, k)
@@ -713,17 +783,14 @@ def _probe_pass(
         done = norms_done
         if series_for is not None and done:
             partial = powers.traces()
-            truncation = series_scale * _tail(q, order) if q > 0 else 0.0
-            for c in series_for(order).values():
+            truncation = series_scale * _tail(q, current) if q > 0 else 0.0
+            for c in series_for(current).values():
                 se = n * partial.series_error(c)
                 if truncation > max(_TRUNCATION_SHARE * se, series_scale * _SERIES_TOLERANCE):
                     done = False
                     break
         if done:
-            break
-    bar.close()
-    traces = store_traces(weights, key, powers.traces())
-    return _PassResult(traces, norms, bound)
+            return norms, bound, current
 
 
 def _norms(
