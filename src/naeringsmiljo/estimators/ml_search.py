@@ -11,6 +11,7 @@ joint search over (rho, lambda) (SAC, GNS). :class:`MLEstimator` (in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import scipy.optimize
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 
 from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.records import FitRecord
 
 #: An estimate within this distance of an end of its interval, relative to the end (absolute for
@@ -377,19 +379,10 @@ def _concentrated_slope(
     ``e = e_0 - rho e_1``: the slope ``n e'e_1 / e'e`` then needs three inner products of two
     residual vectors computed once (the same pivoted QR as
     :meth:`ConcentratedLikelihood.profile`), instead of a least-squares fit per evaluation.
-    Along lambda ``BX`` changes, and each slope is
-    :meth:`ConcentratedLikelihood.concentrated_score` (kept for the grid points, which every
-    step of the search revisits).
+    Along lambda ``BX`` changes: see :func:`_error_slope`.
     """
     if which != "rho":
-        known: dict[float, float] = {}  # the grid of the search is the same in every step
-
-        def fitted(v: float) -> float:
-            if v not in known:
-                known[v] = lik.concentrated_score(other, v)[1]
-            return known[v]
-
-        return fitted
+        return _error_slope(lik, other)
     factor = lik.design_factor(other)
     e0 = factor.residuals(lik.y - other * lik.w2y)
     e1 = factor.residuals(lik.wy - other * lik.wwy)
@@ -398,6 +391,35 @@ def _concentrated_slope(
 
     def slope(v: float) -> float:
         return n * (b - v * c) / (a - 2.0 * v * b + v * v * c)
+
+    return slope
+
+
+def _error_slope(lik: ConcentratedLikelihood, rho: float) -> Callable[[float], float]:
+    """``v -> d/dlambda (-n/2 ln sigma^2)`` at ``lambda = v``, ``rho`` fixed, in O(k^3).
+
+    With ``z = A y`` the filtered outcome and design are ``B [X, z] = M - v N``, ``M = [X, z]``,
+    ``N = W_2 M``: every column lies in the span of ``[M, N]``. One Householder QR
+    ``[M, N] = Q [R_M, R_N]`` maps the problem isometrically to ``2(k+1)`` rows, where the
+    least-squares fit of ``r_z - v r_Wz`` on ``R_X - v R_WX`` (a
+    :class:`~naeringsmiljo.linalg.DesignFactor`, as the likelihood's own) has the same residual
+    norm and coefficients; the slope is ``n e'(W_2 u) / e'e`` with ``u = z - X beta``, as in
+    :meth:`ConcentratedLikelihood.concentrated_score`, without a QR of ``n`` rows per value.
+    """
+    k = lik.x.shape[1]
+    z = lik.y - rho * lik.wy
+    wz = lik.w2y - rho * lik.wwy
+    r = cast(np.ndarray, np.linalg.qr(np.column_stack([lik.x, z, lik.wx, wz]), mode="r"))
+    rm, rn = r[:, : k + 1], r[:, k + 1 :]
+    n = lik.n
+
+    def slope(v: float) -> float:
+        filtered = rm - v * rn
+        factor = DesignFactor.of(filtered[:, :k])
+        beta = factor.coefficients(filtered[:, k])
+        e = factor.residuals(filtered[:, k])
+        wu = rn[:, k] - rn[:, :k] @ beta
+        return float(n * (e @ wu) / (e @ e))
 
     return slope
 
