@@ -19,6 +19,12 @@ from naeringsmiljo.weights.logdet.base import ExactMethod
 COMPLEX_STEP = 1e-20
 
 
+#: Above this many units the SuperLU methods take the values-only ML search (see
+#: ``FactorisedMethod.values_search``); below, the score root to rounding costs a few
+#: milliseconds more.
+VALUES_SEARCH_MIN_UNITS = 500
+
+
 def fill_reducing_order(matrix: sp.sparray) -> np.ndarray:
     """A symmetric fill-reducing permutation of the pattern of ``I + |W|``.
 
@@ -74,10 +80,15 @@ class FactorisedMethod(ExactMethod):
     _identity: sp.csc_array
     _recent: dict[complex, np.ndarray]
     _symmetric: bool = False
-    #: The one-parameter ML search uses values only (a real factorisation each, five to eight
-    #: per fit) rather than the complex-step score (a complex factorisation, 1.5 to 8 times the
-    #: cost of a real one, about twenty per fit).
-    values_search = True
+
+    @property
+    def values_search(self) -> bool:
+        """Whether the one-parameter ML search uses values only (a real factorisation each,
+        five to eight per fit, to 1e-8 in rho) rather than the complex-step score root (a
+        complex factorisation, 1.5 to 8 times the cost of a real one, 13 to 40 per fit, to
+        rounding): above :data:`VALUES_SEARCH_MIN_UNITS` units, where a factorisation costs
+        more than about a millisecond."""
+        return self._ordered.shape[0] > VALUES_SEARCH_MIN_UNITS
 
     def fresh(self) -> Self:
         """A copy sharing the ordered matrix, with no factorisations of its own yet: what a
