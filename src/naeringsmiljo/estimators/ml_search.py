@@ -413,13 +413,17 @@ def _error_slope(lik: ConcentratedLikelihood, rho: float) -> Callable[[float], f
     rm, rn = r[:, : k + 1], r[:, k + 1 :]
     n = lik.n
 
+    known: dict[float, float] = {}  # every step of the search revisits the same grid
+
     def slope(v: float) -> float:
-        filtered = rm - v * rn
-        factor = DesignFactor.of(filtered[:, :k])
-        beta = factor.coefficients(filtered[:, k])
-        e = factor.residuals(filtered[:, k])
-        wu = rn[:, k] - rn[:, :k] @ beta
-        return float(n * (e @ wu) / (e @ e))
+        if v not in known:
+            filtered = rm - v * rn
+            factor = DesignFactor.of(filtered[:, :k])
+            beta = factor.coefficients(filtered[:, k])
+            e = factor.residuals(filtered[:, k])
+            wu = rn[:, k] - rn[:, :k] @ beta
+            known[v] = float(n * (e @ wu) / (e @ e))
+        return known[v]
 
     return slope
 
