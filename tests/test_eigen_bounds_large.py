@@ -113,7 +113,7 @@ def test_large_n_default_skips_lanczos(cases, monkeypatch):
 
 
 def test_dense_path_unchanged_below_limit():
-    w = SpatialWeights.from_sparse(_binary_knn(400, 6)).row_standardize()
+    w = SpatialWeights.from_sparse(_binary_knn(sw.DENSE_EIGEN_LIMIT, 6)).row_standardize()
     assert w.n <= sw.DENSE_EIGEN_LIMIT
     real = np.real(w.eigenvalues())
     assert w.eigenvalue_bounds() == (float(real.min()), float(real.max()))

@@ -175,7 +175,10 @@ def test_probes_are_seeded(medium):
 
 
 def test_fit_records_the_path_and_switches_without_refitting(medium):
-    res = SAR.from_arrays(medium[0], medium[1][:, 1:], medium[2]).fit()
+    # the default is the sparse path above AUTO_DENSE_INFORMATION_LIMIT units; dense on request
+    res = SAR.from_arrays(medium[0], medium[1][:, 1:], medium[2]).fit(
+        cov=InformationMatrix(path="dense")
+    )
     assert res.cov_type == "inverse of the analytic information matrix (dense)"
     assert res.ml.information_accuracy is None
     sparse = res.with_cov(InformationMatrix(path="sparse", traces="monte_carlo"))

@@ -23,11 +23,13 @@ from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_channels import fit_channels
 from naeringsmiljo.estimators.ml_random import fit_random_effects
 from naeringsmiljo.estimators.ml_search import (
+    VALUES_SEARCH,
     boundary_message,
     fit_fixed,
     fit_one_parameter,
     fit_two_parameters,
     flat_directions,
+    flat_message,
     on_boundary,
 )
 from naeringsmiljo.exceptions import (
@@ -46,6 +48,12 @@ from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.logdet import LogDeterminant, make_logdet
+from naeringsmiljo.weights.spatial_weights import (
+    DENSE_EIGEN_LIMIT,
+    LANCZOS_EIGEN_LIMIT,
+    BoundsMethod,
+    SpatialWeights,
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,32 @@ class MLOptions:
     fixed: Mapping[str, float] | None = None
     progress: bool = False
     bias_correction: bool = False
+
+
+def refined_interval(
+    weights: SpatialWeights, interval: tuple[float, float], value: float
+) -> tuple[float, float]:
+    """The parameter interval of ``weights`` from tighter eigenvalue bounds, where ``value``
+    (an estimate or a fixed value) reaches an end of ``interval``.
+
+    The default bounds are exact up to ``DENSE_EIGEN_LIMIT`` units, safe Lanczos bounds (a few
+    per cent inside the true interval for kNN weights) up to ``LANCZOS_EIGEN_LIMIT`` and the
+    norm bound above (the upper end is exact for row-standardised weights at every size). The
+    exact interval (dense eigenvalues, up to ``DENSE_MATRIX_LIMIT`` units) or the Lanczos one
+    replaces ``interval`` when it is wider at the end nearer to ``value``; otherwise
+    ``interval`` is returned unchanged.
+    """
+    if weights.n <= DENSE_EIGEN_LIMIT:
+        return interval
+    method: BoundsMethod = "dense" if weights.n <= DENSE_MATRIX_LIMIT else "lanczos"
+    if method == "lanczos" and weights.n <= LANCZOS_EIGEN_LIMIT:
+        return interval
+    low, high = weights.parameter_interval(method)
+    if abs(value - interval[0]) <= abs(value - interval[1]):
+        wider = low < interval[0] * (1 + 1e-9)
+        return (low, interval[1]) if wider else interval
+    wider = high > interval[1] * (1 + 1e-9)
+    return (interval[0], high) if wider else interval
 
 
 @register
@@ -119,10 +153,12 @@ class MaximumLikelihood:
                 "The sandwich covariance is not defined with fixed parameters."
             )
         terms = spec.terms.parametric
-        intervals = {
-            t.parameter: t.weights.parameter_interval() for t in terms if t.parameter is not None
-        }
+        term_weights = {t.parameter: t.weights for t in terms if t.parameter is not None}
+        intervals = {name: w.parameter_interval() for name, w in term_weights.items()}
         for name, value in fixed.items():
+            low, high = intervals[name]
+            if not low < value < high:
+                intervals[name] = refined_interval(term_weights[name], intervals[name], value)
             low, high = intervals[name]
             if not low < value < high:
                 raise ParameterSpaceError(
@@ -141,6 +177,16 @@ class MaximumLikelihood:
         lik.tick = bar.update
         try:
             est = self._estimate(problem, lik, intervals, fixed)
+            # A safe interval that is narrower than the true one (Lanczos bounds above
+            # DENSE_EIGEN_LIMIT units) is refined only when the estimate reaches its end.
+            estimates = {"rho": est.rho, "lambda": est.lam}
+            refined = {
+                name: refined_interval(term_weights[name], intervals[name], estimates[name])
+                for name in est.record.boundary
+            }
+            if any(refined[name] != intervals[name] for name in refined):
+                intervals |= refined
+                est = self._estimate(problem, lik, intervals, fixed)
         finally:
             lik.tick = None  # the results keep the likelihood, not the bar
             bar.close()
@@ -299,8 +345,10 @@ class MaximumLikelihood:
                 message=boundary_message(values, intervals, boundary),
             )
         searched = [lik.logdet if p == "rho" else lik.error_logdet for p in free]
-        if not record.converged or not all(
-            getattr(logdet, "cheap_derivative", True) for logdet in searched
+        if (
+            not record.converged
+            or record.optimizer.startswith(VALUES_SEARCH)  # checked its own curvature
+            or not all(getattr(logdet, "cheap_derivative", True) for logdet in searched)
         ):
             return record
         index = [0 if p == "rho" else 1 for p in free]
@@ -313,13 +361,4 @@ class MaximumLikelihood:
         theta = np.array([values[p] for p in free])
         if not flat_directions(score, theta, [intervals[p] for p in free], lik.n):
             return record
-        return replace(
-            record,
-            converged=False,
-            message=(
-                f"the likelihood is flat at the estimate ({', '.join(free)} = "
-                f"{', '.join(f'{v:.6g}' for v in theta)}): its curvature in some direction of "
-                f"the spatial parameters is zero to rounding, so the data do not identify "
-                f"{' and '.join(free)} (separately) and the standard errors do not apply."
-            ),
-        )
+        return replace(record, converged=False, message=flat_message(free, list(theta)))

@@ -11,6 +11,7 @@ joint search over (rho, lambda) (SAC, GNS). :class:`MLEstimator` (in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import scipy.optimize
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 
 from naeringsmiljo.exceptions import ParameterSpaceError
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.records import FitRecord
 
 #: An estimate within this distance of an end of its interval, relative to the end (absolute for
@@ -95,6 +97,16 @@ def flat_directions(
     return bool(np.max(np.linalg.eigvalsh(scaled)) > -FLAT_RTOL)
 
 
+def flat_message(free: Sequence[str], theta: Sequence[float]) -> str:
+    """What a flat likelihood at the estimate means, for the record and the warning."""
+    return (
+        f"the likelihood is flat at the estimate ({', '.join(free)} = "
+        f"{', '.join(f'{v:.6g}' for v in theta)}): its curvature in some direction of "
+        f"the spatial parameters is zero to rounding, so the data do not identify "
+        f"{' and '.join(free)} (separately) and the standard errors do not apply."
+    )
+
+
 def _interior(interval: tuple[float, float]) -> tuple[float, float]:
     """The interval pulled in by a relative 1e-9, where ``ln|I - rho W|`` is finite."""
     low, high = interval
@@ -138,11 +150,11 @@ def fit_one_parameter(
     is then solved by Brent's root finder. Both peers (spreg, R spatialreg) stop after the first
     stage, 1e-8 to 1e-7 short of the maximiser, because the likelihood is flat at the top.
 
-    When the log-determinant's derivative is costly (``logdet.cheap_derivative`` False, as for
-    PARDISO, whose every value is a factorisation), the maximiser is found from a handful of
-    exact values instead (:func:`_interpolated_search`: 5 to 8 factorisations on
-    10-nearest-neighbour weights against about 40 for the search above), to 1e-8: a hundred
-    thousandth of the standard error of rho at n = 1e6.
+    When every value of the log-determinant is a factorisation (``logdet.values_search``: the
+    SuperLU, Cholesky-type and PARDISO methods; or ``cheap_derivative`` False), the maximiser is
+    found from a handful of exact values instead (:func:`_interpolated_search`: 5 to 8
+    factorisations on 10-nearest-neighbour weights against 13 to 40 real and complex ones for
+    the search above), to 1e-8: a hundred-thousandth of the standard error of rho at n = 1e6.
     """
     bounds = _interior(interval)
 
@@ -153,7 +165,9 @@ def fit_one_parameter(
         return lik.score(*at(value), only=which)[0 if which == "rho" else 1]
 
     searched = lik.logdet if which == "rho" else lik.error_logdet
-    if searched is not None and not getattr(searched, "cheap_derivative", True):
+    if searched is not None and (
+        getattr(searched, "values_search", False) or not getattr(searched, "cheap_derivative", True)
+    ):
         found = _interpolated_search(lik, which, other, interval)
         if found is not None:
             return found
@@ -187,6 +201,9 @@ def fit_one_parameter(
     return lik.estimate(*at(root), record)
 
 
+#: How the record of a fit by :func:`_interpolated_search` names its optimizer (the flatness
+#: of its maximum is checked by the search itself).
+VALUES_SEARCH = "exact log-determinants at the maximisers of an interpolated likelihood"
 #: The interpolated search stops when its step falls below this (absolute, in rho or lambda).
 INTERPOLATION_XTOL = 1e-8
 #: Smallest distance between interpolation nodes of the search: the log-determinants are exact to
@@ -237,14 +254,22 @@ def _interpolated_search(
     points: list[float] = []
     residuals: list[float] = []
     nodes: list[int] = []
+    concentrated = _concentrated_slope(lik, which, other)
+    tails: dict[tuple[int, ...], tuple[np.polynomial.Polynomial, ...]] = {}
+
+    def tail(order: int) -> tuple[np.polynomial.Polynomial, ...]:
+        """``q`` and its first ``order`` derivatives on the current nodes (cached)."""
+        key = tuple(nodes)
+        if key not in tails or len(tails[key]) <= order:
+            q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
+            tails[key] = tuple(q.deriv(j) if j else q for j in range(order + 1))
+        return tails[key]
 
     def model_slope(v: float) -> float:
-        slope = lik.concentrated_score(*at(v), only=which)[0 if which == "rho" else 1] - m * (
-            t1 + v * t2
-        )
+        slope = concentrated(v) - m * (t1 + v * t2)
         if nodes:
-            q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
-            slope += m * (3 * v**2 * q(v) + v**3 * q.deriv()(v))
+            q, dq = tail(1)[:2]
+            slope += m * (3 * v**2 * q(v) + v**3 * dq(v))
         return slope
 
     # |g'''(v)| <= 2 n r^3 / (1 - |v| r)^3 with r the largest absolute row sum of W: the bound
@@ -258,17 +283,8 @@ def _interpolated_search(
         ``d^3/dv^3 v^3 q(v) = 6q + 18 v q' + 9 v^2 q'' + v^3 q'''``.
         """
         if len(nodes) == 3:
-            q = _tail_polynomial([points[i] for i in nodes], [residuals[i] for i in nodes])
-            third = (
-                2.0
-                * m
-                * abs(
-                    6 * q(v)
-                    + 18 * v * q.deriv(1)(v)
-                    + 9 * v**2 * q.deriv(2)(v)
-                    + v**3 * q.deriv(3)(v)
-                )
-            )
+            q, d1, d2, d3 = tail(3)
+            third = 2.0 * m * abs(6 * q(v) + 18 * v * d1(v) + 9 * v**2 * d2(v) + v**3 * d3(v))
         else:
             margin = max(1.0 - abs(v) * radius, 1e-3)
             third = 2.0 * m * w.shape[0] * radius**3 / margin**3
@@ -331,21 +347,85 @@ def _interpolated_search(
     else:
         return None
     estimate = points[-1]
+    # the model's curvature at the estimate stands in for the likelihood's in the check of a
+    # flat maximum (flat_directions), which would cost two complex factorisations
+    width = interval[1] - interval[0]
+    flat = curvature(estimate) * width**2 / lik.n > -FLAT_RTOL
     record = FitRecord(
         method="ml",
         logdet=logdet.name,
         logdet_error=lik.logdet_error_bound(*at(estimate)),
         interval=interval,
-        optimizer=(
-            "exact log-determinants at the maximisers of an interpolated likelihood "
-            f"({len(points)} factorisations)"
+        optimizer=(f"{VALUES_SEARCH} ({len(points)} factorisations)"),
+        converged=not flat,
+        message=(
+            flat_message([which], [estimate])
+            if flat
+            else f"maximiser located to {accuracy:.1e} in {which} (step plus model error)"
         ),
-        converged=True,
-        message=f"maximiser located to {accuracy:.1e} in {which} (step plus model error)",
         score=(model_slope(estimate),),
         evaluations=len(points),
     )
     return lik.estimate(*at(estimate), record)
+
+
+def _concentrated_slope(
+    lik: ConcentratedLikelihood, which: str, other: float
+) -> Callable[[float], float]:
+    """``v -> d/dv (-n/2 ln sigma^2)`` along the searched parameter, the other held at ``other``.
+
+    Along rho the filtered outcome is linear, ``B A y = b_0 - rho b_1`` with ``b_0 = B y`` and
+    ``b_1 = B W_1 y``, and so are its least-squares residuals on the fixed ``BX``,
+    ``e = e_0 - rho e_1``: the slope ``n e'e_1 / e'e`` then needs three inner products of two
+    residual vectors computed once (the same pivoted QR as
+    :meth:`ConcentratedLikelihood.profile`), instead of a least-squares fit per evaluation.
+    Along lambda ``BX`` changes: see :func:`_error_slope`.
+    """
+    if which != "rho":
+        return _error_slope(lik, other)
+    factor = lik.design_factor(other)
+    e0 = factor.residuals(lik.y - other * lik.w2y)
+    e1 = factor.residuals(lik.wy - other * lik.wwy)
+    a, b, c = float(e0 @ e0), float(e0 @ e1), float(e1 @ e1)
+    n = lik.n
+
+    def slope(v: float) -> float:
+        return n * (b - v * c) / (a - 2.0 * v * b + v * v * c)
+
+    return slope
+
+
+def _error_slope(lik: ConcentratedLikelihood, rho: float) -> Callable[[float], float]:
+    """``v -> d/dlambda (-n/2 ln sigma^2)`` at ``lambda = v``, ``rho`` fixed, in O(k^3).
+
+    With ``z = A y`` the filtered outcome and design are ``B [X, z] = M - v N``, ``M = [X, z]``,
+    ``N = W_2 M``: every column lies in the span of ``[M, N]``. One Householder QR
+    ``[M, N] = Q [R_M, R_N]`` maps the problem isometrically to ``2(k+1)`` rows, where the
+    least-squares fit of ``r_z - v r_Wz`` on ``R_X - v R_WX`` (a
+    :class:`~naeringsmiljo.linalg.DesignFactor`, as the likelihood's own) has the same residual
+    norm and coefficients; the slope is ``n e'(W_2 u) / e'e`` with ``u = z - X beta``, as in
+    :meth:`ConcentratedLikelihood.concentrated_score`, without a QR of ``n`` rows per value.
+    """
+    k = lik.x.shape[1]
+    z = lik.y - rho * lik.wy
+    wz = lik.w2y - rho * lik.wwy
+    r = cast(np.ndarray, np.linalg.qr(np.column_stack([lik.x, z, lik.wx, wz]), mode="r"))
+    rm, rn = r[:, : k + 1], r[:, k + 1 :]
+    n = lik.n
+
+    known: dict[float, float] = {}  # every step of the search revisits the same grid
+
+    def slope(v: float) -> float:
+        if v not in known:
+            filtered = rm - v * rn
+            factor = DesignFactor.of(filtered[:, :k])
+            beta = factor.coefficients(filtered[:, k])
+            e = factor.residuals(filtered[:, k])
+            wu = rn[:, k] - rn[:, :k] @ beta
+            known[v] = float(n * (e @ wu) / (e @ e))
+        return known[v]
+
+    return slope
 
 
 def _well_separated(points: list[float]) -> list[int]:

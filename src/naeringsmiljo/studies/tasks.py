@@ -32,7 +32,6 @@ import pandas as pd
 from naeringsmiljo.exceptions import InputTypeError, NaeringsmiljoError, SpecificationError
 from naeringsmiljo.models.base import SpatialModel
 from naeringsmiljo.results.spatial import SpatialResults
-from naeringsmiljo.weights.logdet import AUTO_EIGEN_LIMIT
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 #: What a task records instead of raising: the package's own errors, a singular draw (LAPACK's
@@ -196,16 +195,15 @@ def count_setups(before: list[tuple[int, frozenset[str]]], w: Any) -> int:
 def prepare_weights(w: Any) -> int:
     """Compute the log-determinant set-up of each weights matrix once, before any task.
 
-    The eigenvalues of ``W`` (the ``"auto"`` log-determinant up to ``AUTO_EIGEN_LIMIT`` units)
-    and its parameter interval are cached on the matrix, so that the workers receive them with
-    the matrix instead of each task computing them again. Returns the number of matrices that
-    needed a set-up (0 for those already prepared).
+    :meth:`SpatialWeights.prepare`: the parameter interval and the set-up of the ``"auto"``
+    log-determinant (the eigenvalues up to ``AUTO_EIGEN_LIMIT`` units, the SuperLU ordering
+    above) are cached on the matrix, so that the workers receive them with the matrix instead
+    of each task computing them again. Returns the number of matrices that needed a set-up (0
+    for those already prepared).
     """
     before = cache_state(w)
     for matrix in _weights_in(w):
-        if matrix.n <= AUTO_EIGEN_LIMIT:
-            matrix.eigenvalues()
-        matrix.parameter_interval()
+        matrix.prepare()
     return count_setups(before, w)
 
 

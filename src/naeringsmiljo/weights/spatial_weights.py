@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,10 +27,12 @@ _TRANSFORM_NAMES: dict[str, str] = {
 }
 
 #: Above this many units the eigenvalue bounds are found by a sparse (Lanczos) solver instead of
-#: computing every eigenvalue densely: all eigenvalues of a non-symmetric 2,000 x 2,000 matrix
-#: take 7 s on an idle 2-core machine, more than the whole fit with a sparse log-determinant.
-#: The same as the dense eigenvalue limit of ``logdet="auto"``, which reuses the eigenvalues.
-DENSE_EIGEN_LIMIT = 1000
+#: computing every eigenvalue densely: all eigenvalues of a non-symmetric 1,000 x 1,000 matrix
+#: take 0.26 s on a loaded 2-core machine, Lanczos 0.008 s (0.055 s at n = 10,000). The same as
+#: the dense eigenvalue limit of ``logdet="auto"``, which reuses the eigenvalues. An estimate
+#: that lands at the lower end of a Lanczos interval is refitted on the exact interval
+#: (:meth:`SpatialWeights.parameter_interval`, ``method="dense"``, up to ``DENSE_MATRIX_LIMIT``).
+DENSE_EIGEN_LIMIT = 300
 #: Above this many units ``eigenvalue_bounds()`` by default takes the lower end from the matrix
 #: norms (``-1`` for row-standardised weights) instead of Lanczos: at n = 1e6 with a random unit
 #: order each product ``W x`` misses the cache and Lanczos needs ~100 of them (30 s measured).
@@ -187,8 +189,78 @@ class SpatialWeights:
         unless pickled inside :func:`pickled_without_caches`: sent to another process (a study's
         worker), the weights keep what has been computed; saved to a file, they do not. The
         unpickled matrix is read-only again."""
-        cache = dict(self._cache) if _PICKLE_CACHES.get() else {}
+        cache = (
+            {
+                key: value
+                for key, value in self._cache.items()
+                if not getattr(value, "process_local", False)  # PARDISO's analysis
+            }
+            if _PICKLE_CACHES.get()
+            else {}
+        )
         return (_restore, (self.sparse, self.ids, self.transform, cache))
+
+    # ------------------------------------------------------------------ cached set-ups
+    def prepare(self, *, logdet: str = "auto", interval: bool = True) -> SpatialWeights:
+        """Compute the set-ups that ML fits on these weights reuse, and keep them here.
+
+        Every fit on the same weights object (a Monte Carlo study, a sweep over
+        specifications, bootstrap refits) then starts from them: the parameter interval
+        (eigenvalue bounds, :meth:`parameter_interval`) and the set-up of the log-determinant
+        method ``logdet`` (as :func:`naeringsmiljo.weights.logdet.make_logdet` chooses it for
+        ``"auto"``): the eigenvalues up to ``AUTO_EIGEN_LIMIT`` units, the fill-reducing
+        ordering and reordered matrix of the SuperLU and Cholesky-type methods, or MKL
+        PARDISO's analysis (ordering and symbolic factorisation). Fits also leave the SuperLU
+        orderings and the traces of powers of W here by themselves; ``prepare`` does it ahead,
+        for example before the weights are sent to the workers of a study
+        (:class:`naeringsmiljo.studies.Study` calls it).
+
+        The caches travel with the weights when they are pickled (to another process), except
+        PARDISO's analysis, which lives in MKL's memory and is set up again there; weights
+        saved inside :func:`pickled_without_caches` carry none. :meth:`release` frees them.
+
+        Parameters
+        ----------
+        logdet : str, default "auto"
+            The log-determinant method whose set-up is kept: ``"auto"``, ``"eigen"``,
+            ``"lu"``, ``"cholesky"`` or ``"pardiso"`` (the exact methods).
+        interval : bool, default True
+            Whether to compute the parameter interval.
+
+        Returns
+        -------
+        SpatialWeights
+            The weights themselves, prepared.
+
+        Examples
+        --------
+        >>> from naeringsmiljo.datasets import columbus_weights
+        >>> w = columbus_weights().prepare()
+        >>> sorted(w.prepared())
+        ['bounds', 'eigenvalues']
+        >>> w.release()
+        >>> w.prepared()
+        ()
+        """
+        if interval:
+            self.parameter_interval()
+        for name, preparer in _PREPARERS.items():
+            preparer(self, **{name: logdet})
+        return self
+
+    def prepared(self) -> tuple[str, ...]:
+        """The names of the set-ups cached on the weights (see :meth:`prepare`)."""
+        return tuple(self._cache)
+
+    def release(self, *kinds: str) -> None:
+        """Drop cached set-ups: all of them, or those whose name starts with one of ``kinds``
+        (``"logdet"``, ``"eigenvalues"``, ``"bounds"``, ``"traces"``, ``"covariance"``).
+
+        Frees their memory (PARDISO's analysis included, once no fit holds it); later fits
+        compute again what they need."""
+        for key in list(self._cache):
+            if not kinds or any(key.startswith(kind) for kind in kinds):
+                del self._cache[key]
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -739,6 +811,17 @@ def _safe_eigenvalue_bounds(
         if bound is not None:
             low = max(low, bound)
     return low, high
+
+
+#: Set-ups that :meth:`SpatialWeights.prepare` runs, by the name of their keyword argument,
+#: registered by the modules that own them (the log-determinants register ``"logdet"``), so
+#: that the weights need not import the methods built on them.
+_PREPARERS: dict[str, Callable[..., None]] = {}
+
+
+def register_preparer(name: str, preparer: Callable[..., None]) -> None:
+    """Register a set-up run by :meth:`SpatialWeights.prepare` with keyword ``name``."""
+    _PREPARERS[name] = preparer
 
 
 #: Whether pickled weights carry their caches (see :func:`pickled_without_caches`).

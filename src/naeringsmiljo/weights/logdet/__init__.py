@@ -14,6 +14,9 @@ parallel LU, optional, for large n). Approximate, with a stated error:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal
+
 from naeringsmiljo._options import LogDetMethod, check_choice
 from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.weights.logdet.base import LogDeterminant, symmetrizing_scale
@@ -24,7 +27,7 @@ from naeringsmiljo.weights.logdet.lu import SparseLULogDet
 from naeringsmiljo.weights.logdet.monte_carlo import MonteCarloLogDet
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet, pardiso_available
 from naeringsmiljo.weights.logdet.spline import SplineLogDet
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
+from naeringsmiljo.weights.spatial_weights import SpatialWeights, register_preparer
 
 __all__ = [
     "AUTO_EIGEN_LIMIT",
@@ -38,37 +41,79 @@ __all__ = [
     "SplineLogDet",
     "make_logdet",
     "pardiso_available",
+    "prepare_logdet",
 ]
 
-#: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above.
-AUTO_EIGEN_LIMIT = 1000
+#: ``logdet="auto"`` uses dense eigenvalues up to this many units and sparse factorisations above:
+#: the eigenvalues of a non-symmetric W cost O(n^3) once (0.26 s at n = 1,000 with 10 neighbours,
+#: 0.017 s at 300), a sparse LU about 1e-3 s per value there, and the values-only search needs
+#: five to eight values (benchmarks/speed.py).
+AUTO_EIGEN_LIMIT = 300
 
-#: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed: its parallel
-#: factorisation overtakes SuperLU's complex-step search from about 1e4 units (benchmarks/scale.py).
-AUTO_PARDISO_LIMIT = 20_000
+#: Above this many units ``logdet="auto"`` takes MKL PARDISO when it is installed. Both searches
+#: now use values only (five to eight factorisations), so the choice is the faster
+#: factorisation: on 10-nearest-neighbour weights (2 cores, loaded) SuperLU in its reused
+#: ordering took 0.10 / 0.36 / 1.6 s per value at n = 1e4 / 3e4 / 1e5 and PARDISO 0.31 / 0.52 /
+#: 0.74 s (benchmarks/speed.py measures both at each size).
+AUTO_PARDISO_LIMIT = 50_000
 
 
 def _exact_sparse(
     weights: SpatialWeights, method: str, *, derivatives: bool = False
 ) -> LogDeterminant:
+    """The exact sparse method for ``weights``, from the weights' cache when prepared before.
+
+    The SuperLU methods keep their fill-reducing ordering and reordered matrix (O(nnz(W))
+    memory) on the weights (:meth:`SpatialWeights.prepare`), so that repeated fits on the same
+    weights skip the ordering; PARDISO's analysis lives in MKL's memory and is kept only when
+    asked for (``weights.prepare(logdet="pardiso")``).
+    """
     if (
         method == "auto"
         and weights.n > AUTO_PARDISO_LIMIT
         and not derivatives
         and pardiso_available()
     ):
+        prepared = weights._cache.get(PREPARED_KEY + "pardiso")
+        if prepared is not None:
+            return prepared
         return PardisoLogDet(weights.sparse)  # before the symmetry search: 4-14 s at n = 1e6
-    scale = symmetrizing_scale(weights.sparse)
+    scale = _cached_scale(weights)
     if method == "cholesky":
         if scale is None:
             raise SpecificationError(
                 "logdet='cholesky' needs W = D^{-1} C with C symmetric (a symmetric matrix or a "
                 "row-standardised symmetric binary one); use 'lu'."
             )
-        return CholeskyLogDet(weights.sparse, scale)
+        return _cached(weights, "cholesky", lambda: CholeskyLogDet(weights.sparse, scale))
     if method == "auto" and scale is not None:
-        return CholeskyLogDet(weights.sparse, scale)
-    return SparseLULogDet(weights.sparse)
+        return _cached(weights, "cholesky", lambda: CholeskyLogDet(weights.sparse, scale))
+    return _cached(weights, "lu", lambda: SparseLULogDet(weights.sparse))
+
+
+#: Prefix of the cache keys of the prepared log-determinants on the weights (``key + method``).
+PREPARED_KEY = "logdet:"
+
+
+def _cached_scale(weights: SpatialWeights) -> Any:
+    """:func:`symmetrizing_scale` of the weights, computed once per weights object."""
+    key = PREPARED_KEY + "symmetrizing_scale"
+    if key not in weights._cache:
+        weights._cache[key] = symmetrizing_scale(weights.sparse)
+    return weights._cache[key]
+
+
+def _cached(
+    weights: SpatialWeights, name: str, build: Callable[[], SparseLULogDet | CholeskyLogDet]
+) -> LogDeterminant:
+    """The SuperLU-based method ``name`` of the weights: built once (its ordering), then a fresh
+    copy per fit that shares the ordered matrix and keeps its own recent factorisations."""
+    key = PREPARED_KEY + name
+    prepared = weights._cache.get(key)
+    if prepared is None:
+        prepared = build()
+        weights._cache[key] = prepared
+    return prepared.fresh()
 
 
 def make_logdet(
@@ -117,7 +162,7 @@ def make_logdet(
     if method == "eigen":
         return EigenLogDet(weights.eigenvalues())
     if method == "lu":
-        return SparseLULogDet(weights.sparse)
+        return _cached(weights, "lu", lambda: SparseLULogDet(weights.sparse))
     if method == "cholesky":
         return _exact_sparse(weights, "cholesky")
     if method == "pardiso":
@@ -126,9 +171,41 @@ def make_logdet(
                 "logdet='pardiso' needs MKL PARDISO: pip install pypardiso (x86-64 Linux or "
                 "Windows), or use 'lu'."
             )
-        return PardisoLogDet(weights.sparse)
+        prepared = weights._cache.get(PREPARED_KEY + "pardiso")
+        return prepared if prepared is not None else PardisoLogDet(weights.sparse)
     if method == "spline":
         return SplineLogDet(_exact_sparse(weights, "auto"), weights.parameter_interval())
     if method == "chebyshev":
         return ChebyshevLogDet(weights, seed=seed)
     return MonteCarloLogDet(weights, seed=seed)
+
+
+#: The methods whose set-up :func:`prepare_logdet` keeps on the weights.
+PREPARED_METHODS = ("auto", "eigen", "lu", "cholesky", "pardiso")
+
+
+def prepare_logdet(weights: SpatialWeights, logdet: str = "auto") -> None:
+    """Keep the set-up of the exact log-determinant ``logdet`` on ``weights``.
+
+    What :meth:`SpatialWeights.prepare` runs: the eigenvalues (``"eigen"``, and ``"auto"`` up
+    to ``AUTO_EIGEN_LIMIT`` units), the ordering of the SuperLU methods (``"lu"``,
+    ``"cholesky"``, ``"auto"`` without PARDISO) or PARDISO's analysis (``"pardiso"``, ``"auto"``
+    above ``AUTO_PARDISO_LIMIT`` units when MKL loads). :func:`make_logdet` then starts from
+    them.
+    """
+    check_choice("logdet", logdet, Literal["auto", "eigen", "lu", "cholesky", "pardiso"])
+    if logdet == "eigen" or (logdet == "auto" and weights.n <= AUTO_EIGEN_LIMIT):
+        weights.eigenvalues()
+        return
+    use_pardiso = logdet == "pardiso" or (
+        logdet == "auto" and weights.n > AUTO_PARDISO_LIMIT and pardiso_available()
+    )
+    if use_pardiso:
+        key = PREPARED_KEY + "pardiso"
+        if key not in weights._cache:
+            weights._cache[key] = make_logdet(weights, "pardiso")
+        return
+    make_logdet(weights, logdet)  # type: ignore[arg-type]  # keeps the ordering on the weights
+
+
+register_preparer("logdet", prepare_logdet)

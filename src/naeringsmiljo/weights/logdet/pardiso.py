@@ -111,6 +111,9 @@ class PardisoLogDet(ExactMethod):
     name = "pardiso"
     #: Values cost one factorisation, the derivative two: the ML search uses values only.
     cheap_derivative = False
+    values_search = True
+    #: Its analysis lives in MKL's memory: weights pickled with their caches leave it out.
+    process_local = True
 
     def __init__(self, matrix: sp.sparray) -> None:
         w = sp.csr_array(matrix, dtype=np.float64)
