@@ -345,7 +345,9 @@ def sparse_information(
     method = traces
     if method == "auto":
         method = (
-            "exact" if n <= min(EXACT_TRACE_LIMIT, AUTO_DENSE_INFORMATION_LIMIT) else "monte_carlo"
+            "exact"
+            if w.shape[0] <= min(EXACT_TRACE_LIMIT, AUTO_DENSE_INFORMATION_LIMIT)
+            else "monte_carlo"
         )
     if not symmetric and probes < 2:
         raise SpecificationError(f"The Hutchinson estimates need at least 2 probes, got {probes}.")
@@ -1031,7 +1033,9 @@ class InformationMatrix:
     def evaluate(self, problem: MLProblem) -> Information:
         """The information matrix with a description of how it was computed."""
         check_choice("path", self.path, InformationPath)
-        n = problem.lik.n
+        # the size of the n x n matrices the dense path forms: the weights' units (a panel's
+        # entities), not the stacked observations
+        n = problem.lik.w.shape[0]
         sparse = self.path == "sparse" or (
             self.path == "auto"
             and n > AUTO_DENSE_INFORMATION_LIMIT
