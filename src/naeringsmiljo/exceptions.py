@@ -182,3 +182,38 @@ class WeightsWarning(UserWarning):
     parameter interval is then not ``(1/omega_min, 1)`` and the warning states the one that
     follows from the weights.
     """
+
+
+class PriorError(SpecificationError):
+    """A prior of a Bayesian fit is invalid: a covariance that is not symmetric positive definite,
+    a hyperparameter out of its range, or a dimension that does not match the model.
+
+    Attributes
+    ----------
+    argument : str
+        The prior's field (``"beta_cov"``, ``"sigma2_shape"``, ...).
+    """
+
+    def __init__(self, message: str, argument: str = ""):
+        super().__init__(message)
+        self.argument = argument
+
+
+class SamplerError(SpecificationError):
+    """The settings of a sampler cannot give a posterior sample: burn-in not smaller than the
+    draws, a thinning that keeps fewer than two draws, a non-positive count.
+
+    Attributes
+    ----------
+    argument : str
+        The offending option (``"burn"``, ``"draws"``, ``"thin"``, ``"chains"``).
+    """
+
+    def __init__(self, message: str, argument: str = ""):
+        super().__init__(message)
+        self.argument = argument
+
+
+class MixingWarning(ConvergenceWarning):
+    """A Markov chain has not mixed: the R-hat of a parameter exceeds the stated threshold, so
+    its posterior summaries are unreliable (run longer chains or several chains)."""

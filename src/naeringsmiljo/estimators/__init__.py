@@ -2,10 +2,10 @@
 
 Importing the package registers every estimator: least squares (``"ols"``), maximum likelihood
 (``"ml"``), spatial 2SLS (``"s2sls"``), the GM error estimators (``"gm_error"``) and GS2SLS
-(``"gs2sls"``); ``"gmm"`` chooses the moment estimator that fits the model's terms.
+(``"gs2sls"``) and the Gibbs sampler of the Gaussian models (``"bayes"``); ``"gmm"`` chooses the moment estimator that fits the model's terms.
 """
 
-from naeringsmiljo.estimators import gm_error, gs2sls, least_squares, ml, s2sls
+from naeringsmiljo.estimators import bayes, gm_error, gs2sls, least_squares, ml, s2sls
 from naeringsmiljo.estimators.base import (
     ALIASES,
     ESTIMATORS,
@@ -21,6 +21,7 @@ __all__ = [
     "ESTIMATORS",
     "Estimator",
     "FitProblem",
+    "bayes",
     "gm_error",
     "gs2sls",
     "least_squares",

@@ -547,6 +547,8 @@ class Impacts:
         impact at the estimates (a common error of every draw, not averaged out by drawing).
     simulated : numpy.ndarray or None
         The simulated impacts, ``(kept draws, regressors, 3)`` in the order of ``estimates``.
+    draws_from : str
+        What the parameter draws of the simulation come from (for the summary).
     """
 
     estimates: pd.DataFrame
@@ -563,6 +565,7 @@ class Impacts:
     truncation_bound: float | None = None
     trace_error: float | None = None
     simulated: np.ndarray | None = field(default=None, repr=False)
+    draws_from: str = "the asymptotic normal distribution of the estimates"
 
     @property
     def zvalues(self) -> pd.DataFrame | None:
@@ -640,9 +643,8 @@ class Impacts:
             lines.append("Inference:       none")
         elif self.inference == "simulation":
             lines.append(
-                f"Inference:       simulation, {self.draws} draws from the asymptotic normal "
-                f"distribution of the estimates, {self.draws_discarded} discarded (rho outside "
-                f"its interval), seed {self.seed}"
+                f"Inference:       simulation, {self.draws} draws from {self.draws_from}, "
+                f"{self.draws_discarded} discarded (rho outside its interval), seed {self.seed}"
             )
             lines.append(f"Intervals:       {1 - alpha:.0%} percentile intervals of the draws")
         else:

@@ -378,17 +378,7 @@ class SpatialResults:
         )
 
     def _impact_weights(self) -> Any:
-        """The weights of the multiplier: the lag of y's, else those of the lags of X."""
-        terms = self.spec.terms
-        if terms.lag is not None:
-            if terms.durbin is not None and not terms.durbin.weights.equals(terms.lag.weights):
-                raise SpecificationError(
-                    "Impacts of a model whose lags of X use other weights than the lag of y "
-                    "(w_durbin=) are not available: the multiplier (I - rho W_1)^{-1} W_3 mixes "
-                    "two matrices; compute them from results.params."
-                )
-            return terms.lag.weights
-        return terms.durbin.weights if terms.durbin is not None else self.spec.weights
+        return impact_weights(self.spec)
 
     def parameter_draws(self, draws: int, *, seed: int | Sequence[int] | None = 0) -> np.ndarray:
         """Draws of the parameter vector from ``N(params, cov)``, one row per draw.
@@ -853,3 +843,17 @@ class SpatialResults:
             self.spec.term_weights("x").sparse,
             self.spec.ids,
         )
+
+
+def impact_weights(spec: Design) -> SpatialWeights:
+    """The weights of the impacts' multiplier: the lag of y's, else those of the lags of X."""
+    terms = spec.terms
+    if terms.lag is not None:
+        if terms.durbin is not None and not terms.durbin.weights.equals(terms.lag.weights):
+            raise SpecificationError(
+                "Impacts of a model whose lags of X use other weights than the lag of y "
+                "(w_durbin=) are not available: the multiplier (I - rho W_1)^{-1} W_3 mixes "
+                "two matrices; compute them from results.params."
+            )
+        return terms.lag.weights
+    return terms.durbin.weights if terms.durbin is not None else spec.weights
