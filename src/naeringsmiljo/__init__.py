@@ -15,7 +15,21 @@ inference, and direct/indirect/total impacts.
 from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
-from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
+from naeringsmiljo.models import (
+    GNS,
+    MODELS,
+    OLS,
+    SAC,
+    SAR,
+    SDEM,
+    SDM,
+    SEM,
+    SLX,
+    SARProbit,
+    SARTobit,
+    SEMProbit,
+    SpatialModel,
+)
 from naeringsmiljo.results import SpatialResults
 from naeringsmiljo.results.storage import load
 from naeringsmiljo.tables import regression_table
@@ -29,7 +43,10 @@ __all__ = [
     "OLS",
     "SAC",
     "SAR",
+    "SARProbit",
+    "SARTobit",
     "SDEM",
+    "SEMProbit",
     "SDM",
     "SEM",
     "SLX",

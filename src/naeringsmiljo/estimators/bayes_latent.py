@@ -1,99 +1,42 @@
 """Bayesian spatial probit and Tobit: the latent-variable Gibbs sampler behind ``method="bayes"``.
 
 Fits the models of the ``binary`` and ``censored`` families (:class:`SARProbit`,
-:class:`SEMProbit`, :class:`SARTobit`) by the sampler of
-:mod:`naeringsmiljo.estimators._latent` (LeSage & Pace 2009, ch. 10; LeSage, Pace, Lam,
-Campanella & Liu 2011): the latent outcome drawn from its truncated multivariate normal through
-the sparse precision matrix, the spatial parameter on a grid of log-determinants, beta and
-(Tobit) sigma^2 from their conjugate conditionals.
+:class:`SEMProbit`, :class:`SARTobit`) by :func:`naeringsmiljo.sampling.latent.sample_latent`
+(LeSage & Pace 2009, ch. 10; LeSage, Pace, Lam, Campanella & Liu 2011): the latent outcome drawn
+from its truncated multivariate normal through the sparse precision matrix, the spatial
+parameter on the grid of log-determinants cached with the weights, beta and (Tobit) sigma^2
+from their conjugate conditionals. The options are those of every sampler
+(:class:`~naeringsmiljo.sampling.BayesOptions`) and ``sweeps``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
-from naeringsmiljo._options import LogDetMethod
-from naeringsmiljo.estimators._latent import (
-    LatentDraws,
-    LatentPriors,
-    latent_setup,
-    sample_latent,
-)
 from naeringsmiljo.estimators.base import FitProblem, register
-from naeringsmiljo.exceptions import OptionError, SpecificationError
-from naeringsmiljo.weights.logdet import make_logdet
-from naeringsmiljo.weights.spatial_weights import SpatialWeights
-
-#: Up to this many units the log-determinant grid comes from dense eigenvalues (exact at every
-#: point); above, from the exact sparse method at the knots of a spline (stated error).
-GRID_EIGEN_LIMIT = 1000
+from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.records import FitRecord
+from naeringsmiljo.results.latent import LatentPosteriorResults
+from naeringsmiljo.sampling import BayesOptions
+from naeringsmiljo.sampling.latent import latent_setup, sample_latent
+from naeringsmiljo.weights.logdet.grid import logdet_grid
 
 
 @dataclass(frozen=True)
-class LatentBayesOptions:
-    """Options of the latent Gibbs sampler.
+class LatentBayesOptions(BayesOptions):
+    """The options of every sampler (:class:`~naeringsmiljo.sampling.BayesOptions`) and
 
-    ``draws`` retained draws after ``burn`` discarded iterations, keeping every ``thin``-th;
-    ``seed`` makes the chain reproducible (the same seed gives identical draws); ``priors`` as
-    :class:`~naeringsmiljo.estimators._latent.LatentPriors` (default: flat beta, uniform
-    spatial parameter, ``1 / sigma^2``); ``grid_step`` the spacing of the grid of the spatial
-    parameter; ``sweeps`` the Gibbs passes over the latent vector per iteration (LeSage's
-    ``m``; one suffices when each pass starts at the previous draw, LeSage & Pace 2009,
-    s. 10.1.5); ``logdet`` the method of the log-determinants above ``GRID_EIGEN_LIMIT`` units.
+    sweeps : int
+        Gibbs passes over the latent vector per iteration (LeSage's ``m``; one suffices when
+        each pass starts from the previous draw, LeSage & Pace 2009, s. 10.1.5; R spatialprobit
+        defaults to 10 from a fresh start).
     """
 
-    draws: int = 2000
-    burn: int = 500
-    thin: int = 1
-    seed: int | np.random.SeedSequence = 0
-    priors: LatentPriors = field(default_factory=LatentPriors)
-    grid_step: float = 0.001
     sweeps: int = 1
-    logdet: LogDetMethod = "auto"
-
-
-def check_chain_options(draws: int, burn: int, thin: int) -> None:
-    """Refuse a chain that keeps nothing or whose burn-in is not smaller than its draws."""
-    if draws < 1 or thin < 1 or burn < 0:
-        raise OptionError(
-            f"draws and thin are at least 1 and burn at least 0; got draws={draws}, "
-            f"thin={thin}, burn={burn}."
-        )
-    if burn >= draws:
-        raise OptionError(
-            f"burn={burn} is not smaller than draws={draws}: the burn-in is the start of a "
-            "chain, not most of it."
-        )
-
-
-def logdet_grid(
-    weights: SpatialWeights, step: float, method: LogDetMethod
-) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
-    """The grid of the spatial parameter inside its interval and ``ln|I - a W|`` on it."""
-    low, high = weights.parameter_interval()
-    grid = np.arange(low + step, high - step / 2, step)
-    if method in ("auto", "eigen") and weights.n <= GRID_EIGEN_LIMIT:
-        eig = weights.eigenvalues()
-        values = np.array([np.sum(np.log(1 - a * eig)).real for a in grid])
-    else:
-        exact = make_logdet(weights, "spline" if method == "auto" else method)
-        values = np.array([exact.value(a) for a in grid])
-    return grid, values, (low, high)
-
-
-@dataclass(frozen=True)
-class LatentPosterior:
-    """The draws of a latent sampler with what produced them."""
-
-    draws: LatentDraws
-    kind: str
-    outcome: str
-    spatial_name: str
-    options: LatentBayesOptions
-    seconds: float = 0.0
 
 
 @register
@@ -105,8 +48,7 @@ class LatentBayes:
     families: ClassVar[tuple[str, ...]] = ("binary", "censored")
 
     def check(self, problem: FitProblem) -> None:
-        terms = problem.spec.terms
-        if len(problem.spatial_params) != 1 or terms.combined is not None:
+        if len(problem.spatial_params) != 1 or problem.spec.terms.combined is not None:
             raise SpecificationError(
                 f"{problem.name}: the latent sampler fits one spatial term (the lag of y or "
                 "the error) with one weights matrix."
@@ -114,54 +56,103 @@ class LatentBayes:
         if problem.spec.endog:
             raise SpecificationError("The latent sampler takes no endogenous regressors.")
 
-    def sample(self, problem: FitProblem, options: LatentBayesOptions) -> LatentPosterior:
-        """Run the chain and return its draws."""
-        import time
-
-        check_chain_options(options.draws, options.burn, options.thin)
+    def fit(self, problem: FitProblem, options: LatentBayesOptions) -> LatentPosteriorResults:
+        if options.heteroskedastic:
+            raise SpecificationError(
+                f"{problem.name}: the heteroskedastic variant is for the Gaussian models; the "
+                "probit's scale is fixed at 1."
+            )
+        if int(options.sweeps) != options.sweeps or options.sweeps < 1:
+            raise SpecificationError(f"sweeps is an integer >= 1, got {options.sweeps!r}.")
         spec = problem.spec
-        kind_term = "y" if "rho" in problem.spatial_params else "error"
-        weights = spec.term_weights(kind_term)
+        settings = options.settings()
+        priors = options.resolved_priors()
+        beta_prior = priors.beta_prior(list(spec.exog_names))
+        spatial = problem.spatial_params[0]
+        kind = "lag" if spatial == "rho" else "error"
+        weights = spec.term_weights("y" if kind == "lag" else "error")
+        grid = logdet_grid(weights, options.logdet, points=options.grid)
         y = np.asarray(spec.y, dtype=float)
-        if problem.family == "binary":
-            lower = np.where(y > 0, 0.0, -np.inf)
-            upper = np.where(y > 0, np.inf, 0.0)
-            fixed: float | None = 1.0
-            outcome = "probit"
+        binary = problem.family == "binary"
+        if binary:
+            lower, upper = np.where(y > 0, 0.0, -np.inf), np.where(y > 0, np.inf, 0.0)
         else:
-            lower = np.where(y > 0, y, -np.inf)
-            upper = np.where(y > 0, y, 0.0)
-            fixed = None
-            outcome = "tobit"
-        grid, values, interval = logdet_grid(weights, options.grid_step, options.logdet)
-        kind = "lag" if kind_term == "y" else "error"
+            lower, upper = np.where(y > 0, y, -np.inf), np.where(y > 0, y, 0.0)
         setup = latent_setup(
             kind,
-            spec.x,
+            np.asarray(spec.x, dtype=float),
             weights.sparse,
             lower,
             upper,
-            grid,
-            values,
-            options.priors,
-            interval=interval,
-            fixed_sigma2=fixed,
+            grid.rho,
+            grid.values,
+            priors,
+            interval=grid.interval,
+            fixed_sigma2=1.0 if binary else None,
         )
-        start = time.perf_counter()
-        draws = sample_latent(
-            setup,
-            options.priors,
-            draws=options.draws,
-            burn=options.burn,
-            thin=options.thin,
-            rng=np.random.default_rng(options.seed),
-            sweeps=options.sweeps,
+        chains = [
+            sample_latent(
+                setup,
+                priors,
+                beta_prior,
+                draws=settings.draws,
+                burn=settings.burn,
+                thin=settings.thin,
+                rng=np.random.default_rng(stream),
+                sweeps=options.sweeps,
+            )
+            for stream in settings.chain_streams()
+        ]
+        columns: dict[str, np.ndarray] = {}
+        for j, name in enumerate(spec.exog_names):
+            columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+        columns[spatial] = np.concatenate([c.spatial for c in chains])
+        if not binary:
+            columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])
+        index = pd.MultiIndex.from_product(
+            [range(settings.chains), range(settings.kept)], names=["chain", "draw"]
         )
-        return LatentPosterior(
-            draws,
-            kind,
-            outcome,
-            problem.spatial_params[0],
-            options,
-            time.perf_counter() - start,
+        record = FitRecord(
+            method="bayes",
+            logdet=grid.method,
+            logdet_error=grid.error,
+            interval=grid.interval,
+            intervals={spatial: grid.interval},
+            optimizer=(
+                f"latent-variable Gibbs sampler, truncated normal z through the sparse "
+                f"precision in {len(setup.colours)} coloured blocks ({options.sweeps} "
+                f"sweep(s) per iteration), {spatial} by griddy Gibbs on {grid.rho.size} points"
+            ),
+            converged=True,
+            message="posterior sample",
         )
+        notes = [
+            "probit: sigma^2 = 1 identifies the scale"
+            if binary
+            else "Tobit: censored from below at 0, censored latent values drawn",
+        ]
+        if kind == "lag":
+            notes.append("rho drawn with beta integrated out (LeSage & Pace 2009, s. 5.3.1)")
+        results = LatentPosteriorResults(
+            model=problem.name,
+            sample=pd.DataFrame(columns, index=index),
+            spec=spec,
+            record=record,
+            priors=priors,
+            settings=settings,
+            family=problem.family,
+            rhat_threshold=options.rhat_threshold,
+            notes=tuple(notes),
+            auxiliary=() if binary else ("sigma2",),
+            outcome="probit" if binary else "tobit",
+            kind=kind,
+            latent_mean=pd.Series(
+                np.mean([c.z_mean for c in chains], axis=0), index=spec.ids, name="z"
+            ),
+        )
+        unmixed = results.unmixed
+        if unmixed:
+            message = f"R-hat above {options.rhat_threshold}: {', '.join(unmixed)}"
+            results = replace(results, record=replace(record, converged=False, message=message))
+            results.warn_if_unmixed()
+        return results

@@ -2,6 +2,35 @@
 catalogue of models, each a few declarative lines."""
 
 from naeringsmiljo.models.base import SpatialModel
-from naeringsmiljo.models.catalogue import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX
+from naeringsmiljo.models.catalogue import (
+    GNS,
+    LATENT_MODELS,
+    MODELS,
+    OLS,
+    SAC,
+    SAR,
+    SDEM,
+    SDM,
+    SEM,
+    SLX,
+    SARProbit,
+    SARTobit,
+    SEMProbit,
+)
 
-__all__ = ["GNS", "MODELS", "OLS", "SAC", "SAR", "SDEM", "SDM", "SEM", "SLX", "SpatialModel"]
+__all__ = [
+    "GNS",
+    "LATENT_MODELS",
+    "MODELS",
+    "OLS",
+    "SAC",
+    "SAR",
+    "SARProbit",
+    "SARTobit",
+    "SDEM",
+    "SDM",
+    "SEM",
+    "SEMProbit",
+    "SLX",
+    "SpatialModel",
+]

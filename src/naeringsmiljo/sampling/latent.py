@@ -37,7 +37,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import special
 
-from naeringsmiljo.linalg import DesignFactor
+from naeringsmiljo.sampling.blocks import (
+    StackedRegression,
+    griddy_draw,
+    inverse_gamma_draw,
+    stacked_regression,
+)
+from naeringsmiljo.sampling.priors import BetaPrior, Priors
 
 LatentKind = Literal["lag", "error"]
 
@@ -105,24 +111,6 @@ def colour_units(w: sp.csr_array) -> list[np.ndarray]:
 
 
 @dataclass(frozen=True)
-class LatentPriors:
-    """Priors of the latent samplers (LeSage & Pace 2009, s. 5.3).
-
-    ``beta ~ N(beta_mean, inverse(beta_precision))`` (``beta_precision=None``: flat),
-    ``a`` with density proportional to ``(1 + a')^(a1 - 1) (1 - a')^(a2 - 1)`` for ``a`` mapped
-    to ``a'`` in ``[-1, 1]`` from its interval (LeSage's Beta prior; ``a1 = a2 = 1`` is uniform),
-    ``sigma2 ~ IG(sigma_shape, sigma_rate)`` (``0, 0``: the improper ``1 / sigma2``).
-    """
-
-    beta_mean: np.ndarray | None = None
-    beta_precision: np.ndarray | None = None
-    rho_a1: float = 1.0
-    rho_a2: float = 1.0
-    sigma_shape: float = 0.0
-    sigma_rate: float = 0.0
-
-
-@dataclass(frozen=True)
 class LatentSetup:
     """What the sampler needs once per data set: the arrays, the grid and the colouring."""
 
@@ -147,7 +135,7 @@ def latent_setup(
     upper: np.ndarray,
     grid: np.ndarray,
     logdet: np.ndarray,
-    priors: LatentPriors,
+    priors: Priors,
     *,
     interval: tuple[float, float],
     fixed_sigma2: float | None,
@@ -167,12 +155,6 @@ def latent_setup(
         part = part[free[part]]
         if part.size:
             colours.append((part, w_csc[:, part].tocsr(), wt[part, :]))
-    low, high = interval
-    scaled = (2 * grid - low - high) / (high - low)
-    with np.errstate(divide="ignore"):
-        log_prior = special.xlogy(priors.rho_a1 - 1, 1 + scaled) + special.xlogy(
-            priors.rho_a2 - 1, 1 - scaled
-        )
     return LatentSetup(
         kind=kind,
         x=np.asarray(x, dtype=float),
@@ -181,43 +163,11 @@ def latent_setup(
         upper=upper,
         free=free,
         grid=grid,
-        log_kernel_base=logdet + log_prior,
+        log_kernel_base=logdet + priors.spatial_log_density(grid, interval),
         colours=tuple(colours),
         col_sq=np.asarray(w.multiply(w).sum(axis=0)).ravel(),
         fixed_sigma2=fixed_sigma2,
     )
-
-
-def griddy_draw(grid: np.ndarray, log_kernel: np.ndarray, uniform: float) -> float:
-    """Draw from the density proportional to ``exp(log_kernel)`` on ``grid`` (inverse CDF).
-
-    The density is taken as linear between grid points (trapezoidal CDF) and the draw is
-    interpolated within its cell, so that draws are not confined to the grid (R spatialprobit
-    returns the grid point below the draw; the difference is at most one grid step).
-    """
-    dens = np.exp(log_kernel - np.max(log_kernel))
-    dens[~np.isfinite(dens)] = 0.0
-    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))])
-    return float(np.interp(uniform * cdf[-1], cdf, grid))
-
-
-def _beta_factor(
-    design: np.ndarray, sigma2: float, priors: LatentPriors
-) -> tuple[DesignFactor, np.ndarray]:
-    """Factor of ``[X / sigma; L0']`` and the prior rows ``L0' c0`` (``L0 L0'`` the prior
-    precision of beta, ``c0`` its mean): least squares in the augmented rows gives the
-    conditional posterior mean of beta, and ``G^{-1} xi`` with ``G'G`` their cross-product a
-    draw of its deviation, without forming ``X'X``."""
-    scaled = design / np.sqrt(sigma2)
-    if priors.beta_precision is None:
-        return DesignFactor.of(scaled), np.zeros(0)
-    root = np.linalg.cholesky(priors.beta_precision).T
-    mean = np.zeros(design.shape[1]) if priors.beta_mean is None else priors.beta_mean
-    return DesignFactor.of(np.vstack([scaled, root])), root @ mean
-
-
-def _augment(v: np.ndarray, sigma2: float, prior_rows: np.ndarray) -> np.ndarray:
-    return np.concatenate([v / np.sqrt(sigma2), prior_rows])
 
 
 @dataclass(frozen=True)
@@ -232,7 +182,8 @@ class LatentDraws:
 
 def sample_latent(
     setup: LatentSetup,
-    priors: LatentPriors,
+    priors: Priors,
+    beta_prior: BetaPrior | None,
     *,
     draws: int,
     burn: int,
@@ -240,24 +191,31 @@ def sample_latent(
     rng: np.random.Generator,
     sweeps: int = 1,
 ) -> LatentDraws:
-    """Run the Gibbs sampler of the module docstring; ``draws`` counts the retained draws."""
+    """Run the Gibbs sampler of the module docstring.
+
+    ``draws`` counts every iteration, the first ``burn`` discarded, every ``thin``-th of the
+    rest kept (:class:`~naeringsmiljo.sampling.SamplerSettings`).
+    """
     x, w = setup.x, setup.w
     n, k = x.shape
     fixed = setup.fixed_sigma2
-    sigma2 = fixed if fixed is not None else float(np.var(setup.lower[~setup.free])) or 1.0
-    z = np.where(setup.free, np.clip(0.0, setup.lower, setup.upper), setup.lower)
+    observed = setup.lower[~setup.free]
+    sigma2 = fixed if fixed is not None else (float(np.var(observed)) if observed.size > 1 else 1.0)
+    sigma2 = sigma2 if sigma2 > 0 else 1.0
+    z = np.where(setup.free, 0.0, setup.lower)
+    z = np.clip(z, setup.lower, setup.upper)
     z = np.where(np.isfinite(z), z, 0.0)
     a = 0.0
     beta = np.zeros(k)
-    factor, prior_rows = _beta_factor(x, sigma2, priors)
-    zero_rows = np.zeros(prior_rows.size)
-    total = burn + draws * thin
-    out_beta = np.empty((draws, k))
-    out_a = np.empty(draws)
-    out_s = np.empty(draws)
+    regression: StackedRegression = stacked_regression(x, np.sqrt(sigma2), beta_prior)
+    kept = len(range(burn, draws, thin))
+    out_beta = np.empty((kept, k))
+    out_a = np.empty(kept)
+    out_s = np.empty(kept)
     z_sum = np.zeros(n)
     xb = x @ beta
-    for it in range(total):
+    j = 0
+    for it in range(draws):
         # 1. z | beta, a, sigma2: e = A z - m, kept current as the blocks of z move
         offset = xb if setup.kind == "lag" else xb - a * (w @ xb)
         e = z - a * (w @ z) - offset
@@ -279,35 +237,33 @@ def sample_latent(
                 e[part] += delta
                 e -= a * (w_cols @ delta)
         wz = w @ z
-        # 2. a | z, with beta integrated out for the lag of y and given beta for the error;
-        #    Q(a) = s00 - 2 a s0d + a^2 sdd, already divided by sigma2
+        # 2. a | z, with beta integrated out for the lag of y (LeSage & Pace 2009, s. 5.3.1)
+        #    and given beta for the error; Q(a) = s00 - 2 a s0d + a^2 sdd over sigma2
         if setup.kind == "lag":
             if fixed is None:
-                factor, prior_rows = _beta_factor(x, sigma2, priors)
-            r0 = factor.residuals(_augment(z, sigma2, prior_rows))
-            rd = factor.residuals(_augment(wz, sigma2, zero_rows))
+                regression = stacked_regression(x, sd, beta_prior)
+            r0 = regression.residual(z / sd)
+            rd = regression.residual(wz / sd, prior=False)
         else:
             r0 = (z - xb) / sd
             rd = (wz - w @ xb) / sd
         s00, s0d, sdd = r0 @ r0, r0 @ rd, rd @ rd
         q = s00 - 2 * setup.grid * s0d + setup.grid**2 * sdd
-        a = griddy_draw(setup.grid, setup.log_kernel_base - 0.5 * q, rng.random())
+        a = griddy_draw(setup.grid, setup.log_kernel_base - 0.5 * q, rng)
         # 3. beta | a, z, sigma2
         target = z - a * wz
         if setup.kind == "error":
-            factor, prior_rows = _beta_factor(x - a * (w @ x), sigma2, priors)
-        beta = factor.coefficients(_augment(target, sigma2, prior_rows)) + factor.root_solve(
-            rng.standard_normal(k)
-        )
+            regression = stacked_regression(x - a * (w @ x), sd, beta_prior)
+        beta = regression.draw(target / sd, rng)
         xb = x @ beta
         # 4. sigma2 | a, beta, z (Tobit)
         if fixed is None:
             resid = target - (xb if setup.kind == "lag" else xb - a * (w @ xb))
-            shape = priors.sigma_shape + 0.5 * n
-            rate = priors.sigma_rate + 0.5 * float(resid @ resid)
-            sigma2 = rate / rng.gamma(shape)
+            sigma2 = inverse_gamma_draw(
+                float(resid @ resid), n, priors.sigma2_shape, priors.sigma2_scale, rng
+            )
         if it >= burn and (it - burn) % thin == 0:
-            j = (it - burn) // thin
             out_beta[j], out_a[j], out_s[j] = beta, a, sigma2
             z_sum += z
-    return LatentDraws(out_beta, out_a, out_s, z_sum / draws)
+            j += 1
+    return LatentDraws(out_beta, out_a, out_s, z_sum / kept)

@@ -32,13 +32,9 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from naeringsmiljo.estimators._latent import (
-    LatentPriors,
-    _augment,
-    _beta_factor,
-    griddy_draw,
-    truncated_normal,
-)
+from naeringsmiljo.sampling.blocks import griddy_draw, inverse_gamma_draw, stacked_regression
+from naeringsmiljo.sampling.latent import truncated_normal
+from naeringsmiljo.sampling.priors import BetaPrior, Priors
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,8 @@ def sample_regional(
     w: sp.csr_array,
     grid: np.ndarray,
     log_kernel_base: np.ndarray,
-    priors: LatentPriors,
+    priors: Priors,
+    beta_prior: BetaPrior | None,
     *,
     binary: bool,
     draws: int,
@@ -71,8 +68,8 @@ def sample_regional(
     """Run the sampler of the module docstring.
 
     ``region`` holds each actor's region as a position ``0..m-1`` in ``w``; ``log_kernel_base``
-    is ``ln|I - rho W| + ln p(rho)`` on ``grid``; ``priors.sigma_shape`` and
-    ``priors.sigma_rate`` serve both variances.
+    is ``ln|I - rho W| + ln p(rho)`` on ``grid``; the inverse-gamma prior of ``priors`` serves
+    both variances. ``draws`` counts every iteration, the first ``burn`` discarded.
     """
     n, k = x.shape
     m = w.shape[0]
@@ -85,24 +82,24 @@ def sample_regional(
     sigma2 = 1.0 if binary else float(np.var(y))
     sigma2_theta = 1.0
     rho = 0.0
-    beta = np.zeros(k)
     theta = np.zeros(m)
-    z = np.where(y > 0, 0.5, -0.5) if binary else np.asarray(y, dtype=float)
-    factor, prior_rows = _beta_factor(x, sigma2, priors)
-    out_beta = np.empty((draws, k))
-    out = np.empty((draws, 3))
+    z = np.asarray(y, dtype=float).copy()
+    regression = stacked_regression(x, 1.0, beta_prior)
+    beta = regression.coefficients(z) if beta_prior is None else np.zeros(k)
+    kept = len(range(burn, draws, thin))
+    out_beta = np.empty((kept, k))
+    out = np.empty((kept, 3))
     theta_sum = np.zeros(m)
-    for it in range(burn + draws * thin):
+    j = 0
+    for it in range(draws):
         xb = x @ beta
         if binary:
             z = truncated_normal(xb + theta[region], np.ones(n), lower, upper, rng.random(n))
         # beta | z, theta
+        sd = np.sqrt(sigma2)
         if not binary:
-            factor, prior_rows = _beta_factor(x, sigma2, priors)
-        target = z - theta[region]
-        beta = factor.coefficients(_augment(target, sigma2, prior_rows)) + factor.root_solve(
-            rng.standard_normal(k)
-        )
+            regression = stacked_regression(x, sd, beta_prior)
+        beta = regression.draw((z - theta[region]) / sd, rng)
         xb = x @ beta
         # theta | z, beta, rho, sigma2_theta: precision D / sigma2 + B'B / sigma2_theta
         precision = (np.eye(m) - rho * wsym + rho * rho * wtw) / sigma2_theta
@@ -114,22 +111,22 @@ def sample_regional(
         # sigma2_theta | theta, rho
         w_theta = w @ theta
         b_theta = theta - rho * w_theta
-        sigma2_theta = (priors.sigma_rate + 0.5 * float(b_theta @ b_theta)) / rng.gamma(
-            priors.sigma_shape + 0.5 * m
+        sigma2_theta = inverse_gamma_draw(
+            float(b_theta @ b_theta), m, priors.sigma2_shape, priors.sigma2_scale, rng
         )
         # rho | theta, sigma2_theta
         q = (theta @ theta - 2 * grid * (theta @ w_theta) + grid**2 * (w_theta @ w_theta)) / (
             sigma2_theta
         )
-        rho = griddy_draw(grid, log_kernel_base - 0.5 * q, rng.random())
+        rho = griddy_draw(grid, log_kernel_base - 0.5 * q, rng)
         if not binary:
             resid = z - xb - theta[region]
-            sigma2 = (priors.sigma_rate + 0.5 * float(resid @ resid)) / rng.gamma(
-                priors.sigma_shape + 0.5 * n
+            sigma2 = inverse_gamma_draw(
+                float(resid @ resid), n, priors.sigma2_shape, priors.sigma2_scale, rng
             )
         if it >= burn and (it - burn) % thin == 0:
-            j = (it - burn) // thin
             out_beta[j] = beta
             out[j] = rho, sigma2_theta, sigma2
             theta_sum += theta
-    return RegionalDraws(out_beta, out[:, 0], out[:, 1], out[:, 2], theta_sum / draws)
+            j += 1
+    return RegionalDraws(out_beta, out[:, 0], out[:, 1], out[:, 2], theta_sum / kept)
