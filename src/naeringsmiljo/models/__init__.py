@@ -2,6 +2,7 @@
 catalogue of models, each a few declarative lines."""
 
 from naeringsmiljo.models.base import SpatialModel
+from naeringsmiljo.models.regional import RegionalLinear, RegionalModel, RegionalProbit
 from naeringsmiljo.models.catalogue import (
     GNS,
     LATENT_MODELS,
@@ -23,6 +24,9 @@ __all__ = [
     "LATENT_MODELS",
     "MODELS",
     "OLS",
+    "RegionalLinear",
+    "RegionalModel",
+    "RegionalProbit",
     "SAC",
     "SAR",
     "SARProbit",

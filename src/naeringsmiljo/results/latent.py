@@ -144,3 +144,42 @@ class LatentPosteriorResults(PosteriorResults):
             simulated=simulated,
             draws_from="the posterior",
         )
+
+
+@dataclass(frozen=True)
+class RegionalPosteriorResults(PosteriorResults):
+    """Posterior of actors nested in regions with autoregressive regional effects.
+
+    ``params`` are the posterior means of the actor-level coefficients, ``rho`` (of the
+    regional effects) and ``sigma2_theta`` (the variance of their innovations); for the linear
+    model ``sigma2`` (of the actors' errors) is auxiliary.
+
+    Attributes (beyond :class:`PosteriorResults`)
+    ----------
+    regional_effects : pandas.Series
+        Posterior means of the regional effects ``theta`` by region id.
+    outcome : str
+        ``"probit"`` or ``"linear"``.
+    """
+
+    regional_effects: pd.Series | None = None
+    outcome: str = "probit"
+
+    @property
+    def sigma2(self) -> float:
+        """Posterior mean of the actors' error variance (1 for the probit)."""
+        if "sigma2" not in self.sample.columns:
+            return 1.0
+        return float(self.sample["sigma2"].mean())
+
+    def impacts(self, *args: object, **kwargs: object) -> Impacts:  # type: ignore[override]
+        """Not defined: the regional effects are a latent process, not a lag of the outcome,
+        so a change in one actor's regressors moves no other actor's outcome; the coefficients
+        are the effects on the latent index."""
+        from naeringsmiljo.exceptions import SpecificationError
+
+        raise SpecificationError(
+            f"{self.model} has no spatial multiplier: its regional effects follow "
+            "theta = rho W theta + u, which no regressor enters, so there are no spillovers to "
+            "decompose; read the coefficients (effects on the latent index)."
+        )

@@ -14,10 +14,12 @@ linear model observes ``y_i = z_i`` and draws ``sigma^2``. One iteration draws
 
 1. ``z | beta, theta, y`` (probit): independent truncated normals;
 2. ``beta | z, theta``: the conjugate normal;
-3. ``theta | z, beta, rho, sigma_theta^2``: normal with precision
-   ``D + B'B / sigma_theta^2`` (``D`` the diagonal of actor counts per region, ``B = I - rho W``)
-   and mean its inverse times the regional sums of ``(z - X beta) / sigma^2``, by a Cholesky
-   factor of that m x m precision;
+3. ``theta | z, beta, rho, sigma_theta^2``: normal with the sparse precision
+   ``Q = D / sigma^2 + B'B / sigma_theta^2`` (``D`` the diagonal of actor counts per region,
+   ``B = I - rho W``) and mean ``Q^{-1} b``, ``b`` the regional sums of
+   ``(z - X beta) / sigma^2``. With ``Q = A'A``, ``A = [D^{1/2} / sigma; B / sigma_theta]``,
+   ``Q^{-1}(b + A' xi)``, ``xi ~ N(0, I)``, is an exact draw from one sparse LU solve, without a
+   Cholesky factor (Rue & Held 2005, s. 2.3, in its least-squares form);
 4. ``sigma_theta^2 | theta, rho``: inverse gamma with ``||B theta||^2``;
 5. ``rho | theta, sigma_theta^2``: ``|B| exp(-||B theta||^2 / (2 sigma_theta^2))`` on the
    log-determinant grid (quadratic in rho);
@@ -29,8 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as la
 import scipy.sparse as sp
+from scipy.sparse.linalg import splu
 
 from naeringsmiljo.sampling.blocks import griddy_draw, inverse_gamma_draw, stacked_regression
 from naeringsmiljo.sampling.latent import truncated_normal
@@ -75,8 +77,7 @@ def sample_regional(
     m = w.shape[0]
     w = sp.csr_array(w, dtype=float)
     counts = np.bincount(region, minlength=m).astype(float)
-    wtw = (w.T @ w).toarray()
-    wsym = (w + w.T).toarray()
+    identity = sp.identity(m, format="csc")
     lower = np.where(y > 0, 0.0, -np.inf)
     upper = np.where(y > 0, np.inf, 0.0)
     sigma2 = 1.0 if binary else float(np.var(y))
@@ -101,13 +102,14 @@ def sample_regional(
             regression = stacked_regression(x, sd, beta_prior)
         beta = regression.draw((z - theta[region]) / sd, rng)
         xb = x @ beta
-        # theta | z, beta, rho, sigma2_theta: precision D / sigma2 + B'B / sigma2_theta
-        precision = (np.eye(m) - rho * wsym + rho * rho * wtw) / sigma2_theta
-        precision[np.diag_indices(m)] += counts / sigma2
-        chol = la.cholesky(precision, lower=True)
+        # theta | z, beta, rho, sigma2_theta: Q = D / sigma2 + B'B / sigma2_theta = A'A
+        b_matrix = (identity - rho * w).tocsc()
+        precision = (b_matrix.T @ b_matrix) / sigma2_theta + sp.diags(counts / sigma2)
         sums = np.bincount(region, weights=z - xb, minlength=m) / sigma2
-        mean = la.cho_solve((chol, True), sums)
-        theta = mean + la.solve_triangular(chol.T, rng.standard_normal(m), lower=False)
+        noise = np.sqrt(counts / sigma2) * rng.standard_normal(m) + b_matrix.T @ (
+            rng.standard_normal(m) / np.sqrt(sigma2_theta)
+        )
+        theta = splu(sp.csc_matrix(precision)).solve(sums + noise)
         # sigma2_theta | theta, rho
         w_theta = w @ theta
         b_theta = theta - rho * w_theta
