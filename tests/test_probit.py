@@ -166,7 +166,7 @@ def test_committed_coverage_study_is_in_the_binomial_band() -> None:
 @pytest.mark.mc
 def test_coverage_study_reproduces_the_committed_table() -> None:
     module = benchmark_module("probit_mc")
-    table = module.coverage(module.run(1000, 20261205, 100, 2500, 500))
+    table = module.coverage(module.run(1000, 20261205, 100, 3000, 500, workers=2))
     committed = pd.read_csv(ROOT / "benchmarks" / "results" / "probit_mc.csv")
     pd.testing.assert_frame_equal(table, committed, check_dtype=False, rtol=1e-5, atol=0)
 

@@ -22,7 +22,7 @@ from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.latent import LatentPosteriorResults
 from naeringsmiljo.sampling import BayesOptions
-from naeringsmiljo.sampling.latent import latent_setup, sample_latent
+from naeringsmiljo.sampling.latent import LatentKind, latent_setup, sample_latent
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
 
@@ -69,7 +69,7 @@ class LatentBayes:
         priors = options.resolved_priors()
         beta_prior = priors.beta_prior(list(spec.exog_names))
         spatial = problem.spatial_params[0]
-        kind = "lag" if spatial == "rho" else "error"
+        kind: LatentKind = "lag" if spatial == "rho" else "error"
         weights = spec.term_weights("y" if kind == "lag" else "error")
         grid = logdet_grid(weights, options.logdet, points=options.grid)
         y = np.asarray(spec.y, dtype=float)

@@ -172,7 +172,7 @@ class RegionalPosteriorResults(PosteriorResults):
             return 1.0
         return float(self.sample["sigma2"].mean())
 
-    def impacts(self, *args: object, **kwargs: object) -> Impacts:  # type: ignore[override]
+    def impacts(self, *args: object, **kwargs: object) -> Impacts:
         """Not defined: the regional effects are a latent process, not a lag of the outcome,
         so a change in one actor's regressors moves no other actor's outcome; the coefficients
         are the effects on the latent index."""

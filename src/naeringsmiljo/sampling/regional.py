@@ -95,7 +95,9 @@ def sample_regional(
     for it in range(draws):
         xb = x @ beta
         if binary:
-            z = truncated_normal(xb + theta[region], np.ones(n), lower, upper, rng.random(n))
+            z = truncated_normal(
+                xb + theta[region], np.ones(n), lower, upper, np.asarray(rng.random(n))
+            )
         # beta | z, theta
         sd = np.sqrt(sigma2)
         if not binary:
