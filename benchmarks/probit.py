@@ -117,7 +117,7 @@ def main() -> None:
     rows = [
         {
             "software": "naeringsmiljo",
-            "what": f"grid of ln|I - rho W| ({grid.method}, {grid.rho.size} points)",
+            "what": f"grid of ln det(I - rho W) ({grid.method}, {grid.rho.size} points)",
             "iterations": 0,
             "seconds": setup_seconds,
         },

@@ -26,7 +26,9 @@ COLUMNS = ["direct", "indirect", "total"]
 class LatentPosteriorResults(PosteriorResults):
     """Posterior of a spatial probit or Tobit model.
 
-    Attributes (beyond :class:`PosteriorResults`)
+    Beyond the fields of :class:`PosteriorResults`:
+
+    Attributes
     ----------
     outcome : str
         ``"probit"`` or ``"tobit"``.
@@ -152,9 +154,10 @@ class RegionalPosteriorResults(PosteriorResults):
 
     ``params`` are the posterior means of the actor-level coefficients, ``rho`` (of the
     regional effects) and ``sigma2_theta`` (the variance of their innovations); for the linear
-    model ``sigma2`` (of the actors' errors) is auxiliary.
+    model ``sigma2`` (of the actors' errors) is auxiliary. Beyond the fields of
+    :class:`PosteriorResults`:
 
-    Attributes (beyond :class:`PosteriorResults`)
+    Attributes
     ----------
     regional_effects : pandas.Series
         Posterior means of the regional effects ``theta`` by region id.
