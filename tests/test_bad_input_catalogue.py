@@ -26,6 +26,8 @@ from naeringsmiljo.exceptions import (
     NaeringsmiljoError,
     OptionError,
     ParameterSpaceError,
+    PriorError,
+    SamplerError,
     SingularDesignError,
     SpecificationError,
     WeightsError,
@@ -535,6 +537,45 @@ CASES: list[Case] = (
             lambda: nm.SAR.from_formula(FORMULA, _data(), _w(), endog=["INC"]),
             FormulaError,
             r"Give both endog= and instruments=",
+        ),
+        (
+            "bayes-burn-not-smaller-than-draws",
+            lambda: nm.SAR.from_formula(FORMULA, _data(), _w()).fit(
+                method="bayes", draws=500, burn=500
+            ),
+            SamplerError,
+            r"burn = 500 discards every one of the draws = 500",
+        ),
+        (
+            "bayes-prior-covariance-not-positive-definite",
+            lambda: nm.Priors(beta_cov=np.array([[1.0, 2.0], [2.0, 1.0]])),
+            PriorError,
+            r"Priors\.beta_cov is not positive definite \(smallest eigenvalue -1",
+        ),
+        (
+            "bayes-prior-of-wrong-dimension",
+            lambda: nm.SAR.from_formula(FORMULA, _data(), _w()).fit(
+                method="bayes", priors=nm.Priors(beta_cov=np.eye(2))
+            ),
+            PriorError,
+            r"beta_cov has shape \(2, 2\); the model has 3 coefficients \(Intercept, INC, HOVAL\)",
+        ),
+        (
+            "bayes-option-misspelt",
+            lambda: nm.SAR.from_formula(FORMULA, _data(), _w()).fit(method="bayes", burnin=100),
+            OptionError,
+            r"'bayes' estimator takes no option 'burnin'.*Did you mean 'burn'\?",
+        ),
+        (
+            "compare-models-of-different-data",
+            lambda: nm.compare_models(
+                [
+                    nm.SAR.from_formula(FORMULA, _data(), _w()),
+                    nm.SAR.from_formula("HOVAL ~ INC", _data(), _w()),
+                ]
+            ),
+            SpecificationError,
+            r"not fitted to the same outcome and units",
         ),
         (
             "regression-table-of-nothing",

@@ -195,3 +195,24 @@ def test_fit_warns_when_rhat_above_threshold(columbus, w_anselin) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", MixingWarning)
         model.fit(method="bayes", draws=60, burn=10, seed=1, rhat_threshold=10.0)
+
+
+def test_chains_run_on_independent_streams(columbus, w_anselin) -> None:
+    model = nm.SEM.from_formula(FORMULA, columbus, w_anselin)
+    res = model.fit(method="bayes", draws=800, burn=200, seed=3, chains=2, rhat_threshold=1.1)
+    assert res.n_chains == 2
+    assert res.to_arviz().posterior.sizes["chain"] == 2
+    first, second = (res.sample.xs(c, level="chain")["lambda"].to_numpy() for c in (0, 1))
+    assert not np.array_equal(first, second)
+    with pytest.raises(nm.exceptions.InputTypeError, match="Priors"):
+        model.fit(method="bayes", priors={"rho_a": 2.0})
+
+
+def test_regression_table_takes_a_posterior_beside_ml(columbus, w_anselin, sar_posterior) -> None:
+    ml = nm.SAR.from_formula(FORMULA, columbus, w_anselin).fit()
+    table = nm.regression_table([ml, sar_posterior])
+    assert f"({sar_posterior.std_errors['rho']:.3f})" in table
+    # tail probability: twice the posterior mass beyond zero
+    tail = sar_posterior.pvalues["INC"]
+    share = float((sar_posterior.sample["INC"] > 0).mean())
+    assert tail == pytest.approx(2 * min(share, 1 - share), abs=1e-15)

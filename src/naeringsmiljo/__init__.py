@@ -15,6 +15,7 @@ inference, and direct/indirect/total impacts.
 from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
+<<<<<<< HEAD
 from naeringsmiljo.models import (
     GNS,
     MODELS,
@@ -33,7 +34,12 @@ from naeringsmiljo.models import (
     SpatialModel,
 )
 from naeringsmiljo.results import SpatialResults
+=======
+from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
+from naeringsmiljo.results import PosteriorResults, SpatialResults
+>>>>>>> bayes-core
 from naeringsmiljo.results.storage import load
+from naeringsmiljo.sampling import Priors, compare_models
 from naeringsmiljo.tables import regression_table
 from naeringsmiljo.weights import SpatialWeights
 
@@ -55,10 +61,13 @@ __all__ = [
     "SEM",
     "SLX",
     "Impacts",
+    "PosteriorResults",
+    "Priors",
     "SpatialModel",
     "SpatialResults",
     "SpatialWeights",
     "__version__",
+    "compare_models",
     "covariance",
     "datasets",
     "diagnostics",

@@ -20,7 +20,9 @@ from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, r
 from naeringsmiljo.exceptions import SpecificationError
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.posterior import PosteriorResults
+from naeringsmiljo.likelihood.channels import CombinedLogDet
 from naeringsmiljo.sampling import BayesOptions, SpatialRegressionProblem, gibbs_chain
+from naeringsmiljo.sampling.convex import CONVEX_INTERVAL, convex_lag_chain
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
 
@@ -35,7 +37,14 @@ class BayesianGibbs:
     def check(self, problem: FitProblem) -> None:
         if problem.spec.endog:
             raise SpecificationError("Endogenous regressors have no Bayesian estimator here.")
-        refuse_combined_weights(problem)
+        combined = problem.spec.terms.combined
+        if combined is not None and not (
+            combined.kind == "y"
+            and combined.combine == "convex"
+            and problem.spec.terms.error is None
+            and problem.spec.terms.durbin is None
+        ):
+            refuse_combined_weights(problem)
         if problem.spec.n_periods != 1 and problem.spec.logdet_multiplicity != problem.spec.n_periods:
             raise SpecificationError("The sampler needs one log-determinant per period.")
 
@@ -44,6 +53,8 @@ class BayesianGibbs:
         settings = options.settings()
         priors = options.resolved_priors()
         beta_prior = priors.beta_prior(list(spec.exog_names))
+        if spec.terms.combined is not None:
+            return _fit_convex(problem, options)
         params = problem.spatial_params
         lag, error = "rho" in params, "lambda" in params
         grids = {}
@@ -83,10 +94,7 @@ class BayesianGibbs:
         if error:
             columns["lambda"] = np.concatenate([c.lam for c in chains])
         columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])
-        index = pd.MultiIndex.from_product(
-            [range(settings.chains), range(settings.kept)], names=["chain", "draw"]
-        )
-        sample = pd.DataFrame(columns, index=index)
+        sample = _sample_frame(columns, settings.chains, settings.kept)
         unit_variances = None
         if options.heteroskedastic:
             v = np.mean([c.v_mean for c in chains if c.v_mean is not None], axis=0)
@@ -101,7 +109,13 @@ class BayesianGibbs:
         record = FitRecord(
             method="bayes",
             logdet=grid_list[0].method if grid_list else None,
-            logdet_error=max((g.error for g in grid_list), default=0.0),
+            logdet_error=max(
+                (
+                    g.error_between(float(columns[p].min()), float(columns[p].max()))
+                    for p, g in grids.items()
+                ),
+                default=0.0,
+            ),
             interval=grid_list[0].interval if grid_list else None,
             intervals=intervals,
             optimizer=optimizer,
@@ -123,9 +137,78 @@ class BayesianGibbs:
             unit_variances=unit_variances,
             notes=tuple(notes),
         )
-        unmixed = results.unmixed
-        if unmixed:
-            message = f"R-hat above {options.rhat_threshold}: {', '.join(unmixed)}"
-            results = replace(results, record=replace(record, converged=False, message=message))
-            results.warn_if_unmixed()
-        return results
+        return _checked(results, options)
+
+
+def _sample_frame(columns: dict[str, np.ndarray], chains: int, kept: int) -> pd.DataFrame:
+    index = pd.MultiIndex.from_product([range(chains), range(kept)], names=["chain", "draw"])
+    return pd.DataFrame(columns, index=index)
+
+
+def _checked(results: PosteriorResults, options: BayesOptions) -> PosteriorResults:
+    """Mark a sample whose R-hat exceeds the threshold as not converged, and warn."""
+    unmixed = results.unmixed
+    if unmixed:
+        message = f"R-hat above {options.rhat_threshold}: {', '.join(unmixed)}"
+        record = replace(results.record, converged=False, message=message)
+        results = replace(results, record=record)
+        results.warn_if_unmixed()
+    return results
+
+
+def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
+    """SAR with a convex combination of matrices in the lag of y (``sampling/convex.py``)."""
+    spec = problem.spec
+    term = spec.terms.combined
+    assert term is not None
+    settings = options.settings()
+    priors = options.resolved_priors()
+    beta_prior = priors.beta_prior(list(spec.exog_names))
+    if options.heteroskedastic:
+        raise SpecificationError(
+            "The heteroskedastic variant is not available for a combination of matrices."
+        )
+    y = np.asarray(spec.y, dtype=float)
+    x = np.asarray(spec.x, dtype=float)
+    matrices = [w for _, w in term.channels]
+    lags = [w.lag(y) for w in matrices]
+    logdet = CombinedLogDet([w.sparse for w in matrices])
+    chains = [
+        convex_lag_chain(
+            y, x, lags, logdet, priors, beta_prior,
+            draws=settings.draws, burn=settings.burn, thin=settings.thin,
+            rng=np.random.default_rng(stream),
+        )
+        for stream in settings.chain_streams()
+    ]
+    columns: dict[str, np.ndarray] = {}
+    for j, name in enumerate(spec.exog_names):
+        columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+    columns["rho"] = np.concatenate([c.rho for c in chains])
+    for j, name in enumerate(term.channel_names):
+        columns[f"gamma_{name}"] = np.concatenate([c.gamma[:, j] for c in chains])
+    columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])
+    acceptance = float(np.mean([c.acceptance for c in chains]))
+    intervals = {"rho": CONVEX_INTERVAL, **{f"gamma_{c}": (0.0, 1.0) for c in term.channel_names}}
+    record = FitRecord(
+        method="bayes",
+        logdet="exact sparse LU of I - rho sum_m gamma_m W_m",
+        interval=CONVEX_INTERVAL,
+        intervals=intervals,
+        optimizer="Gibbs sampler with a random-walk Metropolis-Hastings step for (rho, gamma), "
+        f"beta integrated out; acceptance rate {acceptance:.2f}",
+        converged=True,
+        message="posterior sample",
+    )
+    results = PosteriorResults(
+        model=problem.name,
+        sample=_sample_frame(columns, settings.chains, settings.kept),
+        spec=spec,
+        record=record,
+        priors=priors,
+        settings=settings,
+        family=problem.family,
+        rhat_threshold=options.rhat_threshold,
+        notes=("gamma uniform on the simplex; rho on (-1, 1) (Debarsy & LeSage 2018)",),
+    )
+    return _checked(results, options)

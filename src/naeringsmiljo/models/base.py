@@ -258,7 +258,7 @@ class SpatialModel:
 
         Parameters
         ----------
-        method : {"ml", "ols", "gmm", "s2sls", "gm_error", "gs2sls"}, optional
+        method : {"ml", "ols", "gmm", "s2sls", "gm_error", "gs2sls", "bayes"}, optional
             The estimator (:data:`naeringsmiljo.estimators.ESTIMATORS`). Maximum likelihood is
             the default for models with spatial parameters; ``"ols"``, the default for OLS and
             SLX, gives the same estimates with the classical covariance (divisor ``n - k``,
@@ -295,9 +295,15 @@ class SpatialModel:
             ``max_iter``, and for ``"kp99"`` the second-step 2SLS ``cov``, ``df_correction``,
             ``hac_kernel``.
 
+            ``"bayes"``: Gibbs sampling (LeSage & Pace 2009, ch. 5; ``docs/bayes.md``):
+            ``draws``, ``burn``, ``thin``, ``seed``, ``chains``, ``priors``
+            (:class:`naeringsmiljo.Priors`), ``heteroskedastic``, ``logdet``, ``grid``,
+            ``rhat_threshold`` (:class:`naeringsmiljo.sampling.BayesOptions`).
+
         Returns
         -------
         SpatialResults
+            :class:`~naeringsmiljo.results.posterior.PosteriorResults` for ``method="bayes"``.
         """
         method = self.default_method if method is None else method
         estimator = resolve(method, self)

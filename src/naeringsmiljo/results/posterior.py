@@ -25,7 +25,9 @@ from naeringsmiljo._options import ImpactsMethod, TraceMethod, check_alpha, chec
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.terms import LAG_PREFIX
 from naeringsmiljo.exceptions import MixingWarning, SpecificationError
+from naeringsmiljo.inference.channels import channel_impacts
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
+from naeringsmiljo.likelihood.channels import ChannelLikelihood, TermMap
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.display import Summary
 from naeringsmiljo.results.spatial import impact_weights
@@ -96,6 +98,23 @@ class PosteriorResults:
     def std_errors(self) -> pd.Series:
         """Posterior standard deviations."""
         return self.sample[self.param_names].std(ddof=1).rename("posterior_sd")
+
+    @property
+    def tstats(self) -> pd.Series:
+        """Posterior mean over posterior s.d. (what a regression table prints in brackets)."""
+        return (self.params / self.std_errors).rename("mean_over_sd")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided posterior tail probabilities ``2 min(P(theta > 0), P(theta < 0))``.
+
+        Not p-values: the posterior probability beyond zero, doubled, so that a regression
+        table's stars mark coefficients whose equal-tailed credible interval of the starred
+        level excludes zero.
+        """
+        sample = self.sample[self.param_names]
+        above = (sample > 0).mean()
+        return (2 * np.minimum(above, 1 - above)).rename("tail_probability")
 
     @property
     def sigma2(self) -> float:
@@ -240,7 +259,9 @@ class PosteriorResults:
         ``estimates`` are the posterior means of the impacts, ``std_errors`` their posterior
         s.d., and ``conf_int`` their equal-tailed posterior intervals. Models without rho
         have impacts linear in the coefficients: their s.d. are exact functions of the
-        posterior covariance, with normal intervals.
+        posterior covariance, with normal intervals. A convex combination of matrices in the lag
+        of y gives :class:`~naeringsmiljo.inference.channels.ChannelImpacts` (with the indirect
+        impact by channel) at the posterior means, with the s.d. of the draws' impacts.
 
         Parameters
         ----------
@@ -251,11 +272,9 @@ class PosteriorResults:
         seed : int or sequence of int
             Seed of the choice of draws and of Monte Carlo traces.
         """
-        if self.spec.terms.combined is not None:
-            raise SpecificationError(
-                "Impacts of a posterior with combined weights matrices are not available."
-            )
         sample = self.parameter_draws(draws, seed=seed)
+        if self.spec.terms.combined is not None:
+            return self._channel_impacts(sample, seed)
         result = compute_impacts(
             self.params,
             self.spec.regressor_names,
@@ -285,6 +304,40 @@ class PosteriorResults:
             notes=(*result.notes, "estimates: posterior means of the impacts of the draws"),
         )
 
+    def _channel_impacts(self, sample: np.ndarray, seed: int | Sequence[int] | None) -> Any:
+        """Impacts of SAR with a convex combination in the lag of y, with the indirect impact
+        by channel (:func:`naeringsmiljo.inference.channels.channel_impacts`), from the draws;
+        the estimates are at the posterior means of the parameters."""
+        term = self.spec.terms.combined
+        if term is None or term.kind != "y" or term.combine != "convex":
+            raise SpecificationError(
+                "Impacts of a posterior are available for a convex combination in the lag of y."
+            )
+        names = self.param_names
+        regressors = self.spec.regressor_names
+        beta_idx = [names.index(r) for r in regressors]
+        rho_idx = names.index("rho")
+        mix_idx = [names.index(f"gamma_{c}") for c in term.channel_names]
+        m = len(mix_idx)
+        lik = ChannelLikelihood(
+            self.spec.y,
+            self.spec.x,
+            [w.sparse for _, w in term.channels],
+            [],
+            TermMap("convex", m),
+            None,
+        )
+
+        def coefficient(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            delta = values[rho_idx] * values[mix_idx]
+            return values[beta_idx], np.zeros((m, len(regressors))), delta
+
+        recorded = None if seed is None else (int(seed) if isinstance(seed, int) else tuple(seed))
+        return channel_impacts(
+            coefficient, self.params, sample, lik, regressors, term.channel_names, self.model,
+            recorded,
+        )
+
     # ------------------------------------------------------------------ display
     def summary(self) -> Summary:
         """Text summary: model, data, sampler, priors, convergence diagnostics and estimates."""
@@ -299,7 +352,11 @@ class PosteriorResults:
             f"Observations:        {self.nobs}",
             f"Method:              {rec.method}: {rec.optimizer}",
             f"Log-determinant:     {rec.logdet}"
-            + (f" (stated error {rec.logdet_error:.1e})" if rec.logdet_error else " (exact)"),
+            + (
+                f" (stated error {rec.logdet_error:.1e} where the draws fell)"
+                if rec.logdet_error
+                else " (exact)"
+            ),
             f"Draws:               {settings.draws} per chain, burn-in {settings.burn}, thin "
             f"{settings.thin}, {settings.chains} chain(s), {len(self.sample)} kept, seed "
             f"{settings.seed}",

@@ -15,6 +15,7 @@ from naeringsmiljo.sampling.blocks import (
     unit_variance_draw,
 )
 from naeringsmiljo.sampling.gaussian import ChainDraws, SpatialRegressionProblem, gibbs_chain
+from naeringsmiljo.sampling.marginal import compare_models, log_marginal_likelihood
 from naeringsmiljo.sampling.options import BayesOptions
 from naeringsmiljo.sampling.priors import (
     RHAT_THRESHOLD,
@@ -32,9 +33,11 @@ __all__ = [
     "SamplerSettings",
     "SpatialRegressionProblem",
     "StackedRegression",
+    "compare_models",
     "gibbs_chain",
     "griddy_draw",
     "inverse_gamma_draw",
+    "log_marginal_likelihood",
     "normal_coefficients_draw",
     "stacked_regression",
     "trapezoid_log_integral",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import solve_triangular as _solve_triangular
 
 from naeringsmiljo.sampling.priors import BetaPrior
 
@@ -30,7 +30,7 @@ def griddy_draw(grid: np.ndarray, log_kernel: np.ndarray, rng: np.random.Generat
     instead, a downward shift of up to ``h``).
     """
     density = np.exp(log_kernel - np.max(log_kernel))
-    mass = 0.5 * (density[1:] + density[:-1]) * np.diff(grid)
+    mass = (density[1:] + density[:-1]) * np.diff(grid)
     cdf = np.cumsum(mass)
     u = rng.random() * cdf[-1]
     cell = min(int(np.searchsorted(cdf, u, side="right")), mass.size - 1)
@@ -59,6 +59,10 @@ class StackedRegression:
     r: np.ndarray
     prior_rhs: np.ndarray
 
+    def scaled(self, factor: float) -> StackedRegression:
+        """The factors of ``M * factor`` (without prior rows: the flat prior)."""
+        return StackedRegression(self.q, self.r * factor, self.prior_rhs)
+
     def coefficients(self, rhs: np.ndarray) -> np.ndarray:
         """Posterior mean of ``beta`` for the data rows ``rhs`` (the prior rows appended)."""
         full = np.concatenate([rhs, self.prior_rhs])
@@ -76,6 +80,11 @@ class StackedRegression:
         z = rng.standard_normal(self.r.shape[0])
         full = np.concatenate([rhs, self.prior_rhs])
         return solve_triangular(self.r, self.q.T @ full + z)
+
+
+def solve_triangular(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``r^{-1} b`` for an upper-triangular ``r`` (no input checks: the samplers call it often)."""
+    return _solve_triangular(r, b, check_finite=False)
 
 
 def stacked_regression(

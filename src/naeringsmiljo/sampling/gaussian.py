@@ -145,7 +145,8 @@ class _Columns:
             d0[self.iwy] = -rho
         if self.iwx is not None:
             d1[self.iwx] = -beta
-        d1[self.iey] = 1.0
+        if self.iey >= 0:
+            d1[self.iey] = 1.0
         if self.iewy >= 0:
             d1[self.iewy] = -rho
         return d0, d1
@@ -162,14 +163,6 @@ class ChainDraws:
     lam: np.ndarray
     sigma2: np.ndarray
     v_mean: np.ndarray | None
-
-
-def _quadratic_kernel(grid: LogDetGrid, multiplicity: int, p0: np.ndarray, p1: np.ndarray,
-                      scale: float) -> np.ndarray:
-    """``multiplicity ln|I - t W| - |p0 - t p1|^2 / (2 scale)`` on the grid points ``t``."""
-    t = grid.rho
-    a, b, c = p0 @ p0, p0 @ p1, p1 @ p1
-    return multiplicity * grid.values - (a - 2.0 * b * t + c * t * t) / (2.0 * scale)
 
 
 def gibbs_chain(
@@ -202,9 +195,24 @@ def gibbs_chain(
         if problem.grid_error is not None
         else None
     )
+    kernel_y = kernel_e = None
+    if problem.grid_y is not None and log_prior_y is not None:
+        kernel_y = (problem.multiplicity * problem.grid_y.values + log_prior_y, problem.grid_y.rho)
+    if problem.grid_error is not None and log_prior_e is not None:
+        kernel_e = (
+            problem.multiplicity * problem.grid_error.values + log_prior_e,
+            problem.grid_error.rho,
+        )
+    base_x, lag_x = cols.design(0.0), cols.design(1.0) - cols.design(0.0)
+    # With the flat prior and no lambda or V changing the design, M = R X / sigma factors once.
+    fixed = (
+        stacked_regression(root @ base_x, 1.0, None)
+        if beta_prior is None and not error and not heteroskedastic
+        else None
+    )
     rho = lam = 0.0
     v = np.ones(n) if heteroskedastic else None
-    ols = stacked_regression(root @ cols.design(0.0), 1.0, None)
+    ols = stacked_regression(root @ base_x, 1.0, None)
     c0, c1 = cols.outcome(0.0, 0.0)
     beta = ols.coefficients(root @ c0)
     resid = root @ cols.residual(beta, 0.0, 0.0)
@@ -218,28 +226,27 @@ def gibbs_chain(
     slot = 0
     for it in range(draws):
         sigma = float(np.sqrt(sigma2))
-        regression = stacked_regression(root @ cols.design(lam), sigma, beta_prior)
+        if fixed is not None:
+            regression = fixed.scaled(1.0 / sigma)
+        else:
+            regression = stacked_regression(root @ (base_x + lam * lag_x), sigma, beta_prior)
         c0, c1 = cols.outcome(rho, lam)
-        if lag:
-            assert problem.grid_y is not None and log_prior_y is not None
-            p0 = regression.residual(root @ c0 / sigma)
-            p1 = regression.residual(root @ c1 / sigma, prior=False)
-            kernel = _quadratic_kernel(problem.grid_y, problem.multiplicity, p0, p1, 1.0)
-            rho = griddy_draw(problem.grid_y.rho, kernel + log_prior_y, rng)
-        beta = regression.draw(root @ (c0 - rho * c1) / sigma, rng)
-        resid = root @ cols.residual(beta, rho, lam)
+        rc0, rc1 = root @ c0, root @ c1
+        if kernel_y is not None:
+            p0 = regression.residual(rc0 / sigma)
+            p1 = regression.residual(rc1 / sigma, prior=False)
+            rho = griddy_draw(kernel_y[1], _quadratic(kernel_y, p0, p1, 1.0), rng)
+        beta = regression.draw((rc0 - rho * rc1) / sigma, rng)
+        d0, d1 = cols.residual_in_lambda(beta, rho)
+        rd0, rd1 = root @ d0, root @ d1
+        resid = rd0 - lam * rd1
         sigma2 = inverse_gamma_draw(
             float(resid @ resid), n, priors.sigma2_shape, priors.sigma2_scale, rng
         )
-        if error:
-            assert problem.grid_error is not None and log_prior_e is not None
-            d0, d1 = cols.residual_in_lambda(beta, rho)
-            kernel = _quadratic_kernel(
-                problem.grid_error, problem.multiplicity, root @ d0, root @ d1, sigma2
-            )
-            lam = griddy_draw(problem.grid_error.rho, kernel + log_prior_e, rng)
+        if kernel_e is not None:
+            lam = griddy_draw(kernel_e[1], _quadratic(kernel_e, rd0, rd1, sigma2), rng)
         if heteroskedastic:
-            e = cols.z @ cols.residual(beta, rho, lam)
+            e = cols.z @ (d0 - lam * d1)
             v = unit_variance_draw(e, sigma2, priors.v_r, rng)
             root = cols.root(v)
         if it >= burn and (it - burn) % thin == 0:
@@ -252,3 +259,13 @@ def gibbs_chain(
             slot += 1
     v_mean = v_sum / kept if v_sum is not None else None
     return ChainDraws(out_beta, out_rho, out_lam, out_sigma2, v_mean)
+
+
+def _quadratic(
+    kernel: tuple[np.ndarray, np.ndarray], p0: np.ndarray, p1: np.ndarray, scale: float
+) -> np.ndarray:
+    """``base(t) - |p0 - t p1|^2 / (2 scale)`` on the grid points ``t`` of ``kernel = (base, t)``:
+    the log-determinant and prior plus the Gaussian part of a spatial parameter's kernel."""
+    base, t = kernel
+    a, b, c = p0 @ p0, p0 @ p1, p1 @ p1
+    return base - (a - 2.0 * b * t + c * t * t) / (2.0 * scale)

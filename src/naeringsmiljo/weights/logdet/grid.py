@@ -51,15 +51,29 @@ class LogDetGrid:
         The parameter interval the grid spans.
     method : str
         How the values were computed.
-    error : float
-        Stated bound on ``|values - ln|I - rho W||`` over the grid (0 for exact methods).
+    errors : numpy.ndarray
+        Stated bound on ``|values - ln|I - rho W||`` at each grid point (0 for exact methods;
+        the approximate methods' bounds grow towards the ends of the interval, infinite where
+        their series diverge).
     """
 
     rho: np.ndarray
     values: np.ndarray
     interval: tuple[float, float]
     method: str
-    error: float
+    errors: np.ndarray
+
+    @property
+    def error(self) -> float:
+        """The largest stated error over the grid."""
+        return float(np.max(self.errors))
+
+    def error_between(self, low: float, high: float) -> float:
+        """The largest stated error at the grid points in ``[low, high]`` and the two around it
+        (where a sampler's draws fell, say)."""
+        first = max(int(np.searchsorted(self.rho, low)) - 1, 0)
+        last = min(int(np.searchsorted(self.rho, high)) + 1, self.rho.size)
+        return float(np.max(self.errors[first:last]))
 
     @property
     def spacing(self) -> float:
@@ -115,7 +129,7 @@ def logdet_grid(
     if method in ("auto", "eigen") and (method == "eigen" or weights.n <= AUTO_EIGEN_LIMIT):
         omega = weights.eigenvalues()
         values = np.array([np.sum(np.log(np.abs(1.0 - r * omega))) for r in rho])
-        grid = LogDetGrid(rho, values, interval, "eigen", 0.0)
+        grid = LogDetGrid(rho, values, interval, "eigen", np.zeros(rho.size))
     else:
         logdet: LogDeterminant
         if method == "auto":
@@ -129,11 +143,11 @@ def logdet_grid(
             # Near the ends of the interval several eigenvalues of W can approach 1/rho (a
             # k-nearest-neighbour graph with loosely connected parts), and the spline of the
             # remainder is then no longer smooth: where its stated error exceeds
-            # GRID_TOLERANCE the exact method is evaluated instead (a few points at the ends).
+            # GRID_TOLERANCE the exact method is evaluated instead.
             rough = np.flatnonzero(errors > GRID_TOLERANCE)
             for i in rough:
                 values[i] = exact.value(float(rho[i]))
             errors[rough] = 0.0
-        grid = LogDetGrid(rho, values, interval, logdet.name, float(errors.max()))
+        grid = LogDetGrid(rho, values, interval, logdet.name, errors)
     weights._cache[key] = grid
     return grid
