@@ -15,29 +15,24 @@ inference, and direct/indirect/total impacts.
 from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
-<<<<<<< HEAD
 from naeringsmiljo.models import (
     GNS,
     MODELS,
     OLS,
     SAC,
-    RegionalLinear,
-    RegionalProbit,
     SAR,
     SDEM,
     SDM,
     SEM,
     SLX,
+    RegionalLinear,
+    RegionalProbit,
     SARProbit,
     SARTobit,
     SEMProbit,
     SpatialModel,
 )
-from naeringsmiljo.results import SpatialResults
-=======
-from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
 from naeringsmiljo.results import PosteriorResults, SpatialResults
->>>>>>> bayes-core
 from naeringsmiljo.results.storage import load
 from naeringsmiljo.sampling import Priors, compare_models
 from naeringsmiljo.tables import regression_table
