@@ -293,3 +293,59 @@ def test_chain_options_are_checked(small) -> None:
         model.fit(draws=100, burn=10, heteroskedastic=True)
     with pytest.raises(SpecificationError, match="gaussian|binary"):
         model.fit(method="ml")
+
+
+# ---------------------------------------------------------------------------- counts
+def test_poisson_latent_step_targets_the_exact_posterior() -> None:
+    """Many Metropolis-Hastings steps for one log-rate give the posterior of
+    y ~ Poisson(exp(z)), z ~ N(m, v), whose mean and s.d. come from quadrature."""
+    from naeringsmiljo.sampling.latent import poisson_latent_step
+
+    rng = np.random.default_rng(4)
+    chains = 4000
+    for y, m, v in ((0.0, 0.5, 0.4), (7.0, 0.0, 1.0), (40.0, 2.0, 0.25)):
+        z = np.full(chains, m)
+        for _ in range(60):  # independent chains, so the draws after 60 steps are i.i.d.
+            z = poisson_latent_step(
+                z, np.full(chains, m), np.full(chains, v), np.full(chains, y), rng
+            )
+        grid = np.linspace(m - 12 * np.sqrt(v), m + 12 * np.sqrt(v), 20001)
+        log_post = y * grid - np.exp(grid) - 0.5 * (grid - m) ** 2 / v
+        dens = np.exp(log_post - log_post.max())
+        mean = np.trapezoid(grid * dens, grid) / np.trapezoid(dens, grid)
+        sd = np.sqrt(np.trapezoid((grid - mean) ** 2 * dens, grid) / np.trapezoid(dens, grid))
+        # 4,000 independent draws: the mean within 4 standard errors of the exact one
+        assert abs(z.mean() - mean) < 4 * sd / np.sqrt(chains), (y, z.mean(), mean)
+        assert abs(z.std() / sd - 1) < 0.06
+
+
+def test_sar_poisson_recovers_the_truth() -> None:
+    from naeringsmiljo import SARPoisson
+
+    w = _weights(500, 41)
+    rng = np.random.default_rng(42)
+    n = w.n
+    data = pd.DataFrame({"x1": rng.standard_normal(n), "x2": rng.standard_normal(n)}, index=w.ids)
+    system = (sp.identity(n, format="csc") - 0.5 * sp.csc_matrix(w.sparse)).tocsc()
+    signal = (0.5 + 0.5 * data["x1"] - 0.5 * data["x2"]).to_numpy()
+    z = splu(system).solve(signal + 0.3 * rng.standard_normal(n))
+    data["y"] = rng.poisson(np.exp(z)).astype(float)
+    res = SARPoisson.from_formula("y ~ x1 + x2", data, w).fit(draws=1500, burn=300, seed=1)
+    truth = pd.Series({"Intercept": 0.5, "x1": 0.5, "x2": -0.5, "rho": 0.5})
+    assert ((res.params[truth.index] - truth).abs() < 4 * res.std_errors[truth.index]).all()
+    imp = res.impacts(draws=200).estimates
+    np.testing.assert_allclose(
+        imp["direct"] + imp["indirect"], imp["total"], rtol=1e-12, atol=1e-14
+    )
+    assert imp.loc["x1", "total"] > imp.loc["x1", "direct"] > 0
+
+
+def test_count_outcome_must_be_a_non_negative_integer(small) -> None:
+    from naeringsmiljo import SARPoisson
+
+    w, data = small
+    bad = data.assign(y=np.round(np.exp(data["latent"])))
+    bad.loc[bad.index[2], "y"] = 1.5
+    with pytest.raises(OutcomeError, match="non-negative integer") as info:
+        SARPoisson.from_formula("y ~ x1 + x2", bad, w)
+    assert info.value.rows == (bad.index[2],)

@@ -2,7 +2,7 @@
 
 A Gaussian model takes any real outcome. A binary (probit) model takes 0 and 1 only; a censored
 (Tobit) model takes outcomes censored from below at zero, so none is negative and some are
-zero. A model checks its outcome against its family when it is built, so that a 0/1 model
+zero; a count (Poisson) model takes non-negative integers. A model checks its outcome against its family when it is built, so that a 0/1 model
 never sees a 2 and a Tobit never sees a negative value.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from naeringsmiljo.exceptions import OutcomeError
 
-Family = Literal["gaussian", "binary", "censored"]
+Family = Literal["gaussian", "binary", "censored", "count"]
 """The outcome family a model declares; estimators state which families they can fit."""
 
 
@@ -33,6 +33,15 @@ def check_family_outcome(family: str, y: np.ndarray, ids: pd.Index, y_name: str)
             raise OutcomeError(
                 f"A probit outcome is 0 or 1; {y_name!r} is not at {len(rows)} observation(s): "
                 f"{_describe(rows)} (values {np.unique(y[bad])[:5].tolist()}).",
+                rows=tuple(rows),
+            )
+    elif family == "count":
+        bad = ~((y >= 0) & (y == np.round(y)))
+        if bad.any():
+            rows = ids[bad]
+            raise OutcomeError(
+                f"A count outcome is a non-negative integer; {y_name!r} is not at {len(rows)} "
+                f"observation(s): {_describe(rows)}.",
                 rows=tuple(rows),
             )
     elif family == "censored":

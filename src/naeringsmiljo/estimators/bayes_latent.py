@@ -1,7 +1,7 @@
-"""Bayesian spatial probit and Tobit: the latent-variable Gibbs sampler behind ``method="bayes"``.
+"""Bayesian spatial probit, Tobit and Poisson: the latent-variable sampler behind ``method="bayes"``.
 
-Fits the models of the ``binary`` and ``censored`` families (:class:`SARProbit`,
-:class:`SEMProbit`, :class:`SARTobit`) by :func:`naeringsmiljo.sampling.latent.sample_latent`
+Fits the models of the ``binary``, ``censored`` and ``count`` families (:class:`SARProbit`,
+:class:`SEMProbit`, :class:`SARTobit`, :class:`SARPoisson`) by :func:`naeringsmiljo.sampling.latent.sample_latent`
 (LeSage & Pace 2009, ch. 10; LeSage, Pace, Lam, Campanella & Liu 2011): the latent outcome drawn
 from its truncated multivariate normal through the sparse precision matrix, the spatial
 parameter on the grid of log-determinants cached with the weights, beta and (Tobit) sigma^2
@@ -45,7 +45,7 @@ class LatentBayes:
 
     name: ClassVar[str] = "bayes"
     options_type: ClassVar[type] = LatentBayesOptions
-    families: ClassVar[tuple[str, ...]] = ("binary", "censored")
+    families: ClassVar[tuple[str, ...]] = ("binary", "censored", "count")
 
     def check(self, problem: FitProblem) -> None:
         if len(problem.spatial_params) != 1 or problem.spec.terms.combined is not None:
@@ -74,8 +74,11 @@ class LatentBayes:
         grid = logdet_grid(weights, options.logdet, points=options.grid)
         y = np.asarray(spec.y, dtype=float)
         binary = problem.family == "binary"
+        count = problem.family == "count"
         if binary:
             lower, upper = np.where(y > 0, 0.0, -np.inf), np.where(y > 0, np.inf, 0.0)
+        elif count:
+            lower, upper = np.full(y.size, -np.inf), np.full(y.size, np.inf)
         else:
             lower, upper = np.where(y > 0, y, -np.inf), np.where(y > 0, y, 0.0)
         setup = latent_setup(
@@ -89,6 +92,7 @@ class LatentBayes:
             priors,
             interval=grid.interval,
             fixed_sigma2=1.0 if binary else None,
+            counts=y if count else None,
         )
         chains = [
             sample_latent(
@@ -119,7 +123,9 @@ class LatentBayes:
             interval=grid.interval,
             intervals={spatial: grid.interval},
             optimizer=(
-                f"latent-variable Gibbs sampler, truncated normal z through the sparse "
+                f"latent-variable Gibbs sampler, "
+                + ("Metropolis-Hastings" if count else "truncated normal")
+                + " z through the sparse "
                 f"precision in {len(setup.colours)} coloured blocks ({options.sweeps} "
                 f"sweep(s) per iteration), {spatial} by griddy Gibbs on {grid.rho.size} points"
             ),
@@ -129,7 +135,11 @@ class LatentBayes:
         notes = [
             "probit: sigma^2 = 1 identifies the scale"
             if binary
-            else "Tobit: censored from below at 0, censored latent values drawn",
+            else (
+                "Poisson: latent log-rates by Metropolis-Hastings with Newton-step proposals"
+                if count
+                else "Tobit: censored from below at 0, censored latent values drawn"
+            ),
         ]
         if kind == "lag":
             notes.append("rho drawn with beta integrated out (LeSage & Pace 2009, s. 5.3.1)")
@@ -144,7 +154,7 @@ class LatentBayes:
             rhat_threshold=options.rhat_threshold,
             notes=tuple(notes),
             auxiliary=() if binary else ("sigma2",),
-            outcome="probit" if binary else "tobit",
+            outcome="probit" if binary else ("poisson" if count else "tobit"),
             kind=kind,
             latent_mean=pd.Series(
                 np.mean([c.z_mean for c in chains], axis=0), index=spec.ids, name="z"

@@ -12,7 +12,9 @@ with ``eta`` the mean of the latent variable (not divided by its standard deviat
 LeSage & Pace and R spatialprobit). The average direct impact is the mean of its diagonal,
 the average total impact the mean of its row sums, and the indirect impact their difference.
 For the SAR Tobit ``phi(eta)`` becomes ``Phi(eta / sigma)`` (the effect on ``E[y]``, LeSage &
-Pace 2009, s. 10.3). The SEM probit has no spillovers: ``Pr(y_i = 1) = Phi(x_i beta / s_i)``
+Pace 2009, s. 10.3). For the Poisson model with a SAR latent log-rate it becomes
+``E[y_i] = exp(eta_i + sigma^2 s_i^2 / 2)``, ``s_i^2 = [(S'S)^{-1}]_ii``, the effects on the expected
+counts. The SEM probit has no spillovers: ``Pr(y_i = 1) = Phi(x_i beta / s_i)``
 with ``s_i^2 = [(B'B)^{-1}]_ii``, ``B = I - lambda W``, so the direct impact is the mean of
 ``phi(x_i beta / s_i) beta_r / s_i`` and the indirect impact is zero.
 
@@ -40,7 +42,7 @@ from scipy.sparse.linalg import splu
 #: Largest n for which the grid points are computed with dense inverses (exact).
 EXACT_LIMIT = 2000
 
-Outcome = Literal["probit", "tobit"]
+Outcome = Literal["probit", "tobit", "poisson"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ class LatentImpactDraws:
 @dataclass(frozen=True)
 class _GridValues:
     points: np.ndarray
-    solved: np.ndarray  # (G, n, k + 1): S^{-1} [X, 1] (lag) or s (error, in column 0)
-    diagonal: np.ndarray  # (G, n): diag(S^{-1}) (lag); unused for the error
+    solved: np.ndarray  # (G, n, k + 1): S^{-1} [X, 1]
+    diagonal: np.ndarray  # (G, n): diag(S^{-1})
+    scale: np.ndarray  # (G, n): row norms of S^{-1}, the latent s.d. per unit of innovation
 
 
 def _grid(values: np.ndarray, points: int) -> np.ndarray:
@@ -81,6 +84,7 @@ def _grid_values(
     rhs = np.column_stack([x, np.ones(n)])
     solved = np.empty((points.size, n, rhs.shape[1]))
     diagonal = np.empty((points.size, n))
+    scale = np.empty((points.size, n))
     identity = sp.identity(n, format="csc")
     exact = n <= EXACT_LIMIT
     dense_w = w.toarray() if exact else None
@@ -88,19 +92,16 @@ def _grid_values(
     for g, a in enumerate(points):
         if exact:
             inverse = np.linalg.inv(np.eye(n) - a * dense_w)
-            if kind == "lag":
-                solved[g] = inverse @ rhs
-                diagonal[g] = np.diag(inverse)
-            else:
-                solved[g, :, 0] = np.sqrt(np.einsum("ij,ij->i", inverse, inverse))
+            solved[g] = inverse @ rhs
+            diagonal[g] = np.diag(inverse)
+            scale[g] = np.sqrt(np.einsum("ij,ij->i", inverse, inverse))
             continue
         lu = splu((identity - a * w).tocsc())
-        if kind == "lag":
-            solved[g] = lu.solve(rhs)
-            diagonal[g] = np.mean(signs * lu.solve(signs), axis=1)
-        else:
-            solved[g, :, 0] = np.sqrt(np.mean(lu.solve(signs) ** 2, axis=1))
-    return _GridValues(points, solved, diagonal)
+        probed = lu.solve(signs)
+        solved[g] = lu.solve(rhs)
+        diagonal[g] = np.mean(signs * probed, axis=1)
+        scale[g] = np.sqrt(np.mean(probed**2, axis=1))
+    return _GridValues(points, solved, diagonal, scale)
 
 
 def latent_impacts(
@@ -144,7 +145,7 @@ def latent_impacts(
     d = beta.shape[0]
     n_points = grid.points.size
     stacked = np.concatenate(
-        [grid.solved.reshape(n_points, -1), grid.diagonal.reshape(n_points, -1)], axis=1
+        [grid.solved.reshape(n_points, -1), grid.diagonal, grid.scale], axis=1
     )
     interpolant = (
         BarycentricInterpolator(grid.points, stacked) if n_points > 1 else (lambda a: stacked[0])
@@ -153,20 +154,22 @@ def latent_impacts(
     total = np.empty((d, columns.size))
     for i in range(d):
         values = np.asarray(interpolant(float(spatial[i])))
-        solved = values[: grid.solved[0].size].reshape(grid.solved.shape[1:])
-        diagonal = values[grid.solved[0].size :]
+        size = grid.solved[0].size
+        solved = values[:size].reshape(grid.solved.shape[1:])
+        diagonal = values[size : size + n]
+        scale = values[size + n :]
         b = beta[i]
         if kind == "lag":
             eta = solved[:, :-1] @ b
-            weight = (
-                special.ndtr(eta / np.sqrt(sigma2[i]))
-                if outcome == "tobit"
-                else np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-            )
+            if outcome == "tobit":
+                weight = special.ndtr(eta / np.sqrt(sigma2[i]))
+            elif outcome == "poisson":
+                weight = np.exp(eta + 0.5 * sigma2[i] * scale**2)
+            else:
+                weight = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
             direct[i] = np.mean(weight * diagonal) * b[columns]
             total[i] = np.mean(weight * solved[:, -1]) * b[columns]
         else:
-            scale = solved[:, 0]
             eta = (x @ b) / scale
             weight = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi) / scale
             direct[i] = np.mean(weight) * b[columns]

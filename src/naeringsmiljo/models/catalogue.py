@@ -114,6 +114,19 @@ class SARTobit(SpatialModel):
     description = "y = max(z, 0), z = rho W z + X beta + e"
 
 
+class SARPoisson(SpatialModel):
+    """Poisson counts with a spatial autoregressive latent log-rate (LeSage & Pace 2009, s. 10.4
+    for the latent-variable approach; the log-rate drawn by Metropolis-Hastings).
+
+    ``z = rho W z + X beta + e``, ``e ~ N(0, sigma^2 I)``, ``y_i ~ Poisson(exp(z_i))``.
+    """
+
+    terms = ("y",)
+    family = "count"
+    default_method = "bayes"
+    description = "y ~ Poisson(exp(z)), z = rho W z + X beta + e"
+
+
 LATENT_MODELS: dict[str, type[SpatialModel]] = {
-    cls.__name__: cls for cls in (SARProbit, SEMProbit, SARTobit)
+    cls.__name__: cls for cls in (SARProbit, SEMProbit, SARTobit, SARPoisson)
 }

@@ -116,7 +116,11 @@ class LatentPosteriorResults(PosteriorResults):
             simulated.std(axis=0, ddof=1), index=regressors, columns=COLUMNS
         )
         target = "Pr(y = 1)" if self.outcome == "probit" else "E[y]"
-        weight = "phi(eta)" if self.outcome == "probit" else "Phi(eta / sigma)"
+        weight = {
+            "probit": "phi(eta)",
+            "tobit": "Phi(eta / sigma)",
+            "poisson": "exp(eta + sigma^2 s^2 / 2)",
+        }[self.outcome]
         notes = [
             f"marginal effects on {target}: means over units of the diagonal (direct) and row "
             f"sums (total) of diag({weight}) S(rho)^-1 beta_r, eta = S(rho)^-1 X beta "
