@@ -15,7 +15,24 @@ inference, and direct/indirect/total impacts.
 from naeringsmiljo import datasets, exceptions, measures, microdata, plots, simulate, studies
 from naeringsmiljo.inference import covariance, diagnostics, impacts
 from naeringsmiljo.inference.impacts import Impacts
-from naeringsmiljo.models import GNS, MODELS, OLS, SAC, SAR, SDEM, SDM, SEM, SLX, SpatialModel
+from naeringsmiljo.models import (
+    GNS,
+    MODELS,
+    OLS,
+    SAC,
+    SAR,
+    SDEM,
+    SDM,
+    SEM,
+    SLX,
+    RegionalLinear,
+    RegionalProbit,
+    SARPoisson,
+    SARProbit,
+    SARTobit,
+    SEMProbit,
+    SpatialModel,
+)
 from naeringsmiljo.results import PosteriorResults, SpatialResults
 from naeringsmiljo.results.storage import load
 from naeringsmiljo.sampling import Priors, compare_models
@@ -28,9 +45,15 @@ __all__ = [
     "GNS",
     "MODELS",
     "OLS",
+    "RegionalLinear",
+    "RegionalProbit",
     "SAC",
     "SAR",
+    "SARPoisson",
+    "SARProbit",
+    "SARTobit",
     "SDEM",
+    "SEMProbit",
     "SDM",
     "SEM",
     "SLX",

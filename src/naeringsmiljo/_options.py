@@ -18,7 +18,7 @@ LogDetMethod = Literal[
 """How ln|I - rho W| is evaluated: exactly (dense eigenvalues, sparse LU, sparse Cholesky), approximately
 with a stated error (Chebyshev, Monte Carlo, spline on a grid), or chosen by size and structure."""
 
-FitMethod = Literal["ml", "ols", "gmm"]
+FitMethod = Literal["ml", "ols", "gmm", "bayes"]
 """Estimation method accepted by ``fit``."""
 
 MissingPolicy = Literal["raise", "drop"]

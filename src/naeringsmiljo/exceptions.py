@@ -112,6 +112,21 @@ class DegenerateDataError(NaeringsmiljoError, ValueError):
         self.k = k
 
 
+class OutcomeError(NaeringsmiljoError, ValueError):
+    """The outcome is outside the model's family: a probit outcome that is not 0/1, a Tobit
+    outcome below its censoring point.
+
+    Attributes
+    ----------
+    rows : tuple
+        Ids of the offending observations.
+    """
+
+    def __init__(self, message: str, rows: tuple = ()):
+        super().__init__(message)
+        self.rows = rows
+
+
 class OptionError(NaeringsmiljoError, ValueError):
     """A string option (or a keyword name) is not one of those allowed; the message suggests the
     closest allowed value.

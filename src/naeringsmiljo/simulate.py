@@ -77,6 +77,19 @@ CHANNELS: tuple[str, ...] = ("geo", "collab")
 #: since the entropy is padded with zeros).
 MIXED_STREAM: int = zlib.crc32(b"innovations_mixed")
 
+#: Second entropy word of the seed of the firms' innovation flag, ``SeedSequence([seed,
+#: INNOVATED_STREAM])``: its own stream, so that adding the flag changed no earlier draw.
+INNOVATED_STREAM: int = zlib.crc32(b"innovated")
+
+#: True coefficients of the firms' innovation probit (latent index per firm): the firm's log
+#: employment and two milieu measures of its municipality.
+DEFAULT_FIRM_BETA: Mapping[str, float] = {
+    "Intercept": -1.0,
+    "log_size": 0.3,
+    "local_share": 0.8,
+    "related_variety": 0.6,
+}
+
 #: Default coefficients of the outcome equation (the outcome is a log rate per 1,000 employees).
 DEFAULT_BETA: Mapping[str, float] = {
     "Intercept": -1.0,
@@ -304,6 +317,33 @@ class ConvexLagParameters:
     sigma: float
 
 
+@dataclass(frozen=True)
+class RegionalEffectParameters:
+    """True parameters of the firms' innovation flag (Smith & LeSage 2004).
+
+    ``innovated_i = 1(x_i' beta + theta_{r(i)} + e_i > 0)``, ``e_i ~ N(0, 1)``, with regional
+    effects ``theta = (I - rho W)^{-1} u``, ``u ~ N(0, sigma_theta^2 I)`` over the
+    municipalities.
+
+    Attributes
+    ----------
+    beta : pandas.Series
+        Coefficients of ``Intercept``, ``log_size`` and the municipality's ``local_share`` and
+        ``related_variety``.
+    rho : float
+        Spatial autoregressive parameter of the regional effects.
+    sigma_theta : float
+        Standard deviation of ``u``.
+    theta : pandas.Series
+        The regional effects drawn, by municipality code.
+    """
+
+    beta: pd.Series
+    rho: float
+    sigma_theta: float
+    theta: pd.Series
+
+
 @dataclass(frozen=True, eq=False)
 class SimulatedMilieu:
     """A simulated milieu economy and the truth behind its outcome.
@@ -342,6 +382,12 @@ class SimulatedMilieu:
         see :func:`collaboration_network`).
     mixed_params : ConvexLagParameters or None
         The true ``rho``, ``gamma``, ``beta`` and ``sigma`` of ``innovations_mixed``.
+    firms : pandas.DataFrame or None
+        One row per firm: ``actor_id``, ``region``, ``log_size`` (log employment), the
+        municipality's ``local_share`` and ``related_variety``, and ``innovated`` (0/1, whether
+        the firm introduced a new product), drawn by :func:`draw_firm_innovation`.
+    firm_params : RegionalEffectParameters or None
+        The truth behind ``innovated``.
     """
 
     actors: pd.DataFrame
@@ -356,6 +402,13 @@ class SimulatedMilieu:
     years: tuple[int, int]
     collaboration_weights: SpatialWeights | None = None
     mixed_params: ConvexLagParameters | None = None
+    firms: pd.DataFrame | None = None
+    firm_params: RegionalEffectParameters | None = None
+
+    @property
+    def firm_formula(self) -> str:
+        """The formula of the firms' innovation probit, for ``RegionalProbit.from_formula``."""
+        return "innovated ~ log_size + local_share + related_variety"
 
     @property
     def formula(self) -> str:
@@ -388,6 +441,8 @@ def simulate_milieu(
     allocate_to_actors: bool = True,
     mixed_rho: float = 0.6,
     mixed_gamma: float = 0.6,
+    firm_rho: float = 0.6,
+    firm_sigma_theta: float = 0.5,
 ) -> SimulatedMilieu:
     """Simulate actors, ties and a spatial-lag innovation outcome on the Norwegian municipalities.
 
@@ -418,6 +473,10 @@ def simulate_milieu(
     mixed_gamma : float, default 0.6
         True weight of the geographic ``W`` in the combination of ``innovations_mixed``, in
         [0, 1]; the collaboration network gets ``1 - mixed_gamma``.
+    firm_rho : float, default 0.6
+        True spatial autoregressive parameter of the firms' regional effects, in (-1, 1).
+    firm_sigma_theta : float, default 0.5
+        Standard deviation of the innovations of the firms' regional effects.
 
     Returns
     -------
@@ -447,7 +506,9 @@ def simulate_milieu(
        ``W_c = mixed_gamma W + (1 - mixed_gamma) W_collab`` (Debarsy & LeSage 2018), ``W_collab``
        the row-standardised collaboration network of :func:`collaboration_network`. Its own
        stream leaves every draw of steps 1-4 as it was without the mixed outcome, whatever
-       ``allocate_to_actors``.
+       ``allocate_to_actors``;
+    6. from the stream ``SeedSequence([seed, INNOVATED_STREAM])``, each firm's ``innovated``
+       flag (:func:`draw_firm_innovation`), equally independent of the earlier draws.
 
     Examples
     --------
@@ -509,6 +570,19 @@ def simulate_milieu(
         np.random.default_rng(np.random.SeedSequence([int(seed), MIXED_STREAM])),
     )
     outcomes["innovations_mixed"] = mixed.to_numpy()
+    if not -1.0 < firm_rho < 1.0:
+        raise ParameterSpaceError(f"firm_rho = {firm_rho} must lie in (-1, 1).")
+    if not firm_sigma_theta > 0:
+        raise SpecificationError(f"firm_sigma_theta must be positive, got {firm_sigma_theta}.")
+    firms, firm_params = draw_firm_innovation(
+        actors,
+        design,
+        weights,
+        pd.Series(DEFAULT_FIRM_BETA, name="beta"),
+        firm_rho,
+        firm_sigma_theta,
+        np.random.default_rng(np.random.SeedSequence([int(seed), INNOVATED_STREAM])),
+    )
     return SimulatedMilieu(
         actors=actors,
         ties=ties,
@@ -522,6 +596,8 @@ def simulate_milieu(
         years=(first, last),
         collaboration_weights=collaboration,
         mixed_params=mixed_params,
+        firms=firms,
+        firm_params=firm_params,
     )
 
 
@@ -559,6 +635,48 @@ def draw_spatial_lag(
     system = sp.identity(w.n, format="csc") - params.rho * sp.csc_matrix(w.sparse)
     y = splu(system).solve(signal + eps)
     return pd.Series(y, index=design.index, name="innovations")
+
+
+def draw_firm_innovation(
+    actors: pd.DataFrame,
+    design: pd.DataFrame,
+    weights: SpatialWeights,
+    beta: pd.Series,
+    rho: float,
+    sigma_theta: float,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, RegionalEffectParameters]:
+    """Draw each firm's innovation flag from a probit with autoregressive regional effects.
+
+    Smith & LeSage (2004): ``innovated_i = 1(x_i' beta + theta_{r(i)} + e_i > 0)`` with
+    ``theta = (I - rho W)^{-1} u``, ``u ~ N(0, sigma_theta^2 I)`` over the municipalities and
+    ``e_i ~ N(0, 1)``; ``x_i`` holds ``Intercept``, the firm's ``log_size`` and its
+    municipality's measures named in ``beta``. Draws ``u`` (one per municipality, in the order
+    of ``design``) and then ``e`` (one per firm, in the order of ``actors``) from ``rng``.
+    """
+    w = weights.reorder(design.index)
+    system = sp.identity(w.n, format="csc") - rho * sp.csc_matrix(w.sparse)
+    theta = splu(system).solve(sigma_theta * rng.standard_normal(w.n))
+    theta_by_region = pd.Series(theta, index=design.index, name="theta")
+    firms = actors.loc[actors["actor_type"] == "firm", ["actor_id", "region", "size"]]
+    frame = pd.DataFrame(
+        {
+            "actor_id": firms["actor_id"].to_numpy(),
+            "region": firms["region"].to_numpy(),
+            "log_size": np.log(firms["size"].to_numpy()),
+        }
+    )
+    regional = [name for name in beta.index if name not in ("Intercept", "log_size")]
+    for name in regional:
+        frame[name] = design[name].reindex(frame["region"]).to_numpy()
+    x = np.column_stack([np.ones(len(frame)), frame[list(beta.index[1:])].to_numpy()])
+    latent = (
+        x @ beta.to_numpy()
+        + theta_by_region.reindex(frame["region"]).to_numpy()
+        + rng.standard_normal(len(frame))
+    )
+    frame["innovated"] = (latent > 0).astype(np.int64)
+    return frame, RegionalEffectParameters(beta, float(rho), float(sigma_theta), theta_by_region)
 
 
 def collaboration_network(

@@ -2,11 +2,15 @@
 
 Importing the package registers every estimator: least squares (``"ols"``), maximum likelihood
 (``"ml"``), spatial 2SLS (``"s2sls"``), the GM error estimators (``"gm_error"``) and GS2SLS
-(``"gs2sls"``) and the Gibbs sampler of the Gaussian models (``"bayes"``); ``"gmm"`` chooses the moment estimator that fits the model's terms.
+(``"gs2sls"``), the Gibbs sampler of the Gaussian models (``"bayes"``) and, under the same
+name for binary and censored outcomes, the latent-variable sampler of the probit and Tobit
+models; ``"gmm"`` chooses the moment estimator that fits the model's terms.
 """
 
 from naeringsmiljo.estimators import (
     bayes,
+    bayes_latent,
+    bayes_regional,
     gm_error,
     gs2sls,
     kkp,
@@ -18,6 +22,7 @@ from naeringsmiljo.estimators import (
 from naeringsmiljo.estimators.base import (
     ALIASES,
     ESTIMATORS,
+    FAMILY_ESTIMATORS,
     Estimator,
     FitProblem,
     parse_options,
@@ -28,13 +33,18 @@ from naeringsmiljo.estimators.base import (
 __all__ = [
     "ALIASES",
     "ESTIMATORS",
+    "FAMILY_ESTIMATORS",
     "Estimator",
     "FitProblem",
     "bayes",
+    "bayes_latent",
+    "bayes_regional",
     "gm_error",
     "gs2sls",
+    "kkp",
     "least_squares",
     "ml",
+    "panel_s2sls",
     "parse_options",
     "register",
     "resolve",

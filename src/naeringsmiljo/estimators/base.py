@@ -13,16 +13,13 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from naeringsmiljo._options import check_choice, check_names, literal_values
 from naeringsmiljo.design.base import Design
+from naeringsmiljo.design.outcomes import Family as Family
 from naeringsmiljo.exceptions import DegenerateDataError, SpecificationError
 from naeringsmiljo.results.spatial import SpatialResults
-
-Family = Literal["gaussian"]
-"""The outcome family a model declares; estimators state which families they can fit."""
-
 
 class FitProblem(Protocol):
     """What an estimator is given: the model's name, design and outcome family."""
@@ -60,6 +57,10 @@ class Estimator(Protocol):
 #: Estimators by registry name (``"ols"``, ``"ml"``, ``"s2sls"``, ``"gm_error"``, ``"gs2sls"``).
 ESTIMATORS: dict[str, type[Estimator]] = {}
 
+#: Estimators by registry name and outcome family: one method name (``"bayes"``) may be served
+#: by one estimator for Gaussian outcomes and another for binary or censored ones.
+FAMILY_ESTIMATORS: dict[tuple[str, str], type[Estimator]] = {}
+
 #: Names that choose an estimator from the model's terms (``"gmm"``: the moment estimator that
 #: fits the model: spatial 2SLS, GM error or GS2SLS).
 ALIASES: dict[str, Callable[[FitProblem], str]] = {}
@@ -68,8 +69,11 @@ E = TypeVar("E", bound=type)
 
 
 def register(cls: E) -> E:
-    """Class decorator adding an estimator to :data:`ESTIMATORS` under its ``name``."""
-    ESTIMATORS[cls.name] = cls  # type: ignore[attr-defined]
+    """Class decorator adding an estimator to :data:`ESTIMATORS` under its ``name``, and to
+    :data:`FAMILY_ESTIMATORS` under its name and each of its families."""
+    ESTIMATORS.setdefault(cls.name, cls)  # type: ignore[attr-defined]
+    for family in cls.families:  # type: ignore[attr-defined]
+        FAMILY_ESTIMATORS[(cls.name, family)] = cls  # type: ignore[attr-defined]
     return cls
 
 
@@ -78,7 +82,7 @@ def resolve(method: str, problem: FitProblem) -> Estimator:
     check_choice("method", method, sorted([*ESTIMATORS, *ALIASES]))
     if method in ALIASES:
         method = ALIASES[method](problem)
-    estimator = ESTIMATORS[method]()
+    estimator = FAMILY_ESTIMATORS.get((method, problem.family), ESTIMATORS[method])()
     if problem.family not in estimator.families:
         raise SpecificationError(
             f"The {method!r} estimator fits the families {list(estimator.families)}; "

@@ -34,9 +34,9 @@ from naeringsmiljo._options import (
 from naeringsmiljo.design import cross_section, panel
 from naeringsmiljo.design.base import Design
 from naeringsmiljo.design.cross_section import Durbin
+from naeringsmiljo.design.outcomes import Family, check_family_outcome
 from naeringsmiljo.design.terms import Combine, TermKind
 from naeringsmiljo.estimators import parse_options, resolve
-from naeringsmiljo.estimators.base import Family
 from naeringsmiljo.exceptions import InputTypeError, SpecificationError
 from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
@@ -64,6 +64,7 @@ class SpatialModel:
     def __init__(self, spec: Design) -> None:
         if not hasattr(spec, "terms") or not hasattr(spec, "lag"):
             raise InputTypeError("Build models with from_formula() or from_arrays().")
+        check_family_outcome(self.family, spec.y, spec.ids, spec.y_name)
         self.spec = spec
 
     @property

@@ -75,3 +75,58 @@ class GNS(SpatialModel):
 MODELS: dict[str, type[SpatialModel]] = {
     cls.__name__: cls for cls in (OLS, SLX, SAR, SDM, SEM, SDEM, SAC, GNS)
 }
+
+
+class SARProbit(SpatialModel):
+    """Spatial autoregressive probit (LeSage & Pace 2009, s. 10.1; LeSage et al. 2011).
+
+    ``z = rho W z + X beta + e``, ``e ~ N(0, I)``, ``y = 1(z > 0)``; fitted by the latent
+    Gibbs sampler (``fit(method="bayes")``), with impacts on the probabilities.
+    """
+
+    terms = ("y",)
+    family = "binary"
+    default_method = "bayes"
+    description = "y = 1(z > 0), z = rho W z + X beta + e"
+
+
+class SEMProbit(SpatialModel):
+    """Probit with a spatial error (LeSage & Pace 2009, s. 10.2; LeSage's ``semp_g``).
+
+    ``z = X beta + u, u = lambda W u + e``, ``e ~ N(0, I)``, ``y = 1(z > 0)``.
+    """
+
+    terms = ("error",)
+    family = "binary"
+    default_method = "bayes"
+    description = "y = 1(z > 0), z = X beta + u, u = lambda W u + e"
+
+
+class SARTobit(SpatialModel):
+    """Spatial autoregressive Tobit (LeSage & Pace 2009, s. 10.3; LeSage's ``sart_g``).
+
+    ``z = rho W z + X beta + e``, ``e ~ N(0, sigma^2 I)``, ``y = max(z, 0)``.
+    """
+
+    terms = ("y",)
+    family = "censored"
+    default_method = "bayes"
+    description = "y = max(z, 0), z = rho W z + X beta + e"
+
+
+class SARPoisson(SpatialModel):
+    """Poisson counts with a spatial autoregressive latent log-rate (LeSage & Pace 2009, s. 10.4
+    for the latent-variable approach; the log-rate drawn by Metropolis-Hastings).
+
+    ``z = rho W z + X beta + e``, ``e ~ N(0, sigma^2 I)``, ``y_i ~ Poisson(exp(z_i))``.
+    """
+
+    terms = ("y",)
+    family = "count"
+    default_method = "bayes"
+    description = "y ~ Poisson(exp(z)), z = rho W z + X beta + e"
+
+
+LATENT_MODELS: dict[str, type[SpatialModel]] = {
+    cls.__name__: cls for cls in (SARProbit, SEMProbit, SARTobit, SARPoisson)
+}

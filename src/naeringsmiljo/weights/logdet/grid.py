@@ -31,6 +31,10 @@ DEFAULT_GRID_POINTS = 2000
 #: Exact evaluations behind the spline of ``logdet="auto"`` above ``AUTO_EIGEN_LIMIT`` units.
 SPLINE_POINTS = 40
 
+#: Largest stated error of a spline value on the grid of ``logdet="auto"``; grid points where
+#: the spline states more are evaluated exactly.
+GRID_TOLERANCE = 1e-3
+
 
 @dataclass(frozen=True, eq=False)
 class LogDetGrid:
@@ -135,6 +139,15 @@ def logdet_grid(
             logdet = make_logdet(weights, method, seed=seed)
         values = np.array([logdet.value(float(r)) for r in rho])
         errors = np.array([logdet.error_bound(float(r)) for r in rho])
+        if method == "auto":
+            # Near the ends of the interval several eigenvalues of W can approach 1/rho (a
+            # k-nearest-neighbour graph with loosely connected parts), and the spline of the
+            # remainder is then no longer smooth: where its stated error exceeds
+            # GRID_TOLERANCE the exact method is evaluated instead.
+            rough = np.flatnonzero(errors > GRID_TOLERANCE)
+            for i in rough:
+                values[i] = exact.value(float(rho[i]))
+            errors[rough] = 0.0
         grid = LogDetGrid(rho, values, interval, logdet.name, errors)
     weights._cache[key] = grid
     return grid
