@@ -50,7 +50,12 @@ from naeringsmiljo.inference.channels import (
     chi_bar_square_weights,
     constrained_covariance,
 )
-from naeringsmiljo.likelihood.channels import ChannelLikelihood, LogdetExpansion, TermMap
+from naeringsmiljo.likelihood.channels import (
+    ChannelLikelihood,
+    LogdetExpansion,
+    LogdetKind,
+    TermMap,
+)
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
 
@@ -121,7 +126,9 @@ class ChannelProblem:
         return self.reported(np.zeros(self.n_free))
 
 
-def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
+def build(
+    problem: FitProblem, fixed: Mapping[str, float], logdet: LogdetKind = "exact"
+) -> ChannelProblem:
     """The likelihood and parameter space of a model whose terms combine several matrices."""
     spec = problem.spec
     if spec.n_periods != 1:
@@ -159,6 +166,7 @@ def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
         maps[0] if lag is not None else None,
         maps[-1] if error is not None else None,
         durbin=blocks,
+        logdet=logdet,
     )
     spatial = [name for t in terms for name in t.parameter_names]
     unknown = sorted(set(fixed) - set(spatial))
@@ -375,9 +383,18 @@ def _estimate(
         message = f"score root found (|projected score| = {free_score:.1e})"
     else:
         message = f"{status}; |projected score| = {free_score:.1e}"
+    logdet_name, logdet_error, parameter_error = "lu (combined weights: one sparse LU per evaluation)", 0.0, {}
+    if lik.logdet == "monte_carlo":
+        logdet_error, parameter_error = stated_parameter_error(cp, theta)
+        logdet_name = "monte_carlo (combined weights: Taylor series of traces of products)"
+        message += "; stated error from the trace log-determinant: " + ", ".join(
+            f"{k} {v:.1e}" for k, v in parameter_error.items()
+        )
     record = FitRecord(
         method="ml",
-        logdet="lu (combined weights: one sparse LU per evaluation)",
+        logdet=logdet_name,
+        logdet_error=logdet_error,
+        parameter_error=parameter_error,
         optimizer=(
             "SLSQP with the analytic score, then Newton steps"
             if polish
@@ -550,6 +567,47 @@ def _model_newton(
     return theta
 
 
+def stated_parameter_error(
+    cp: ChannelProblem, theta: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The stated error of the log-determinants at ``theta`` and what it allows in the estimates.
+
+    The estimate maximises ``l(theta) + E(theta)``, ``E`` the error of the approximate
+    log-determinants, instead of ``l``; to first order it moves by
+    ``-H^{-1} grad E`` with ``H`` the Hessian of the concentrated likelihood (its curvature, from
+    the free-parameter Newton step). With ``|d E / d delta_m| <= b_m`` (the log-determinant's
+    :meth:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet.error_bound`) the gradient error in
+    the free parameters is at most ``|J|' b`` (``J = d delta / d theta``) and each reported
+    parameter moves by at most ``|R| |N (N' H N)^{-1} N'| |J|' b`` (``R`` the map to the reported
+    parameters, ``N`` the free directions). Returns the value bound and the bound per reported
+    spatial parameter.
+    """
+    lik = cp.lik
+    null = _null(cp)
+    value_bound = 0.0
+    grad_bound = np.zeros(cp.n_free)
+    j_a, j_b = lik.jacobians(theta)
+    d_a, d_b = lik.coefficients(theta)
+    for logdet, delta, jac in ((lik.lag_logdet, d_a, j_a), (lik.error_logdet, d_b, j_b)):
+        if logdet is None:
+            continue
+        v, g = logdet.error_bound(delta)  # type: ignore[union-attr]
+        value_bound += v
+        grad_bound += np.abs(jac).T @ g
+    hess = null.T @ lik.logdet_expansion(theta).at(theta)[2] @ null
+    for j in range(null.shape[1]):
+        h = 1e-6
+        up = lik.concentrated(theta + h * null[:, j])[1]
+        down = lik.concentrated(theta - h * null[:, j])[1]
+        hess[:, j] += null.T @ (up - down) / (2 * h)
+    hess = 0.5 * (hess + hess.T)
+    inverse = null @ np.linalg.inv(hess) @ null.T
+    moved = np.abs(cp.reported_jacobian()) @ (np.abs(inverse) @ grad_bound)
+    return float(value_bound), {
+        name: float(v) for name, v in zip(cp.spatial_names, moved, strict=True)
+    }
+
+
 def _null(cp: ChannelProblem) -> np.ndarray:
     """A basis of the directions the fixed values leave free."""
     if not cp.equalities:
@@ -639,9 +697,16 @@ def _polish(cp: ChannelProblem, theta: np.ndarray, active: list[str]) -> tuple[n
     return theta, True
 
 
-def fit_channels(problem: FitProblem, cov: str, fixed: Mapping[str, float]) -> SpatialResults:
-    """Fit by ML a model whose spatial term combines several weights matrices."""
-    cp = build(problem, fixed)
+def fit_channels(
+    problem: FitProblem, cov: str, fixed: Mapping[str, float], logdet: LogdetKind = "exact"
+) -> SpatialResults:
+    """Fit by ML a model whose spatial term combines several weights matrices.
+
+    ``logdet="exact"``: sparse LU log-determinants; ``"monte_carlo"``: the Taylor series of
+    traces of products of the matrices (:class:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet`),
+    whose stated error, and the error it allows in the spatial parameters, are in the record.
+    """
+    cp = build(problem, fixed, logdet)
     est = maximise(cp)
     if not est.record.converged:
         warnings.warn(f"{problem.name}: {est.record.message}", ConvergenceWarning, stacklevel=4)
@@ -802,6 +867,7 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
         lik.error if lag_convex else [lik.error[vertex]],
         maps[0] if lik.lag_map is not None else None,
         maps[-1] if lik.error_map is not None else None,
+        logdet=lik.logdet,
     )
     spatial = [
         n for t, m in zip(cp.terms, maps, strict=True) for n in t.parameter_names[: m.n_reported]

@@ -42,6 +42,7 @@ from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.weights.logdet import AUTO_PARDISO_LIMIT, pardiso_available
 from naeringsmiljo.weights.logdet.lu import fill_reducing_order
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
+from naeringsmiljo.weights.logdet.taylor import TraceLogDet
 
 # Step of the central differences of the log-determinant in each coefficient. A complex-step
 # derivative (the one-matrix path's) is exact to rounding but, perturbing one matrix of several,
@@ -55,6 +56,7 @@ DIFFERENCE_STEP = 1e-5
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 TermShape = Literal["single", "convex", "separate"]
+LogdetKind = Literal["exact", "monte_carlo"]
 
 
 @dataclass(frozen=True)
@@ -379,14 +381,21 @@ class ChannelLikelihood:
     error_map: TermMap | None
     durbin: list[np.ndarray] = field(default_factory=list)
     evaluations: int = 0
+    #: ``"exact"`` (sparse LU) or ``"monte_carlo"`` (:class:`TraceLogDet`, a stated error).
+    logdet: LogdetKind = "exact"
 
     def __post_init__(self) -> None:
         self.n = int(self.y.shape[0])
         self.lag_y = [w @ self.y for w in self.lag]
-        self.lag_logdet = CombinedLogDet(self.lag) if self.lag else None
-        self.error_logdet = CombinedLogDet(self.error) if self.error else None
+        self.lag_logdet = self._logdet(self.lag) if self.lag else None
+        self.error_logdet = self._logdet(self.error) if self.error else None
         if self.durbin and (self.mix_map is None or self.mix_map.shape != "convex"):
             raise SpecificationError("Lags of X with the mix need a convex combination.")
+
+    def _logdet(self, matrices: list[sp.csr_array]) -> CombinedLogDet | TraceLogDet:
+        if self.logdet == "monte_carlo":
+            return TraceLogDet(matrices)
+        return CombinedLogDet(matrices)
 
     # ---------------------------------------------------------------- parameters
     @property
