@@ -27,6 +27,7 @@ import argparse
 import platform
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ class _Counter:
         self.count = 0
         self._saved: list[tuple[type, str, object]] = []
 
-    def __enter__(self) -> _Counter:
+    def __enter__(self) -> Self:
         for owner, name in ((PardisoLogDet, "_factor_diagonal"), (CombinedLogDet, "_factor")):
             original = getattr(owner, name)
             self._saved.append((owner, name, original))
@@ -139,7 +140,9 @@ def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -
     }
     if unit and logdet != "monte_carlo":
         one = one_factorisation(weights)
-        row.update(one_factorisation_s=round(one, 3), fit_over_factorisation=round(elapsed / one, 1))
+        row.update(
+            one_factorisation_s=round(one, 3), fit_over_factorisation=round(elapsed / one, 1)
+        )
     elif unit:
         one = one_product(weights)
         row.update(one_product_s=round(one, 4), fit_over_product=round(elapsed / one, 0))
@@ -174,7 +177,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--random", action="store_true", help="long-range random ties")
     parser.add_argument(
-        "--logdet", default="auto", choices=["auto", "monte_carlo"], help="exact (auto) or the trace series"
+        "--logdet",
+        default="auto",
+        choices=["auto", "monte_carlo"],
+        help="exact (auto) or the trace series",
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--probes", type=int, default=taylor.DEFAULT_PROBES, help="trace probes")

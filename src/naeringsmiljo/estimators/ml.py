@@ -104,8 +104,9 @@ class MaximumLikelihood:
                 )
             if not isinstance(options.cov, str):
                 raise SpecificationError("Give the covariance of a combined-weights fit by name.")
-            kind = "monte_carlo" if options.logdet == "monte_carlo" else "exact"
-            return fit_channels(problem, options.cov, fixed, kind)
+            if options.logdet == "monte_carlo":
+                return fit_channels(problem, options.cov, fixed, "monte_carlo")
+            return fit_channels(problem, options.cov, fixed)
         estimator = covariance_estimator(options.cov)
         if estimator.name == "sandwich" and fixed:
             raise SpecificationError(

@@ -383,7 +383,8 @@ def _estimate(
         message = f"score root found (|projected score| = {free_score:.1e})"
     else:
         message = f"{status}; |projected score| = {free_score:.1e}"
-    logdet_name, logdet_error, parameter_error = "lu (combined weights: one sparse LU per evaluation)", 0.0, {}
+    logdet_name = "lu (combined weights: one sparse LU per evaluation)"
+    logdet_error, parameter_error = 0.0, dict[str, float]()
     if lik.logdet == "monte_carlo":
         logdet_error, parameter_error = stated_parameter_error(cp, theta)
         logdet_name = "monte_carlo (combined weights: Taylor series of traces of products)"
@@ -567,9 +568,7 @@ def _model_newton(
     return theta
 
 
-def stated_parameter_error(
-    cp: ChannelProblem, theta: np.ndarray
-) -> tuple[float, dict[str, float]]:
+def stated_parameter_error(cp: ChannelProblem, theta: np.ndarray) -> tuple[float, dict[str, float]]:
     """The stated error of the log-determinants at ``theta`` and what it allows in the estimates.
 
     The estimate maximises ``l(theta) + E(theta)``, ``E`` the error of the approximate

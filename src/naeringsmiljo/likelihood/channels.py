@@ -535,8 +535,10 @@ class ChannelLikelihood:
                 delta = np.zeros(len(mats))
                 grad = -np.array([float(w.diagonal().sum()) for w in mats])
                 hess = -np.array(
-                    [[float(sp.csr_array(a).multiply(sp.csr_array(b).T).sum()) for b in mats]
-                     for a in mats]
+                    [
+                        [float(sp.csr_array(a).multiply(sp.csr_array(b).T).sum()) for b in mats]
+                        for a in mats
+                    ]
                 )
                 value = 0.0
             else:

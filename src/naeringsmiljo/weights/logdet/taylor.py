@@ -66,9 +66,7 @@ BATCH = 4
 
 def _monomials(size: int, degree: int) -> list[tuple[int, ...]]:
     """Exponent vectors ``alpha`` with ``|alpha| = degree`` over ``size`` variables."""
-    return [
-        a for a in itertools.product(range(degree + 1), repeat=size) if sum(a) == degree
-    ]
+    return [a for a in itertools.product(range(degree + 1), repeat=size) if sum(a) == degree]
 
 
 def _counts(word: tuple[int, ...], size: int) -> tuple[int, ...]:
@@ -111,7 +109,9 @@ class TraceLogDet:
                 f"order ({self.order}) must be at least exact_order ({self.exact_order})."
             )
         if self.order > self.exact_order and self.probes < 2:
-            raise SpecificationError(f"The estimated orders need at least 2 probes, got {self.probes}.")
+            raise SpecificationError(
+                f"The estimated orders need at least 2 probes, got {self.probes}."
+            )
         self.matrices = [sp.csr_array(m, dtype=np.float64) for m in self.matrices]
         size = len(self.matrices)
         self.n = int(self.matrices[0].shape[0])
@@ -136,7 +136,9 @@ class TraceLogDet:
         if self.exact_order < 2:
             return
         for a, b in itertools.product(range(size), repeat=2):
-            self._mean[2][self._index[2][_counts((a, b), size)]] += float(w[a].multiply(wt[b]).sum())
+            self._mean[2][self._index[2][_counts((a, b), size)]] += float(
+                w[a].multiply(wt[b]).sum()
+            )
         if self.exact_order < 3:
             return
         products = {
