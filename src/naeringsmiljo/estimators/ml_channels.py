@@ -74,6 +74,8 @@ _NEWTON_ITERATIONS = 30
 #: The Newton search stops when its model's step from an exact centre is below this (largest
 #: change of a free parameter): the centre is then the score's root to about that.
 _NEWTON_XTOL = 1e-11
+#: A step from an exact centre below this is the last: it lands within about 1e-12 of the root.
+_NEWTON_LAST = 1e-6
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,9 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
         raise ParameterSpaceError("No point of the parameter space satisfies the fixed values.")
     found = _newton_search(cp, starts)
     if found is not None:
-        return _estimate(cp, found, True, "Newton steps on exact expansions", polish=False)
+        return _estimate(
+            cp, found[0], True, "Newton steps on exact expansions", polish=False, score=found[1]
+        )
     values = [lik.value(s) for s in starts]
     start = starts[int(np.argmax(values))]
 
@@ -351,20 +355,29 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
 
 
 def _estimate(
-    cp: ChannelProblem, theta: np.ndarray, success: bool, status: str, *, polish: bool
+    cp: ChannelProblem,
+    theta: np.ndarray,
+    success: bool,
+    status: str,
+    *,
+    polish: bool,
+    score: np.ndarray | None = None,
 ) -> ChannelEstimate:
     """The estimate at ``theta`` with its record; ``polish``: Newton steps to the score root
-    when SLSQP stopped short of it."""
+    when SLSQP stopped short of it. ``score``: the score at ``theta`` when already known (the
+    Newton search's model score), which spares the factorisations of its central differences."""
     lik = cp.lik
     n = lik.n
     active = _active(cp, theta)
-    first = _projected_score(cp, lik.value_and_score(theta)[1], active)
     polished = not polish
-    if polish and first > _POLISH * n:  # SLSQP stops short on the flat top of the likelihood
-        theta, polished = _polish(cp, theta, active)
+    if polish:
+        first = _projected_score(cp, lik.value_and_score(theta)[1], active)
+        if first > _POLISH * n:  # SLSQP stops short on the flat top of the likelihood
+            theta, polished = _polish(cp, theta, active)
     prof = lik.profile(theta)
     loglik = lik.value(theta)
-    score = lik.value_and_score(theta)[1]
+    if score is None:
+        score = lik.value_and_score(theta)[1]
     interior = not active
     free_score = _projected_score(cp, score, active)
     converged = (success or polished) and interior and free_score < 1e-5 * np.sqrt(n)
@@ -410,7 +423,9 @@ def _estimate(
     return ChannelEstimate(theta, prof.beta, prof.sigma2, loglik, prof.innovations, record, active)
 
 
-def _newton_search(cp: ChannelProblem, starts: list[np.ndarray]) -> np.ndarray | None:
+def _newton_search(
+    cp: ChannelProblem, starts: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The interior maximiser by Newton steps on exact second-order expansions, or None.
 
     Each outer iteration expands the log-determinants to second order in the matrices'
@@ -459,12 +474,19 @@ def _newton_search(cp: ChannelProblem, starts: list[np.ndarray]) -> np.ndarray |
         centre, best = candidate, value
         if small == 2:
             break
+        if step < _NEWTON_LAST:
+            # A Newton step of this size from an exact expansion lands within about step^2
+            # times the ratio of third to second derivatives, plus 1e-6 step (the Hessian's
+            # rounding), of the root: 1e-12. The score there is the model's, and no further
+            # expansion is needed.
+            score = lik.concentrated(centre)[1] + expansion.at(centre)[1]
+            return (centre, score) if not _active(cp, centre) else None
         expansion = lik.logdet_expansion(centre)
     else:
         return None
     if centre is None or _active(cp, centre):
         return None
-    return centre
+    return centre, None
 
 
 def _model_maximiser(
