@@ -18,7 +18,21 @@ Usage::
     python benchmarks/several_weights.py --sizes 1000 10000 100000
     python benchmarks/several_weights.py --sizes 1000 3000 --random
 
-Results go to ``benchmarks/results/several_weights.md`` (appended with the options used).
+``--logdet monte_carlo`` fits with the trace series instead (``--probes``, ``--order``), whose
+stated error on each estimate is reported.
+
+The machine may be shared: every fit time is also given as a ratio to one numerical
+factorisation of the union at the same n, measured in the same run (for the trace method, to
+one product of the summed matrices with a vector), and the factorisations are counted. Rerun
+on a quiet machine with the same commands to replace the tables::
+
+    python benchmarks/several_weights.py --sizes 1000 10000 100000
+    python benchmarks/several_weights.py --sizes 1000000 --logdet monte_carlo --probes 16
+
+(above 4 GB of memory: the trace run at n = 1,000,000 needs about 6 GB).
+
+Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.csv``
+(appended, with the options used).
 """
 
 from __future__ import annotations
@@ -192,8 +206,13 @@ def main() -> None:
         row = run(n, random_ties=args.random, logdet=args.logdet)
         print(row, flush=True)
         rows.append(row)
-    table = markdown_table(pd.DataFrame(rows))
+    frame = pd.DataFrame(rows)
+    table = markdown_table(frame)
     args.out.mkdir(parents=True, exist_ok=True)
+    csv = args.out / "several_weights.csv"
+    frame.assign(date=time.strftime("%Y-%m-%d")).to_csv(
+        csv, mode="a", header=not csv.exists(), index=False
+    )
     with open(args.out / "several_weights.md", "a", encoding="utf-8") as handle:
         handle.write(
             f"\n## {'random' if args.random else 'regional'} collaboration ties "
