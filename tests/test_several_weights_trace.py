@@ -84,6 +84,24 @@ def test_trace_series_without_estimated_orders_is_exact_up_to_its_truncation(wor
     assert abs(value - exact) <= bound
 
 
+def test_the_one_matrix_series_reuses_the_combined_coefficients(world):
+    mats = _matrices(world)
+    combined = TraceLogDet(mats, order=8, exact_order=4, probes=4)
+    for m in range(2):
+        alone = combined.vertex(m)
+        fresh = TraceLogDet([mats[m]], order=4, exact_order=4)
+        for k in range(1, 5):
+            np.testing.assert_allclose(alone._mean[k], fresh._mean[k], rtol=EXACT_RTOL)
+        delta = np.zeros(2)
+        delta[m] = 0.4
+        np.testing.assert_allclose(
+            alone.value(np.array([0.4])), combined.value(delta), rtol=EXACT_RTOL
+        )
+        np.testing.assert_allclose(
+            alone.error_bound(np.array([0.4]))[0], combined.error_bound(delta)[0], rtol=1e-12
+        )
+
+
 def test_neumann_solve_equals_the_factorisation(world):
     mats = _matrices(world)
     delta = np.array([0.3, 0.25])

@@ -58,6 +58,7 @@ from naeringsmiljo.likelihood.channels import (
 )
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
+from naeringsmiljo.weights.logdet.taylor import TraceLogDet
 
 #: Distance kept from the edges of the parameter space (relative): the log-determinant is
 #: infinite on them.
@@ -881,6 +882,14 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
         pos += m.n_free
     lag_convex = lik.lag_map is not None and lik.lag_map.shape == "convex"
     x = np.column_stack([lik.x, lik.durbin[vertex]]) if lik.durbin else lik.x
+    prebuilt = None
+    if lik.logdet == "monte_carlo":  # the same series and probes as the combined fit
+        lag_ld, err_ld = lik.lag_logdet, lik.error_logdet
+        if lag_convex and isinstance(lag_ld, TraceLogDet):
+            lag_ld = lag_ld.vertex(vertex)
+        elif isinstance(err_ld, TraceLogDet):
+            err_ld = err_ld.vertex(vertex)
+        prebuilt = (lag_ld, err_ld)
     restricted = ChannelLikelihood(
         lik.y,
         x,
@@ -889,6 +898,7 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
         maps[0] if lik.lag_map is not None else None,
         maps[-1] if lik.error_map is not None else None,
         logdet=lik.logdet,
+        prebuilt=prebuilt,
     )
     spatial = [
         n for t, m in zip(cp.terms, maps, strict=True) for n in t.parameter_names[: m.n_reported]

@@ -309,6 +309,9 @@ def _keys(matrix: sp.csc_array) -> np.ndarray:
     return cols * n + matrix.indices.astype(np.int64)
 
 
+_LogDet = CombinedLogDet | TraceLogDet
+
+
 @dataclass(frozen=True)
 class _Centre:
     term: TermMap
@@ -383,16 +386,24 @@ class ChannelLikelihood:
     evaluations: int = 0
     #: ``"exact"`` (sparse LU) or ``"monte_carlo"`` (:class:`TraceLogDet`, a stated error).
     logdet: LogdetKind = "exact"
+    #: Log-determinants of the lag and the error term built elsewhere (a one-matrix fit that
+    #: reuses the combined term's trace series), or None to build them here.
+    prebuilt: tuple[_LogDet | None, _LogDet | None] | None = None
 
     def __post_init__(self) -> None:
         self.n = int(self.y.shape[0])
         self.lag_y = [w @ self.y for w in self.lag]
-        self.lag_logdet = self._logdet(self.lag) if self.lag else None
-        self.error_logdet = self._logdet(self.error) if self.error else None
+        self.lag_logdet: _LogDet | None
+        self.error_logdet: _LogDet | None
+        if self.prebuilt is not None:
+            self.lag_logdet, self.error_logdet = self.prebuilt
+        else:
+            self.lag_logdet = self._logdet(self.lag) if self.lag else None
+            self.error_logdet = self._logdet(self.error) if self.error else None
         if self.durbin and (self.mix_map is None or self.mix_map.shape != "convex"):
             raise SpecificationError("Lags of X with the mix need a convex combination.")
 
-    def _logdet(self, matrices: list[sp.csr_array]) -> CombinedLogDet | TraceLogDet:
+    def _logdet(self, matrices: list[sp.csr_array]) -> _LogDet:
         if self.logdet == "monte_carlo":
             return TraceLogDet(matrices)
         return CombinedLogDet(matrices)

@@ -187,6 +187,31 @@ class TraceLogDet:
             self._mean[k] = values[k].mean(axis=0)
             self._spread[k] = values[k] - self._mean[k]
 
+    def vertex(self, m: int) -> TraceLogDet:
+        """The series of ``ln|I - delta W_m|`` alone, from the same coefficients and probes.
+
+        Its coefficients are those of the monomials ``delta_m^k``: the one-matrix likelihood of
+        a likelihood-ratio test then carries the same approximation as the combined one, and
+        nothing is computed again.
+        """
+        single = TraceLogDet.__new__(TraceLogDet)
+        single.matrices = [self.matrices[m]]
+        single.order, single.probes, single.exact_order = self.order, self.probes, self.exact_order
+        single.seed, single.factorisations, single.n = self.seed, 0, self.n
+        single._monos = [[(k,)] for k in range(self.order + 1)]
+        single._index = [{(k,): 0} for k in range(self.order + 1)]
+        single._powers = [np.array([[k]], dtype=np.int64) for k in range(self.order + 1)]
+        size = len(self.matrices)
+        picks = [
+            self._index[k][tuple(k * (i == m) for i in range(size))] for k in range(self.order + 1)
+        ]
+        single._mean = [self._mean[k][[j]] for k, j in enumerate(picks)]
+        single._spread = [
+            None if spread is None else spread[:, [j]]
+            for spread, j in zip(self._spread, picks, strict=True)
+        ]
+        return single
+
     # ------------------------------------------------------------------ evaluation
     def _series(self, delta: np.ndarray, spread: bool = False) -> tuple:
         """Value, gradient and Hessian of ``-sum_k tr(W_delta^k)/k`` (or, with ``spread``, the
