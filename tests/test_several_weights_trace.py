@@ -157,3 +157,24 @@ def test_trace_series_bad_input(world):
     with pytest.raises(ValueError, match="monte_carlo"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(logdet="spline")
+
+
+def test_sparse_information_with_the_trace_series_agrees_with_the_dense_one(world):
+    """Within a term tr(K_b K_c) comes from the series' Hessian, the rest from probes."""
+    from naeringsmiljo.inference.channels import channel_information
+
+    res = SAR.from_formula("y ~ x1 + x2", world["data"], _w(world)).fit()
+    inference = res.ml
+    dense, _ = channel_information(
+        inference.lik, inference.beta, inference.theta, inference.sigma2, path="dense"
+    )
+    lik = inference.lik
+    lik.lag_logdet = TraceLogDet(lik.lag, probes=64, seed=2)
+    sparse, label = channel_information(
+        lik, inference.beta, inference.theta, inference.sigma2, path="sparse", probes=400, seed=5
+    )
+    assert "from its Hessian" in label
+    se_dense = np.sqrt(np.diag(np.linalg.inv(dense)))
+    se_sparse = np.sqrt(np.diag(np.linalg.inv(sparse)))
+    # 5%: the Monte Carlo error of the probes of tr(K'K) and of the series' estimated orders
+    np.testing.assert_allclose(se_sparse, se_dense, rtol=0.05)
