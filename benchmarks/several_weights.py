@@ -27,9 +27,9 @@ one product of the summed matrices with a vector), and the factorisations are co
 on a quiet machine with the same commands to replace the tables::
 
     python benchmarks/several_weights.py --sizes 1000 10000 100000
-    python benchmarks/several_weights.py --sizes 1000000 --logdet monte_carlo --probes 16
+    python benchmarks/several_weights.py --sizes 1000000 --logdet monte_carlo --probes 8 --order 24
 
-(above 4 GB of memory: the trace run at n = 1,000,000 needs about 6 GB).
+(above 4 GB of memory: the trace run at n = 1,000,000 peaked at 5.8 GB with 8 probes).
 
 Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.csv``
 (appended, with the options used).
