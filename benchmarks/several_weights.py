@@ -18,7 +18,21 @@ Usage::
     python benchmarks/several_weights.py --sizes 1000 10000 100000
     python benchmarks/several_weights.py --sizes 1000 3000 --random
 
-Results go to ``benchmarks/results/several_weights.md`` (appended with the options used).
+``--logdet monte_carlo`` fits with the trace series instead (``--probes``, ``--order``), whose
+stated error on each estimate is reported.
+
+The machine may be shared: every fit time is also given as a ratio to one numerical
+factorisation of the union at the same n, measured in the same run (for the trace method, to
+one product of the summed matrices with a vector), and the factorisations are counted. Rerun
+on a quiet machine with the same commands to replace the tables::
+
+    python benchmarks/several_weights.py --sizes 1000 10000 100000
+    python benchmarks/several_weights.py --sizes 1000000 --logdet monte_carlo --probes 8 --order 24
+
+(above 4 GB of memory: the trace run at n = 1,000,000 peaked at 5.8 GB with 8 probes).
+
+Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.csv``
+(appended, with the options used).
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import argparse
 import platform
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -35,6 +50,9 @@ from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
 from naeringsmiljo import SAR, SpatialWeights
+from naeringsmiljo.likelihood.channels import CombinedLogDet
+from naeringsmiljo.weights.logdet import taylor
+from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
 
 
 def problem(n: int, *, random_ties: bool, seed: int = 0) -> tuple[pd.DataFrame, dict]:
@@ -57,30 +75,105 @@ def problem(n: int, *, random_ties: bool, seed: int = 0) -> tuple[pd.DataFrame, 
     links.data[:] = 1.0
     collab = sp.csr_array(sp.diags_array(1.0 / np.asarray(links.sum(axis=1)).ravel()) @ links)
     x = rng.normal(size=(n, 3))
-    w_c = sp.csc_array(sp.identity(n) - 0.5 * (0.6 * geo + 0.4 * collab))
-    y = splu(w_c).solve(1.0 + x @ np.array([1.0, -1.0, 0.5]) + rng.normal(size=n))
+    rhs = 1.0 + x @ np.array([1.0, -1.0, 0.5]) + rng.normal(size=n)
+    if n <= 100_000:
+        w_c = sp.csc_array(sp.identity(n) - 0.5 * (0.6 * geo + 0.4 * collab))
+        y = splu(w_c).solve(rhs)
+    else:  # the union's LU is too large: the Neumann series, 0.5^k to rounding
+        combined = sp.csr_array(0.5 * (0.6 * geo + 0.4 * collab))
+        y, term = rhs.copy(), rhs.copy()
+        for _ in range(60):
+            term = combined @ term
+            y += term
     data = pd.DataFrame({"y": y, "x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2]})
     weights = {"geo": SpatialWeights.from_sparse(geo), "collab": SpatialWeights.from_sparse(collab)}
     return data, weights
 
 
-def run(n: int, *, random_ties: bool) -> dict:
+class _Counter:
+    """Counts the numerical factorisations of every log-determinant object (instrumentation of
+    the benchmark only: SuperLU for the union below ``AUTO_PARDISO_LIMIT``, PARDISO above)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._saved: list[tuple[type, str, object]] = []
+
+    def __enter__(self) -> Self:
+        for owner, name in ((PardisoLogDet, "_factor_diagonal"), (CombinedLogDet, "_factor")):
+            original = getattr(owner, name)
+            self._saved.append((owner, name, original))
+
+            def counted(obj, *args, _original=original):  # type: ignore[no-untyped-def]
+                self.count += 1
+                return _original(obj, *args)
+
+            setattr(owner, name, counted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+
+
+def one_factorisation(weights: dict, repeats: int = 3) -> float:
+    """Median seconds of one numerical factorisation of ``I - 0.3 W_geo - 0.2 W_collab`` (the
+    union pattern, analysed once): the unit the fit times are reported in."""
+    logdet = CombinedLogDet([w.sparse for w in weights.values()])
+    times = []
+    for j in range(repeats):
+        start = time.perf_counter()
+        logdet.value(np.array([0.3, 0.2 + 1e-6 * j]))
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def one_product(weights: dict, repeats: int = 3) -> float:
+    """Median seconds of one product ``(W_geo + W_collab) v`` (the unit of the trace method)."""
+    total = sum(w.sparse for w in weights.values())
+    v = np.ones(total.shape[0])
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total @ v
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -> dict:
     data, weights = problem(n, random_ties=random_ties)
-    start = time.perf_counter()
-    res = SAR.from_formula("y ~ x1 + x2 + x3", data, weights).fit()
-    elapsed = time.perf_counter() - start
-    lik = res.ml.lik  # type: ignore[union-attr]
-    return {
+    with _Counter() as counter:
+        start = time.perf_counter()
+        res = SAR.from_formula("y ~ x1 + x2 + x3", data, weights).fit(logdet=logdet)
+        elapsed = time.perf_counter() - start
+    row = {
         "n": n,
         "network": "random" if random_ties else "regional",
+        "logdet": logdet,
         "seconds": round(elapsed, 2),
-        "factorisations": lik.lag_logdet.factorisations,
-        "rho": round(float(res.params["rho"]), 5),
-        "se_rho": round(float(res.std_errors["rho"]), 5),
-        "gamma_geo": round(float(res.params["gamma_geo"]), 5),
-        "se_gamma_geo": round(float(res.std_errors["gamma_geo"]), 5),
-        "converged": res.record.converged,
+        "factorisations": counter.count,
     }
+    if unit and logdet != "monte_carlo":
+        one = one_factorisation(weights)
+        row.update(
+            one_factorisation_s=round(one, 3), fit_over_factorisation=round(elapsed / one, 1)
+        )
+    elif unit:
+        one = one_product(weights)
+        row.update(one_product_s=round(one, 4), fit_over_product=round(elapsed / one, 0))
+    row.update(
+        rho=round(float(res.params["rho"]), 6),
+        se_rho=round(float(res.std_errors["rho"]), 5),
+        gamma_geo=round(float(res.params["gamma_geo"]), 6),
+        se_gamma_geo=round(float(res.std_errors["gamma_geo"]), 5),
+        converged=bool(res.record.converged),
+    )
+    if logdet == "monte_carlo":
+        row.update(
+            order=taylor.DEFAULT_ORDER,
+            probes=taylor.DEFAULT_PROBES,
+            **{f"error_{k}": float(f"{v:.2g}") for k, v in res.record.parameter_error.items()},
+        )
+    return row
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -97,15 +190,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--random", action="store_true", help="long-range random ties")
+    parser.add_argument(
+        "--logdet",
+        default="auto",
+        choices=["auto", "monte_carlo"],
+        help="exact (auto) or the trace series",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--probes", type=int, default=taylor.DEFAULT_PROBES, help="trace probes")
+    parser.add_argument("--order", type=int, default=taylor.DEFAULT_ORDER, help="trace order")
     args = parser.parse_args()
+    taylor.DEFAULT_PROBES, taylor.DEFAULT_ORDER = args.probes, args.order
     rows = []
     for n in args.sizes:
-        row = run(n, random_ties=args.random)
+        row = run(n, random_ties=args.random, logdet=args.logdet)
         print(row, flush=True)
         rows.append(row)
-    table = markdown_table(pd.DataFrame(rows))
+    frame = pd.DataFrame(rows)
+    table = markdown_table(frame)
     args.out.mkdir(parents=True, exist_ok=True)
+    csv = args.out / "several_weights.csv"
+    frame.assign(date=time.strftime("%Y-%m-%d")).to_csv(
+        csv, mode="a", header=not csv.exists(), index=False
+    )
     with open(args.out / "several_weights.md", "a", encoding="utf-8") as handle:
         handle.write(
             f"\n## {'random' if args.random else 'regional'} collaboration ties "

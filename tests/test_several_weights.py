@@ -43,6 +43,11 @@ def _collaboration(n: int, rng: np.random.Generator) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def world() -> dict:
+    return make_world()
+
+
+def make_world() -> dict:
+    """The seeded problem of 150 units with a geographic and a collaboration matrix."""
     rng = np.random.default_rng(20261205)
     points = pd.DataFrame(rng.uniform(size=(N, 2)), columns=["e", "n"])
     geo = knn(points, 5).row_standardize()

@@ -41,6 +41,9 @@ class FitRecord:
         interval, or on an edge of the parameter space of a combined term; empty for an
         interior estimate. The likelihood then increases towards a singular ``I - rho W`` and
         the standard errors, which assume an interior maximum, do not apply.
+    parameter_error : dict of str to float
+        How far an approximate log-determinant's stated error can move each spatial estimate
+        from the exact maximiser (empty for the exact methods).
     """
 
     method: str
@@ -54,3 +57,4 @@ class FitRecord:
     score: tuple[float, ...] = ()
     evaluations: int = 0
     boundary: tuple[str, ...] = ()
+    parameter_error: dict[str, float] = field(default_factory=dict)

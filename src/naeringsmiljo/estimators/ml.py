@@ -139,13 +139,16 @@ class MaximumLikelihood:
                 allowed=tuple(problem.spatial_params),
             )
         if spec.terms.combined is not None:
-            if options.logdet not in ("auto", "lu"):
+            if options.logdet not in ("auto", "lu", "monte_carlo"):
                 raise SpecificationError(
                     "A term that combines several matrices is fitted with exact sparse LU "
-                    f"log-determinants (logdet='auto' or 'lu'), not {options.logdet!r}."
+                    "log-determinants (logdet='auto' or 'lu') or the trace series "
+                    f"(logdet='monte_carlo'), not {options.logdet!r}."
                 )
             if not isinstance(options.cov, str):
                 raise SpecificationError("Give the covariance of a combined-weights fit by name.")
+            if options.logdet == "monte_carlo":
+                return fit_channels(problem, options.cov, fixed, "monte_carlo")
             return fit_channels(problem, options.cov, fixed)
         estimator = covariance_estimator(options.cov)
         if estimator.name == "sandwich" and fixed:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -50,9 +50,15 @@ from naeringsmiljo.inference.channels import (
     chi_bar_square_weights,
     constrained_covariance,
 )
-from naeringsmiljo.likelihood.channels import ChannelLikelihood, TermMap
+from naeringsmiljo.likelihood.channels import (
+    ChannelLikelihood,
+    LogdetExpansion,
+    LogdetKind,
+    TermMap,
+)
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
+from naeringsmiljo.weights.logdet.taylor import TraceLogDet
 
 #: Distance kept from the edges of the parameter space (relative): the log-determinant is
 #: infinite on them.
@@ -64,6 +70,13 @@ _ACTIVE = 1e-7
 #: from them, do not depend on where SLSQP stopped (a replication compares them at 1e-8). The
 #: polish costs 4 score evaluations per free parameter, about 40% of a fit at n = 100,000.
 _POLISH = 1e-13
+#: Outer iterations of the Newton search (:func:`_newton_search`) before SLSQP takes over.
+_NEWTON_ITERATIONS = 30
+#: The Newton search stops when its model's step from an exact centre is below this (largest
+#: change of a free parameter): the centre is then the score's root to about that.
+_NEWTON_XTOL = 1e-11
+#: A step from an exact centre below this is the last: it lands within about 1e-12 of the root.
+_NEWTON_LAST = 1e-6
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,9 @@ class ChannelProblem:
         return self.reported(np.zeros(self.n_free))
 
 
-def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
+def build(
+    problem: FitProblem, fixed: Mapping[str, float], logdet: LogdetKind = "exact"
+) -> ChannelProblem:
     """The likelihood and parameter space of a model whose terms combine several matrices."""
     spec = problem.spec
     if spec.n_periods != 1:
@@ -154,6 +169,7 @@ def build(problem: FitProblem, fixed: Mapping[str, float]) -> ChannelProblem:
         maps[0] if lag is not None else None,
         maps[-1] if error is not None else None,
         durbin=blocks,
+        logdet=logdet,
     )
     spatial = [name for t in terms for name in t.parameter_names]
     unknown = sorted(set(fixed) - set(spatial))
@@ -298,6 +314,11 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
     starts = [moved] if moved is not None else _starts(cp)
     if not starts:
         raise ParameterSpaceError("No point of the parameter space satisfies the fixed values.")
+    found = _newton_search(cp, starts)
+    if found is not None:
+        return _estimate(
+            cp, found[0], True, "Newton steps on exact expansions", polish=False, score=found[1]
+        )
     values = [lik.value(s) for s in starts]
     start = starts[int(np.argmax(values))]
 
@@ -328,17 +349,36 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
             options={"ftol": 1e-15, "maxiter": 300},
         )
         theta = start + null @ np.asarray(result.x, dtype=np.float64)
-        success, status = bool(result.success), str(result.message)
+        success, status = bool(result.success), f"SLSQP: {result.message}"
     else:
         theta, success, status = start, True, "every spatial parameter fixed"
+    return _estimate(cp, theta, success, status, polish=True)
+
+
+def _estimate(
+    cp: ChannelProblem,
+    theta: np.ndarray,
+    success: bool,
+    status: str,
+    *,
+    polish: bool,
+    score: np.ndarray | None = None,
+) -> ChannelEstimate:
+    """The estimate at ``theta`` with its record; ``polish``: Newton steps to the score root
+    when SLSQP stopped short of it. ``score``: the score at ``theta`` when already known (the
+    Newton search's model score), which spares the factorisations of its central differences."""
+    lik = cp.lik
+    n = lik.n
     active = _active(cp, theta)
-    first = _projected_score(cp, lik.value_and_score(theta)[1], active)
-    polished = False
-    if first > _POLISH * n:  # SLSQP stops short on the flat top of the likelihood
-        theta, polished = _polish(cp, theta, active)
+    polished = not polish
+    if polish:
+        first = _projected_score(cp, lik.value_and_score(theta)[1], active)
+        if first > _POLISH * n:  # SLSQP stops short on the flat top of the likelihood
+            theta, polished = _polish(cp, theta, active)
     prof = lik.profile(theta)
     loglik = lik.value(theta)
-    score = lik.value_and_score(theta)[1]
+    if score is None:
+        score = lik.value_and_score(theta)[1]
     interior = not active
     free_score = _projected_score(cp, score, active)
     converged = (success or polished) and interior and free_score < 1e-5 * np.sqrt(n)
@@ -356,11 +396,25 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
     elif converged:
         message = f"score root found (|projected score| = {free_score:.1e})"
     else:
-        message = f"SLSQP: {status}; |projected score| = {free_score:.1e}"
+        message = f"{status}; |projected score| = {free_score:.1e}"
+    logdet_name = "lu (combined weights: one sparse LU per evaluation)"
+    logdet_error, parameter_error = 0.0, dict[str, float]()
+    if lik.logdet == "monte_carlo":
+        logdet_error, parameter_error = stated_parameter_error(cp, theta)
+        logdet_name = "monte_carlo (combined weights: Taylor series of traces of products)"
+        message += "; stated error from the trace log-determinant: " + ", ".join(
+            f"{k} {v:.1e}" for k, v in parameter_error.items()
+        )
     record = FitRecord(
         method="ml",
-        logdet="lu (combined weights: one sparse LU per evaluation)",
-        optimizer="SLSQP with the analytic score, then Newton steps",
+        logdet=logdet_name,
+        logdet_error=logdet_error,
+        parameter_error=parameter_error,
+        optimizer=(
+            "SLSQP with the analytic score, then Newton steps"
+            if polish
+            else "Newton steps on second-order expansions of the log-determinants"
+        ),
         converged=converged,
         message=message,
         score=tuple(float(s) for s in score),
@@ -368,6 +422,212 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
         boundary=boundary,
     )
     return ChannelEstimate(theta, prof.beta, prof.sigma2, loglik, prof.innovations, record, active)
+
+
+def _newton_search(
+    cp: ChannelProblem, starts: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The interior maximiser by Newton steps on exact second-order expansions, or None.
+
+    Each outer iteration expands the log-determinants to second order in the matrices'
+    coefficients about an exact centre (:meth:`ChannelLikelihood.logdet_expansion`: value,
+    gradient and Hessian from ``1 + 2M + M(M - 1)/2`` factorisations, 6 for two matrices),
+    keeps the rest of the likelihood exact (a least-squares fit, no factorisation) and
+    maximises that model inside a trust region (SLSQP from the best of ``starts``, then Newton
+    steps on the model). The model's maximiser becomes the next centre when its exact value (one
+    factorisation) is no lower. The first centre is ``delta = 0``, where the expansion is exact
+    and free (traces of ``W_a W_b``). The search stops when the model's step from an exact
+    centre falls below :data:`_NEWTON_XTOL`: the centre is then the root of the same score as
+    SLSQP's polished solution (its gradient is the same central difference), reached with about
+    a fifth of the factorisations. None (SLSQP decides) when the maximum lies on an edge of the
+    parameter space or the steps do not settle.
+    """
+    lik = cp.lik
+    null = _null(cp)
+    if null.shape[1] == 0:
+        return None
+    rows = _inequality_rows(cp)
+    expansion = lik.logdet_expansion()
+    centre: np.ndarray | None = None
+    best = -np.inf
+    radius = np.inf
+    small = 0
+    for _ in range(_NEWTON_ITERATIONS):
+        anchor = centre if centre is not None else starts[0]
+        candidate = _model_maximiser(cp, expansion, anchor, starts, null, rows, radius)
+        if candidate is None:
+            return None
+        step = float(np.max(np.abs(candidate - anchor))) if centre is not None else np.inf
+        if step < _NEWTON_XTOL:
+            break
+        try:
+            value = lik.value(candidate)
+        except ParameterSpaceError:
+            radius = step / 4
+            continue
+        if centre is not None and value < best - 1e-12 * abs(best):
+            if step < 1e-9:  # rounding of the gradient: the centre is the root to that
+                break
+            radius = step / 4
+            continue
+        small = small + 1 if step < 1e-9 else 0
+        radius = 2 * step if np.isfinite(step) else np.inf
+        centre, best = candidate, value
+        if small == 2:
+            break
+        if step < _NEWTON_LAST:
+            # A Newton step of this size from an exact expansion lands within about step^2
+            # times the ratio of third to second derivatives, plus 1e-6 step (the Hessian's
+            # rounding), of the root: 1e-12. The score there is the model's, and no further
+            # expansion is needed.
+            score = lik.concentrated(centre)[1] + expansion.at(centre)[1]
+            return (centre, score) if not _active(cp, centre) else None
+        expansion = lik.logdet_expansion(centre)
+    else:
+        return None
+    if centre is None or _active(cp, centre):
+        return None
+    return centre, None
+
+
+def _model_maximiser(
+    cp: ChannelProblem,
+    expansion: LogdetExpansion,
+    anchor: np.ndarray,
+    starts: list[np.ndarray],
+    null: np.ndarray,
+    rows: list[tuple[np.ndarray, float]],
+    radius: float,
+) -> np.ndarray | None:
+    """The maximiser of the exact likelihood with the log-determinants replaced by
+    ``expansion``, within ``radius`` (largest change of a parameter) of ``anchor``."""
+    lik = cp.lik
+
+    def model(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        value, grad = lik.concentrated(theta)
+        l_value, l_grad, l_hess = expansion.at(theta)
+        return value + l_value, grad + l_grad, l_hess
+
+    def inside(theta: np.ndarray) -> bool:
+        return all(a @ theta + b >= 0 for a, b in rows) and bool(
+            np.max(np.abs(theta - anchor)) <= radius * (1 + 1e-12)
+        )
+
+    if np.isfinite(radius):  # near an exact centre the model is good: Newton steps first
+        theta = _model_newton(cp, model, anchor, null, inside, radius, anchor)
+        if theta is not None:
+            return theta
+    points = [anchor] + [s for s in starts if inside(s)]
+    values = [model(p)[0] for p in points]
+    origin = points[int(np.argmax(values))]
+    live = [(a @ null, a @ origin + b) for a, b in rows if np.linalg.norm(a @ null) > 1e-12]
+    if np.isfinite(radius):
+        for j in range(cp.n_free):  # the trust region, as inequalities on phi
+            unit = np.eye(cp.n_free)[j]
+            live += [
+                (unit @ null, radius - (origin[j] - anchor[j])),
+                (-unit @ null, radius + (origin[j] - anchor[j])),
+            ]
+    n = lik.n
+
+    def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad, _ = model(origin + null @ phi)
+        return -value / n, -(null.T @ grad) / n
+
+    result = scipy.optimize.minimize(
+        objective,
+        np.zeros(null.shape[1]),
+        jac=True,
+        method="SLSQP",
+        constraints=[
+            {"type": "ineq", "fun": (lambda f, a=a, b=b: a @ f + b), "jac": (lambda f, a=a: a)}
+            for a, b in live
+        ],
+        options={"ftol": 1e-15, "maxiter": 300},
+    )
+    theta = origin + null @ np.asarray(result.x, dtype=np.float64)
+    if not np.all(np.isfinite(theta)):
+        return None
+    # SLSQP stops about 1e-7 short of the model's root on the flat top: Newton steps finish.
+    polished = _model_newton(cp, model, theta, null, inside, np.inf, anchor)
+    return polished if polished is not None else theta
+
+
+def _model_newton(
+    cp: ChannelProblem,
+    model: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
+    theta: np.ndarray,
+    null: np.ndarray,
+    inside: Callable[[np.ndarray], bool],
+    radius: float,
+    anchor: np.ndarray,
+) -> np.ndarray | None:
+    """Newton steps on the model from ``theta``; None when its Hessian is not negative
+    definite or a step leaves the space. The Hessian of the concentrated part (a central
+    difference of its analytic gradient, ``2 d`` least-squares fits) is taken once, at
+    ``theta``: the steps then converge linearly at the rate of its change, fast near a root."""
+    lik = cp.lik
+    conc = np.empty((null.shape[1], null.shape[1]))
+    for j in range(null.shape[1]):
+        h = 1e-6
+        up = lik.concentrated(theta + h * null[:, j])[1]
+        down = lik.concentrated(theta - h * null[:, j])[1]
+        conc[:, j] = null.T @ (up - down) / (2 * h)
+    conc = 0.5 * (conc + conc.T)
+    for _ in range(30):
+        _, grad, l_hess = model(theta)
+        hess = conc + null.T @ l_hess @ null
+        if np.any(np.linalg.eigvalsh(hess) >= 0):
+            return None
+        step = null @ -np.linalg.solve(hess, null.T @ grad)
+        reach = float(np.max(np.abs(theta + step - anchor)))
+        if reach > radius:  # the model's maximum lies beyond the trust region
+            step *= max(0.0, radius - float(np.max(np.abs(theta - anchor)))) / reach
+        if not inside(theta + step):
+            return None
+        theta = theta + step
+        if np.max(np.abs(step)) <= 1e-15 * max(1.0, float(np.max(np.abs(theta)))):
+            break
+    return theta
+
+
+def stated_parameter_error(cp: ChannelProblem, theta: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The stated error of the log-determinants at ``theta`` and what it allows in the estimates.
+
+    The estimate maximises ``l(theta) + E(theta)``, ``E`` the error of the approximate
+    log-determinants, instead of ``l``; to first order it moves by
+    ``-H^{-1} grad E`` with ``H`` the Hessian of the concentrated likelihood (its curvature, from
+    the free-parameter Newton step). With ``|d E / d delta_m| <= b_m`` (the log-determinant's
+    :meth:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet.error_bound`) the gradient error in
+    the free parameters is at most ``|J|' b`` (``J = d delta / d theta``) and each reported
+    parameter moves by at most ``|R| |N (N' H N)^{-1} N'| |J|' b`` (``R`` the map to the reported
+    parameters, ``N`` the free directions). Returns the value bound and the bound per reported
+    spatial parameter.
+    """
+    lik = cp.lik
+    null = _null(cp)
+    value_bound = 0.0
+    grad_bound = np.zeros(cp.n_free)
+    j_a, j_b = lik.jacobians(theta)
+    d_a, d_b = lik.coefficients(theta)
+    for logdet, delta, jac in ((lik.lag_logdet, d_a, j_a), (lik.error_logdet, d_b, j_b)):
+        if logdet is None:
+            continue
+        v, g = logdet.error_bound(delta)  # type: ignore[union-attr]
+        value_bound += v
+        grad_bound += np.abs(jac).T @ g
+    hess = null.T @ lik.logdet_expansion(theta).at(theta)[2] @ null
+    for j in range(null.shape[1]):
+        h = 1e-6
+        up = lik.concentrated(theta + h * null[:, j])[1]
+        down = lik.concentrated(theta - h * null[:, j])[1]
+        hess[:, j] += null.T @ (up - down) / (2 * h)
+    hess = 0.5 * (hess + hess.T)
+    inverse = null @ np.linalg.inv(hess) @ null.T
+    moved = np.abs(cp.reported_jacobian()) @ (np.abs(inverse) @ grad_bound)
+    return float(value_bound), {
+        name: float(v) for name, v in zip(cp.spatial_names, moved, strict=True)
+    }
 
 
 def _null(cp: ChannelProblem) -> np.ndarray:
@@ -459,9 +719,16 @@ def _polish(cp: ChannelProblem, theta: np.ndarray, active: list[str]) -> tuple[n
     return theta, True
 
 
-def fit_channels(problem: FitProblem, cov: str, fixed: Mapping[str, float]) -> SpatialResults:
-    """Fit by ML a model whose spatial term combines several weights matrices."""
-    cp = build(problem, fixed)
+def fit_channels(
+    problem: FitProblem, cov: str, fixed: Mapping[str, float], logdet: LogdetKind = "exact"
+) -> SpatialResults:
+    """Fit by ML a model whose spatial term combines several weights matrices.
+
+    ``logdet="exact"``: sparse LU log-determinants; ``"monte_carlo"``: the Taylor series of
+    traces of products of the matrices (:class:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet`),
+    whose stated error, and the error it allows in the spatial parameters, are in the record.
+    """
+    cp = build(problem, fixed, logdet)
     est = maximise(cp)
     if not est.record.converged:
         warnings.warn(f"{problem.name}: {est.record.message}", ConvergenceWarning, stacklevel=4)
@@ -615,6 +882,14 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
         pos += m.n_free
     lag_convex = lik.lag_map is not None and lik.lag_map.shape == "convex"
     x = np.column_stack([lik.x, lik.durbin[vertex]]) if lik.durbin else lik.x
+    prebuilt = None
+    if lik.logdet == "monte_carlo":  # the same series and probes as the combined fit
+        lag_ld, err_ld = lik.lag_logdet, lik.error_logdet
+        if lag_convex and isinstance(lag_ld, TraceLogDet):
+            lag_ld = lag_ld.vertex(vertex)
+        elif isinstance(err_ld, TraceLogDet):
+            err_ld = err_ld.vertex(vertex)
+        prebuilt = (lag_ld, err_ld)
     restricted = ChannelLikelihood(
         lik.y,
         x,
@@ -622,6 +897,8 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
         lik.error if lag_convex else [lik.error[vertex]],
         maps[0] if lik.lag_map is not None else None,
         maps[-1] if lik.error_map is not None else None,
+        logdet=lik.logdet,
+        prebuilt=prebuilt,
     )
     spatial = [
         n for t, m in zip(cp.terms, maps, strict=True) for n in t.parameter_names[: m.n_reported]
