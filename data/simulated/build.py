@@ -8,7 +8,10 @@ Writes ``actors.csv``, ``ties.csv``, ``outcomes.csv`` (one row per municipality)
 ``actor_outcomes.csv`` (the regional innovation counts allocated to actors) and ``truth.json``
 (the seed, every argument of the simulation, the true parameters of the outcome equations, with
 the mix of geographic and collaboration weights of ``innovations_mixed`` under ``mixed``, and the
-versions of the package and of numpy). ``tests/test_simulate.py`` checks that the files equal a
+versions of the package and of numpy), and the years of the milieu: ``panel.csv`` (one row per
+municipality and year, the panel outcome ``innovations`` and the year's measures),
+``presence.csv`` (each actor's entry and exit year) and the true two-way fixed-effects SDM under
+``panel`` in ``truth.json``. ``tests/test_simulate.py`` checks that the files equal a
 fresh simulation from ``truth.json``.
 """
 
@@ -21,7 +24,13 @@ from pathlib import Path
 import numpy as np
 
 import naeringsmiljo
-from naeringsmiljo.simulate import MIXED_STREAM, MilieuSettings, simulate_milieu
+from naeringsmiljo.simulate import (
+    MIXED_STREAM,
+    PANEL_STREAM,
+    MilieuSettings,
+    PanelSettings,
+    simulate_milieu,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,13 +42,18 @@ K = 6
 
 def main() -> None:
     settings = MilieuSettings()
-    sim = simulate_milieu(SEED, n_actors=N_ACTORS, years=YEARS, k=K, settings=settings)
+    panel = PanelSettings()
+    sim = simulate_milieu(SEED, n_actors=N_ACTORS, years=YEARS, k=K, settings=settings, panel=panel)
     sim.actors.to_csv(HERE / "actors.csv", index=False)
     sim.ties.to_csv(HERE / "ties.csv", index=False)
     sim.outcomes.to_csv(HERE / "outcomes.csv", index=False)
     assert sim.actor_outcomes is not None
     sim.actor_outcomes.to_csv(HERE / "actor_outcomes.csv", index=False)
     assert sim.mixed_params is not None
+    assert sim.panel is not None and sim.presence is not None and sim.panel_params is not None
+    sim.panel.to_csv(HERE / "panel.csv")
+    sim.presence.to_csv(HERE / "presence.csv", index=False)
+    truth_panel = sim.panel_params
     truth = {
         "seed": SEED,
         "n_actors": N_ACTORS,
@@ -66,13 +80,32 @@ def main() -> None:
             },
             "stream": f"SeedSequence([{SEED}, {MIXED_STREAM}])",
         },
+        "panel": {
+            "outcome": "innovations of panel.csv",
+            "model": "two-way fixed-effects SDM: y_t = rho W y_t + X_t beta + W X_t theta + mu "
+            "+ xi_t + eps_t, W the weights of innovations (above)",
+            "formula": sim.panel_formula,
+            "years": list(YEARS),
+            "settings": {
+                k: v
+                for k, v in dataclasses.asdict(panel).items()
+                if k not in ("beta", "theta", "rho", "sigma")
+            },
+            "rho": truth_panel.rho,
+            "beta": truth_panel.beta.to_dict(),
+            "theta": truth_panel.theta.to_dict(),
+            "sigma": truth_panel.sigma,
+            "region_effects": truth_panel.region_effects.to_dict(),
+            "year_effects": {str(k): v for k, v in truth_panel.year_effects.items()},
+            "stream": f"SeedSequence([{SEED}, {PANEL_STREAM}])",
+        },
         "naeringsmiljo_version": naeringsmiljo.__version__,
         "numpy_version": np.__version__,
     }
     (HERE / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     print(
         f"{len(sim.actors)} actors, {len(sim.ties)} ties, {len(sim.outcomes)} municipalities; "
-        f"formal share {sim.ties['formal'].mean():.3f}"
+        f"formal share {sim.ties['formal'].mean():.3f}; panel {len(sim.panel)} rows"
     )
 
 

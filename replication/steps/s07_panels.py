@@ -7,6 +7,13 @@
 * Cigar (46 states, 1963-1992), ``log(sales) ~ log(price/cpi) + log(ndi/cpi)``: pooled OLS, spatial
   (entity) fixed effects, time fixed effects and both, against Elhorst (2014, ch. 3; t-values with
   ``sigma^2 = e'e / (NT - K)``, K the number of regressors).
+* Cigar, spatial: SAR and SDM with spatial, time and two-way fixed effects (Elhorst 2014, ch. 3,
+  the lag of the raw data then demeaned), by direct ML and with the Lee & Yu (2010) correction,
+  with direct, indirect and total impacts (1,000 simulated draws). No printed values of these
+  columns were available to check: the numbers are this package's own (``own`` entries), the
+  entity-effects SAR is checked against spreg's ``Panel_FE_Lag`` in the run (largest relative
+  difference of the coefficients, target 0, ``bound``), and every column equals an independent
+  dense NT x NT computation in ``tests/test_panel_models.py``.
 * The panel diagnostics on Produc (LM lag/error, pooled and within; Baltagi-Song-Koh) and the
   KKP GM error fits, as the largest relative difference from R splm 1.6-5's output stored in
   ``tests/reference/r/produc_splm.json`` (target 0).
@@ -20,6 +27,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 import naeringsmiljo as nm
@@ -37,6 +45,13 @@ PRODUC_VARS = {"Intercept": "const", "np.log(pcap)": "pcap", "np.log(pc)": "pc",
 CIGAR_FORMULA = "lsales ~ lp + ly"
 CIGAR_MODELS = {"none": "pooled", "entity": "spatial FE", "time": "time FE",
                 "twoways": "two-way FE"}  # fmt: skip
+SPATIAL_MODELS = ("SAR", "SDM")
+SPATIAL_EFFECTS = ("entity", "time", "twoways")
+EFFECT_LABELS = {"entity": "spatial FE", "time": "time FE", "twoways": "two-way FE"}
+IMPACT_DRAWS = 1_000
+#: spreg's Panel_FE_Lag against our entity-effects SAR: coefficients to 1e-5 (the searches'
+#: tolerances; tests/test_panel_models.py holds the same bound).
+SPREG_RTOL = 1e-5
 
 
 def produc_numbers() -> dict[str, float]:
@@ -57,13 +72,18 @@ def produc_numbers() -> dict[str, float]:
     return out
 
 
-def cigar_numbers() -> dict[str, float]:
+def cigar_data() -> pd.DataFrame:
+    """Baltagi's cigarette panel with Elhorst's variables: log sales, log real price and income."""
     data = nm.datasets.cigar()
-    data = data.assign(
+    return data.assign(
         lsales=np.log(data["sales"]),
         lp=np.log(data["price"] / data["cpi"]),
         ly=np.log(data["ndi"] / data["cpi"]),
     )
+
+
+def cigar_numbers() -> dict[str, float]:
+    data = cigar_data()
     out = {}
     for effects in CIGAR_MODELS:
         fit = panel_baseline(CIGAR_FORMULA, data, effects=effects)
@@ -77,6 +97,67 @@ def cigar_numbers() -> dict[str, float]:
                 fit.std_errors[name] * rescale
             )
     return out
+
+
+def cigar_spatial_fits(ctx: Context) -> tuple[dict, dict]:
+    """SAR and SDM of cigarette demand with each kind of fixed effects, direct and Lee-Yu ML, and
+    the corrected models' impacts (simulated draws from the step's own stream)."""
+    data = cigar_data()
+    w = nm.datasets.cigar_weights().row_standardize()
+    rng = ctx.rng("s07_panels.cigar_impacts")
+    fits, impacts = {}, {}
+    for model in SPATIAL_MODELS:
+        for effects in SPATIAL_EFFECTS:
+            spec = nm.MODELS[model].from_formula(CIGAR_FORMULA, data, w, effects=effects)
+            for corrected in (False, True):
+                key = (model, effects, "lee_yu" if corrected else "direct")
+                fits[key] = spec.fit(bias_correction=corrected)
+                seed = int(rng.integers(2**63))
+                impacts[key] = fits[key].impacts(
+                    inference="simulation", draws=IMPACT_DRAWS, seed=seed
+                )
+    return fits, impacts
+
+
+def cigar_spatial_numbers(fits: dict, impacts: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for (model, effects, method), res in fits.items():
+        key = f"s07.cigar_spatial.{model.lower()}.{effects}.{method}"
+        for name, value in res.params.items():
+            out[f"{key}.{name}.est"] = float(value)
+            out[f"{key}.{name}.se"] = float(res.std_errors[name])
+        out[f"{key}.sigma2"] = float(res.sigma2)
+        out[f"{key}.loglik"] = float(res.loglik)
+        for name in ("lp", "ly"):
+            for effect in ("direct", "indirect", "total"):
+                out[f"{key}.impact.{name}.{effect}.est"] = float(
+                    impacts[(model, effects, method)].estimates.at[name, effect]
+                )
+                out[f"{key}.impact.{name}.{effect}.se"] = float(
+                    impacts[(model, effects, method)].std_errors.at[name, effect]
+                )
+    return out
+
+
+def spreg_agreement(fits: dict) -> dict[str, float]:
+    """Largest relative difference of the entity-effects SAR from spreg's ``Panel_FE_Lag``."""
+    import warnings
+
+    import libpysal
+    import spreg
+
+    res = fits[("SAR", "entity", "direct")]
+    spec = res.spec
+    w = nm.datasets.cigar_weights().row_standardize()
+    lw = libpysal.weights.WSP(w.sparse).to_W(silence_warnings=True)
+    lw.transform = "r"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = spreg.Panel_FE_Lag(spec.raw_y[:, None], spec.raw_x, lw)
+    ours = res.params.to_numpy()
+    return {
+        "s07.cigar_spatial.spreg.max_rel_diff": float(np.max(np.abs(ours / ref.betas.ravel() - 1)))
+    }
 
 
 def splm_agreement() -> dict[str, float]:
@@ -99,7 +180,9 @@ def splm_agreement() -> dict[str, float]:
             lm_diffs.append(abs(getattr(tests, ours).statistic / theirs - 1))
     bsk = pdg.bsk_tests(y, x1, w, n, t)
     for r_key, ours in {"LMH": "lm_h", "LM1": "lm1", "LM2": "lm2", "SLM1": "slm1"}.items():
-        lm_diffs.append(abs(getattr(bsk, ours).statistic / reference["bsktest"][r_key]["statistic"] - 1))
+        lm_diffs.append(
+            abs(getattr(bsk, ours).statistic / reference["bsktest"][r_key]["statistic"] - 1)
+        )
     gm_diffs = []
     wm = sp.csr_array(w.sparse)
     for effects, key, design in (("entity", "within_error", x), ("random", "random_error", x1)):
@@ -169,10 +252,75 @@ def latex_cigar(numbers: dict, expected: dict) -> str:
     return tabular("l" + "r" * 8, header, body, note=note)
 
 
+def _cell(value: float, digits: int = 3) -> str:
+    return num(value, digits)
+
+
+def latex_cigar_spatial(fits: dict) -> str:
+    """The Lee-Yu corrected SAR and SDM columns, with the direct ML's rho and sigma^2 beneath."""
+    columns = [(m, e) for m in SPATIAL_MODELS for e in SPATIAL_EFFECTS]
+    header = [
+        [""] + [rf"\multicolumn{{3}}{{c}}{{{m}}}" for m in SPATIAL_MODELS],
+        [r"\cmidrule(lr){2-4}\cmidrule(lr){5-7}"] + [EFFECT_LABELS[e] for _, e in columns],
+    ]
+    labels = {"lp": r"log($P$)", "ly": r"log($Y$)", "W_lp": r"$W\times$log($P$)",
+              "W_ly": r"$W\times$log($Y$)", "rho": r"$\rho$"}  # fmt: skip
+    body: list = []
+    for name, label in labels.items():
+        est, se = [label], [""]
+        for m, e in columns:
+            res = fits[(m, e, "lee_yu")]
+            if name in res.params.index:
+                est.append(_cell(float(res.params[name])))
+                se.append(f"({num(float(res.std_errors[name]), 3)})")
+            else:
+                est.append("")
+                se.append("")
+        body += [est, se]
+    body.append([r"$\sigma^2$"] + [_cell(fits[(m, e, "lee_yu")].sigma2, 5) for m, e in columns])
+    body.append(r"\midrule")
+    body.append([r"\multicolumn{7}{l}{Direct ML (no correction)}"])
+    body.append(
+        [r"$\rho$"] + [_cell(float(fits[(m, e, "direct")].params["rho"])) for m, e in columns]
+    )
+    body.append([r"$\sigma^2$"] + [_cell(fits[(m, e, "direct")].sigma2, 5) for m, e in columns])
+    return tabular("l" + "r" * 6, header, body)
+
+
+def latex_cigar_impacts(impacts: dict) -> str:
+    """Direct, indirect and total impacts of the corrected models (s.e. beneath)."""
+    columns = [(m, e) for m in SPATIAL_MODELS for e in SPATIAL_EFFECTS]
+    header = [
+        ["", ""] + [rf"\multicolumn{{3}}{{c}}{{{m}}}" for m in SPATIAL_MODELS],
+        [r"\cmidrule(lr){3-5}\cmidrule(lr){6-8}", ""] + [EFFECT_LABELS[e] for _, e in columns],
+    ]
+    body: list = []
+    for i, (name, label) in enumerate((("lp", r"log($P$)"), ("ly", r"log($Y$)"))):
+        if i:
+            body.append(r"\addlinespace")
+        for j, effect in enumerate(("direct", "indirect", "total")):
+            est = [label if j == 0 else "", effect]
+            se = ["", ""]
+            for m, e in columns:
+                imp = impacts[(m, e, "lee_yu")]
+                est.append(_cell(float(imp.estimates.at[name, effect])))
+                se.append(f"({num(float(imp.std_errors.at[name, effect]), 3)})")
+            body += [est, se]
+    return tabular("ll" + "r" * 6, header, body)
+
+
 def run(ctx: Context) -> dict[str, float]:
     expected = checks.load("s07")
-    numbers = produc_numbers() | cigar_numbers() | splm_agreement()
+    fits, impacts = cigar_spatial_fits(ctx)
+    numbers = (
+        produc_numbers()
+        | cigar_numbers()
+        | splm_agreement()
+        | cigar_spatial_numbers(fits, impacts)
+        | spreg_agreement(fits)
+    )
+    ctx.write_table("panels_cigar_spatial", latex_cigar_spatial(fits))
+    ctx.write_table("panels_cigar_impacts", latex_cigar_impacts(impacts))
     ctx.write_table("panels_produc", latex_produc(numbers, expected))
     ctx.write_table("panels_cigar", latex_cigar(numbers, expected))
     return {k: float(v) for k, v in numbers.items()}
-

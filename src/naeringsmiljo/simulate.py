@@ -89,6 +89,10 @@ DEFAULT_FIRM_BETA: Mapping[str, float] = {
     "local_share": 0.8,
     "related_variety": 0.6,
 }
+#: Second entropy word of the seed of the panel's stream, ``SeedSequence([seed, PANEL_STREAM])``:
+#: the entry and exit of actors, the fixed effects and the innovations of the panel outcome are
+#: drawn from it, so that asking for the panel leaves every other draw as it was.
+PANEL_STREAM: int = zlib.crc32(b"innovations_panel")
 
 #: Default coefficients of the outcome equation (the outcome is a log rate per 1,000 employees).
 DEFAULT_BETA: Mapping[str, float] = {
@@ -344,6 +348,146 @@ class RegionalEffectParameters:
     theta: pd.Series
 
 
+@dataclass(frozen=True)
+class PanelSettings:
+    """The years of the milieu: entry and exit of actors and the panel outcome's parameters.
+
+    The outcome of the panel is a two-way fixed-effects spatial Durbin model over the years of
+    ``simulate_milieu``'s ``years`` (Elhorst 2014, eq. 3.1 with ``W X theta``),
+
+    .. math::
+
+        y_t = \\rho W y_t + X_t \\beta + W X_t \\theta + \\mu + \\xi_t \\iota
+              + \\varepsilon_t, \\qquad \\varepsilon_t \\sim N(0, \\sigma^2 I),
+
+    with ``X_t`` the milieu measures (:data:`MEASURES`) of year ``t``, computed from the actors
+    present and the ties active in that year.
+
+    Attributes
+    ----------
+    entry_share : float
+        Share of the actors that enter after the first year (in a year drawn uniformly among the
+        later ones); the others are present from the first year.
+    exit_rate : float
+        Yearly probability that a present actor exits after its first year (a geometric
+        lifetime); an actor that exits is absent from the next year on.
+    incumbents : int
+        The first ``incumbents`` actors of each municipality (by ``actor_id``) are present in
+        every year, so that no municipality is ever empty (at most ``min_actors``).
+    rho : float
+        True spatial autoregressive parameter, in (-1, 1).
+    beta, theta : mapping of str to float, optional
+        True coefficients of :data:`MEASURES` and of their spatial lags (``W_<measure>``);
+        :data:`DEFAULT_PANEL_BETA` and :data:`DEFAULT_PANEL_THETA` when omitted.
+    sigma : float
+        Standard deviation of the innovations.
+    region_sd : float
+        Standard deviation of the part of the region effects ``mu`` independent of the design.
+    region_loading : float
+        The region effects load on the municipality's mean ``log_actors`` over the years
+        (standardised), so that they are correlated with the regressors: fixed, not random,
+        effects.
+    year_trend, year_sd : float
+        The year effects ``xi_t`` are a linear trend (per year, centred) plus normal shocks.
+    """
+
+    entry_share: float = 0.15
+    exit_rate: float = 0.03
+    incumbents: int = 2
+    rho: float = 0.3
+    beta: Mapping[str, float] | None = None
+    theta: Mapping[str, float] | None = None
+    sigma: float = 0.2
+    region_sd: float = 0.3
+    region_loading: float = 0.3
+    year_trend: float = 0.05
+    year_sd: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.entry_share < 1 or not 0 <= self.exit_rate < 1:
+            raise SpecificationError(
+                f"entry_share and exit_rate must lie in [0, 1), got {self.entry_share} and "
+                f"{self.exit_rate}."
+            )
+        if self.incumbents < 1:
+            raise SpecificationError(f"incumbents must be at least 1, got {self.incumbents}.")
+        if not -1.0 < self.rho < 1.0:
+            raise ParameterSpaceError(
+                f"panel rho = {self.rho} must lie in (-1, 1) for the row-standardised W."
+            )
+        if not self.sigma > 0 or self.region_sd < 0 or self.year_sd < 0:
+            raise SpecificationError("sigma must be positive, region_sd and year_sd >= 0.")
+        for name, values in (("beta", self.beta), ("theta", self.theta)):
+            if values is not None and set(values) != set(MEASURES):
+                raise SpecificationError(
+                    f"panel {name} needs exactly the coefficients {list(MEASURES)}, got "
+                    f"{sorted(values)}."
+                )
+
+
+#: Default coefficients of the measures in the panel outcome.
+DEFAULT_PANEL_BETA: Mapping[str, float] = {
+    "log_actors": 0.5,
+    "local_share": 1.0,
+    "related_variety": 0.5,
+    "unrelated_variety": 0.3,
+}
+
+#: Default coefficients of the spatial lags of the measures in the panel outcome.
+DEFAULT_PANEL_THETA: Mapping[str, float] = {
+    "log_actors": -0.2,
+    "local_share": 0.5,
+    "related_variety": 0.3,
+    "unrelated_variety": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class PanelSDMParameters:
+    """True parameters of the panel outcome, a two-way fixed-effects spatial Durbin model.
+
+    Attributes
+    ----------
+    rho : float
+        Spatial autoregressive parameter.
+    beta : pandas.Series
+        Coefficients of :data:`MEASURES`.
+    theta : pandas.Series
+        Coefficients of their spatial lags, indexed ``W_<measure>`` (the names of the package's
+        SDM).
+    sigma : float
+        Standard deviation of the innovations.
+    region_effects : pandas.Series
+        ``mu``, indexed by municipality code.
+    year_effects : pandas.Series
+        ``xi_t``, indexed by year.
+    """
+
+    rho: float
+    beta: pd.Series
+    theta: pd.Series
+    sigma: float
+    region_effects: pd.Series
+    year_effects: pd.Series
+
+    def impacts(self, weights: SpatialWeights) -> pd.DataFrame:
+        """The true direct, indirect and total impacts of the measures (LeSage & Pace 2009).
+
+        With ``S_k = (I - rho W)^{-1} (beta_k I + theta_k W)``: direct ``tr(S_k) / N``, total
+        ``(beta_k + theta_k) / (1 - rho)`` (W row-standardised), indirect the difference. The
+        traces come from the eigenvalues of ``W`` (dense; the 356 municipalities).
+        """
+        eig = np.linalg.eigvals(weights.sparse.toarray())
+        multiplier = 1.0 / (1.0 - self.rho * eig)
+        rows = {}
+        for name in MEASURES:
+            b, t = float(self.beta[name]), float(self.theta[f"W_{name}"])
+            direct = float(np.real(np.sum(multiplier * (b + t * eig)))) / weights.n
+            total = (b + t) / (1.0 - self.rho)
+            rows[name] = {"direct": direct, "indirect": total - direct, "total": total}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+
 @dataclass(frozen=True, eq=False)
 class SimulatedMilieu:
     """A simulated milieu economy and the truth behind its outcome.
@@ -388,6 +532,16 @@ class SimulatedMilieu:
         the firm introduced a new product), drawn by :func:`draw_firm_innovation`.
     firm_params : RegionalEffectParameters or None
         The truth behind ``innovated``.
+    panel : pandas.DataFrame or None
+        With ``panel=`` settings: one row per municipality and year, indexed by
+        (``region``, ``year``) in the order of the municipalities and then the years:
+        ``innovations`` (the panel outcome), ``n_actors`` (present that year), ``n_ties``
+        (active ties touching the municipality) and the measures of :data:`MEASURES` of that
+        year.
+    presence : pandas.DataFrame or None
+        With ``panel=``: ``actor_id``, ``entry`` and ``exit`` (first and last year present).
+    panel_params : PanelSDMParameters or None
+        With ``panel=``: the true two-way fixed-effects SDM of the panel outcome.
     """
 
     actors: pd.DataFrame
@@ -404,6 +558,9 @@ class SimulatedMilieu:
     mixed_params: ConvexLagParameters | None = None
     firms: pd.DataFrame | None = None
     firm_params: RegionalEffectParameters | None = None
+    panel: pd.DataFrame | None = None
+    presence: pd.DataFrame | None = None
+    panel_params: PanelSDMParameters | None = None
 
     @property
     def firm_formula(self) -> str:
@@ -419,6 +576,11 @@ class SimulatedMilieu:
     def mixed_formula(self) -> str:
         """The formula of the mixed outcome's model."""
         return "innovations_mixed ~ " + " + ".join(MEASURES)
+
+    @property
+    def panel_formula(self) -> str:
+        """The formula of the panel outcome's model, for ``SDM.from_formula(..., effects=...)``."""
+        return "innovations ~ " + " + ".join(MEASURES)
 
     @property
     def mixed_weights(self) -> dict[str, SpatialWeights]:
@@ -443,6 +605,7 @@ def simulate_milieu(
     mixed_gamma: float = 0.6,
     firm_rho: float = 0.6,
     firm_sigma_theta: float = 0.5,
+    panel: PanelSettings | None = None,
 ) -> SimulatedMilieu:
     """Simulate actors, ties and a spatial-lag innovation outcome on the Norwegian municipalities.
 
@@ -477,6 +640,10 @@ def simulate_milieu(
         True spatial autoregressive parameter of the firms' regional effects, in (-1, 1).
     firm_sigma_theta : float, default 0.5
         Standard deviation of the innovations of the firms' regional effects.
+    panel : PanelSettings, optional
+        Also follow the milieu over every year of ``years`` (step 6 below): actors enter and
+        exit, ties are active in their years, and a panel outcome is drawn from a two-way
+        fixed-effects spatial Durbin model. ``None`` (the default) draws nothing of it.
 
     Returns
     -------
@@ -509,6 +676,12 @@ def simulate_milieu(
        ``allocate_to_actors``;
     6. from the stream ``SeedSequence([seed, INNOVATED_STREAM])``, each firm's ``innovated``
        flag (:func:`draw_firm_innovation`), equally independent of the earlier draws.
+    7. with ``panel=``, from the stream ``SeedSequence([seed, PANEL_STREAM])``: each actor's
+       entry and exit years (:func:`draw_presence`); each year's measures from the actors
+       present and the ties active (both actors present, ``start <= year <= end``:
+       ties persist over their years) (:func:`milieu_panel`); region and year effects and
+       the outcome ``y_t = (I - rho W)^{-1} (X_t beta + W X_t theta + mu + xi_t + eps_t)``
+       (:func:`draw_panel_sdm`). Steps 1-6 are unchanged by it.
 
     Examples
     --------
@@ -583,6 +756,15 @@ def simulate_milieu(
         firm_sigma_theta,
         np.random.default_rng(np.random.SeedSequence([int(seed), INNOVATED_STREAM])),
     )
+    panel_frame = presence = panel_params = None
+    if panel is not None:
+        panel_rng = np.random.default_rng(np.random.SeedSequence([int(seed), PANEL_STREAM]))
+        presence = draw_presence(panel_rng, actors, (first, last), panel)
+        panel_frame = milieu_panel(actors, ties, presence, regions.index)
+        panel_params = _panel_parameters(panel_rng, panel_frame, panel)
+        panel_frame.insert(
+            0, "innovations", draw_panel_sdm(panel_frame, weights, panel_params, panel_rng)
+        )
     return SimulatedMilieu(
         actors=actors,
         ties=ties,
@@ -598,6 +780,9 @@ def simulate_milieu(
         mixed_params=mixed_params,
         firms=firms,
         firm_params=firm_params,
+        panel=panel_frame,
+        presence=presence,
+        panel_params=panel_params,
     )
 
 
@@ -1013,3 +1198,203 @@ def _allocate(rng: np.random.Generator, actors: pd.DataFrame, counts: pd.Series)
         share = pull[members] / pull[members].sum()
         allocated[members] = rng.multinomial(int(counts[region]), share)
     return pd.DataFrame({"actor_id": actors["actor_id"].to_numpy(), "innovations": allocated})
+
+
+# ---------------------------------------------------------------------- the years
+
+
+def draw_presence(
+    rng: np.random.Generator,
+    actors: pd.DataFrame,
+    years: tuple[int, int],
+    settings: PanelSettings,
+) -> pd.DataFrame:
+    """Entry and exit years of the actors: a share enters late, present actors exit at a rate.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws (the panel's own stream in :func:`simulate_milieu`): one uniform
+        per actor for late entry, one integer per actor for its entry year, one geometric
+        lifetime per actor, in the order of ``actors``.
+    actors : pandas.DataFrame
+        The actors (``actor_id``, ``region``), as :func:`simulate_milieu` draws them.
+    years : (int, int)
+        First and last year of the panel.
+    settings : PanelSettings
+        ``entry_share``, ``exit_rate`` and ``incumbents``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``actor_id``, ``entry``, ``exit``: the actor is present in the years
+        ``entry <= year <= exit``. The first ``incumbents`` actors of each municipality are
+        present throughout.
+    """
+    first, last = years
+    n = len(actors)
+    late = rng.random(n) < settings.entry_share
+    entry_year = rng.integers(first + 1, last + 1, size=n) if last > first else np.full(n, first)
+    entry = np.where(late, entry_year, first)
+    # numpy's geometric needs p > 0: with no exit the lifetime outlasts the panel.
+    lifetime = (
+        rng.geometric(settings.exit_rate, size=n)
+        if settings.exit_rate > 0
+        else np.full(n, last - first + 1)
+    )
+    exit_ = np.minimum(entry + lifetime - 1, last)
+    rank = actors.groupby("region").cumcount().to_numpy()
+    incumbent = rank < settings.incumbents
+    entry = np.where(incumbent, first, entry)
+    exit_ = np.where(incumbent, last, exit_)
+    return pd.DataFrame(
+        {
+            "actor_id": actors["actor_id"].to_numpy(),
+            "entry": entry.astype(np.int64),
+            "exit": exit_.astype(np.int64),
+        }
+    )
+
+
+def milieu_panel(
+    actors: pd.DataFrame, ties: pd.DataFrame, presence: pd.DataFrame, regions: pd.Index
+) -> pd.DataFrame:
+    """The milieu measures of every municipality and year, from the actors and ties of the year.
+
+    In year ``t`` the actors present are those with ``entry <= t <= exit`` and the ties active
+    those with ``start <= t <= end`` whose two actors are present; :func:`milieu_design` then
+    gives the year's measures.
+
+    Parameters
+    ----------
+    actors, ties : pandas.DataFrame
+        The microdata.
+    presence : pandas.DataFrame
+        ``actor_id``, ``entry``, ``exit`` (:func:`draw_presence`).
+    regions : pandas.Index
+        The municipalities, in the order of the rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``region``, ``year``), the municipalities in the order of ``regions`` and the
+        years ascending within each: ``n_actors``, ``n_ties`` and :data:`MEASURES`.
+    """
+    spans = presence.set_index("actor_id").reindex(actors["actor_id"])
+    if spans.isna().any().any():
+        raise SpecificationError("presence must give entry and exit for every actor.")
+    first, last = int(spans["entry"].min()), int(spans["exit"].max())
+    entry = spans["entry"].to_numpy()
+    exit_ = spans["exit"].to_numpy()
+    tie_a = spans.loc[ties["actor_a"]]
+    tie_b = spans.loc[ties["actor_b"]]
+    frames = []
+    for year in range(first, last + 1):
+        present = (entry <= year) & (year <= exit_)
+        year_actors = actors[present]
+        active = (
+            (ties["start"].to_numpy() <= year)
+            & (year <= ties["end"].to_numpy())
+            & (tie_a["entry"].to_numpy() <= year)
+            & (year <= tie_a["exit"].to_numpy())
+            & (tie_b["entry"].to_numpy() <= year)
+            & (year <= tie_b["exit"].to_numpy())
+        )
+        year_ties = ties[active]
+        design = milieu_design(year_actors, year_ties, regions)
+        n_ties = measures.collaboration(year_actors, year_ties)["n_ties"].reindex(
+            regions, fill_value=0
+        )
+        frame = pd.DataFrame(
+            {
+                "region": regions.to_numpy(),
+                "year": year,
+                "n_actors": year_actors.groupby("region").size().reindex(regions).to_numpy(),
+                "n_ties": n_ties.to_numpy(dtype=np.int64),
+            }
+        )
+        for name in MEASURES:
+            frame[name] = design[name].to_numpy()
+        frames.append(frame)
+    panel = pd.concat(frames, ignore_index=True)
+    order = np.lexsort(
+        (panel["year"].to_numpy(), np.tile(np.arange(len(regions)), last - first + 1))
+    )
+    return panel.iloc[order].set_index(["region", "year"])
+
+
+def _panel_parameters(
+    rng: np.random.Generator, panel: pd.DataFrame, settings: PanelSettings
+) -> PanelSDMParameters:
+    """True coefficients and drawn region and year effects of the panel outcome."""
+    beta = dict(DEFAULT_PANEL_BETA if settings.beta is None else settings.beta)
+    theta = dict(DEFAULT_PANEL_THETA if settings.theta is None else settings.theta)
+    regions = panel.index.get_level_values("region").unique()
+    years = panel.index.get_level_values("year").unique()
+    size = panel["log_actors"].groupby(level="region", sort=False).mean().reindex(regions)
+    loading = (size - size.mean()) / size.std(ddof=0)
+    mu = settings.region_loading * loading.to_numpy() + settings.region_sd * rng.standard_normal(
+        len(regions)
+    )
+    centred = np.arange(len(years)) - (len(years) - 1) / 2.0
+    xi = settings.year_trend * centred + settings.year_sd * rng.standard_normal(len(years))
+    return PanelSDMParameters(
+        rho=float(settings.rho),
+        beta=pd.Series([float(beta[m]) for m in MEASURES], index=list(MEASURES), name="beta"),
+        theta=pd.Series(
+            [float(theta[m]) for m in MEASURES], index=[f"W_{m}" for m in MEASURES], name="theta"
+        ),
+        sigma=float(settings.sigma),
+        region_effects=pd.Series(mu, index=pd.Index(regions, name="region"), name="mu"),
+        year_effects=pd.Series(xi, index=pd.Index(years, name="year"), name="xi"),
+    )
+
+
+def draw_panel_sdm(
+    panel: pd.DataFrame,
+    weights: SpatialWeights,
+    params: PanelSDMParameters,
+    rng: np.random.Generator,
+) -> pd.Series:
+    """Draw ``y_t = (I - rho W)^{-1} (X_t beta + W X_t theta + mu + xi_t + eps_t)`` for each year.
+
+    The reduced form of the two-way fixed-effects spatial Durbin model (Elhorst 2014, ch. 3;
+    Lee & Yu 2010), one sparse LU of ``I - rho W`` solving all years at once.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Indexed by (``region``, ``year``), balanced, with the columns of :data:`MEASURES`.
+    weights : SpatialWeights
+        ``W`` over the municipalities; aligned to the panel by id.
+    params : PanelSDMParameters
+        True ``rho``, ``beta``, ``theta``, ``sigma`` and the effects (indexed by region and
+        year).
+    rng : numpy.random.Generator
+        Source of ``eps``: one standard normal ``(N, T)`` array, municipalities by years.
+
+    Returns
+    -------
+    pandas.Series
+        ``y``, indexed like ``panel``, named ``innovations``.
+    """
+    regions = panel.index.get_level_values("region").unique()
+    years = panel.index.get_level_values("year").unique()
+    n, t = len(regions), len(years)
+    if len(panel) != n * t:
+        raise SpecificationError(f"the panel has {len(panel)} rows, not {n} x {t}.")
+    w = sp.csr_array(weights.reorder(regions).sparse)
+    wide = {
+        m: panel[m].unstack("year").reindex(index=regions, columns=years).to_numpy()
+        for m in MEASURES
+    }
+    signal = np.zeros((n, t))
+    for m in MEASURES:
+        signal += float(params.beta[m]) * wide[m] + float(params.theta[f"W_{m}"]) * (w @ wide[m])
+    signal += params.region_effects.reindex(regions).to_numpy()[:, None]
+    signal += params.year_effects.reindex(years).to_numpy()[None, :]
+    eps = params.sigma * rng.standard_normal((n, t))
+    system = sp.identity(n, format="csc") - params.rho * sp.csc_matrix(w)
+    y = splu(system).solve(signal + eps)
+    index = pd.MultiIndex.from_product([regions, years], names=["region", "year"])
+    return pd.Series(y.ravel(), index=index, name="innovations").reindex(panel.index)

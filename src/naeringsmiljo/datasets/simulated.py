@@ -38,6 +38,8 @@ _DTYPES: dict[str, dict[str, Any]] = {
     },
     "outcomes": {"region": str},
     "actor_outcomes": {"actor_id": "int64", "innovations": "int64"},
+    "panel": {"region": str, "year": "int64"},
+    "presence": {"actor_id": "int64", "entry": "int64", "exit": "int64"},
 }
 
 
@@ -61,7 +63,14 @@ class SimulatedMilieu:
     actor_outcomes : pandas.DataFrame
         ``actor_id`` and ``innovations``: each municipality's count split over its actors.
     truth : dict
-        The seed, the settings and the true parameters (``truth.json``).
+        The seed, the settings and the true parameters (``truth.json``; the panel outcome's
+        two-way fixed-effects SDM under ``panel``).
+    panel : pandas.DataFrame
+        The years 2015-2022: one row per municipality and year, indexed by (``region``,
+        ``year``): the panel outcome ``innovations``, ``n_actors``, ``n_ties`` and the year's
+        measures.
+    presence : pandas.DataFrame
+        ``actor_id``, ``entry``, ``exit``: the first and last year each actor is present.
     """
 
     actors: pd.DataFrame
@@ -69,6 +78,8 @@ class SimulatedMilieu:
     outcomes: pd.DataFrame
     actor_outcomes: pd.DataFrame
     truth: dict[str, Any] = field(repr=False)
+    panel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    presence: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def simulated_milieu() -> SimulatedMilieu:
@@ -97,4 +108,6 @@ def simulated_milieu() -> SimulatedMilieu:
         outcomes=frames["outcomes"].set_index("region"),
         actor_outcomes=frames["actor_outcomes"],
         truth=json.loads((folder / "truth.json").read_text("utf-8")),
+        panel=frames["panel"].set_index(["region", "year"]),
+        presence=frames["presence"],
     )
