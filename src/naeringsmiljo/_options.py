@@ -44,6 +44,10 @@ PanelEffects = Literal["none", "entity", "time", "twoways", "random"]
 """Effects of a spatial panel: none (pooled), fixed effects of the entities, of the periods or of
 both (removed by the within transformation), or random effects of the entities."""
 
+DynamicLags = Literal["time", "space", "spacetime"]
+"""Lags of the outcome in a dynamic spatial panel (Yu, de Jong & Lee 2008; Elhorst 2014, ch. 4):
+``y_{t-1}`` (coefficient ``tau``), ``W y_{t-1}`` (``eta``) or both."""
+
 LagConvention = Literal["lag_then_demean", "demean_then_lag"]
 """How spatial lags meet the within transformation of a fixed-effects panel: ``Q(W y)``, the exact
 transform of the model (Elhorst 2014, ch. 3; default), or ``W(Q y)``, the lag of the demeaned
