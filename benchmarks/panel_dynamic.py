@@ -83,7 +83,7 @@ def replicate(w: SpatialWeights, seed: int, point: int, r: int) -> list[dict[str
             warnings.simplefilter("ignore")
             res = model.fit(bias_correction=corrected)
         se = res.std_errors
-        for name in TRUE:
+        for name, true in TRUE.items():
             value, error = (
                 (res.sigma2, res.sigma2_se) if name == "sigma2" else (res.params[name], se[name])
             )
@@ -96,7 +96,7 @@ def replicate(w: SpatialWeights, seed: int, point: int, r: int) -> list[dict[str
                     "parameter": name,
                     "estimate": float(value),
                     "std_error": float(error),
-                    "covered": bool(abs(value - TRUE[name]) <= 1.959964 * error),
+                    "covered": bool(abs(value - true) <= 1.959964 * error),
                 }
             )
     return rows
@@ -158,8 +158,10 @@ def main() -> None:
             "`python benchmarks/panel_dynamic.py`."
         ),
         "",
-        "| effects | T | estimator | parameter | bias | MC s.e. | bias / MC s.e. | coverage of 95% "
-        "| binomial band |",
+        (
+            "| effects | T | estimator | parameter | bias | MC s.e. | bias / MC s.e. "
+            "| coverage of 95% | binomial band |"
+        ),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():

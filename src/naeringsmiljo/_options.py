@@ -36,6 +36,9 @@ ImpactsMethod = Literal["auto", "exact", "eigen", "trace"]
 ImpactsInference = Literal["simulation", "delta"]
 """How standard errors of the impacts are obtained (None: point estimates only)."""
 
+ImpactsHorizon = Literal["short", "long"]
+"""Impacts of a dynamic panel: within the period (short run) or at the steady state (long run)."""
+
 PredictionKind = Literal["trend", "TC", "TS", "BP"]
 """Spatial predictors (Goulard, Laurent & Thomas-Agnan 2017; R spatialreg's ``pred.type``):
 ``X beta``, the reduced form, trend and signal, the best predictor."""

@@ -36,14 +36,14 @@ from naeringsmiljo.exceptions import (
     ParameterSpaceError,
     SpecificationError,
 )
-from naeringsmiljo.inference.dynamic import DynamicCoefficients, stability_modulus
-from naeringsmiljo.inference.dynamic import bias_correction as dynamic_bias_correction
 from naeringsmiljo.inference.covariance import (
     CovarianceEstimator,
     MLInference,
     MLProblem,
     covariance_estimator,
 )
+from naeringsmiljo.inference.dynamic import DynamicCoefficients, stability_modulus
+from naeringsmiljo.inference.dynamic import bias_correction as dynamic_bias_correction
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate, least_squares
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
@@ -351,8 +351,8 @@ def _dynamic_estimates(
     spec = problem.spec
     names = problem.param_names
     weights = spec.weights
-    if corrected and spec.effects in ("entity", "twoways"):
-        deflated = spec.likelihood_shape(True)[2]
+    if corrected and getattr(spec, "effects", None) in ("entity", "twoways"):
+        deflated = spec.likelihood_shape(True)[2]  # type: ignore[attr-defined]
         params = pd.Series(values, index=names)
         shift = dynamic_bias_correction(params, full, weights, deflated)
         values, sigma2 = values + shift[: len(names)], sigma2 + float(shift[len(names)])
