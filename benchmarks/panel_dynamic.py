@@ -170,6 +170,42 @@ def main() -> None:
             f"{row.bias:.4f} | {row.mc_se:.4f} | {row.bias_in_mc_se:.1f} | {row.coverage:.3f} | "
             f"[{row.band_low:.3f}, {row.band_high:.3f}] |"
         )
+    t = table.set_index(["effects", "periods", "estimator", "parameter"])
+
+    def cell(effects: str, periods: int, estimator: str, name: str) -> str:
+        row = t.loc[(effects, periods, estimator, name)]
+        return f"{row['bias']:.4f} ({row['bias_in_mc_se']:.1f} MC s.e.)"
+
+    lines += [
+        "",
+        (
+            "ML conditional on the first period has the Nickell bias of order 1/T in tau: "
+            f"{cell('entity', 5, 'ML', 'tau')} at T = 5 and {cell('entity', 10, 'ML', 'tau')} at "
+            "T = 10 with entity effects, and its 95% intervals cover tau in 34% of the "
+            "samples or fewer. The correction (`fit(bias_correction=True)`: the Lee-Yu "
+            "transformation likelihood plus the Yu-de Jong-Lee term I^{-1} b) leaves "
+            f"{cell('entity', 5, 'corrected', 'tau')} and {cell('entity', 10, 'corrected', 'tau')};"
+            f" with two-way effects {cell('twoways', 5, 'corrected', 'tau')} and "
+            f"{cell('twoways', 10, 'corrected', 'tau')}. The remainder is O(1/T^2): at T = 5 "
+            "the corrected tau still over-shoots by about 0.02 (more than 2 MC s.e.) and its "
+            "intervals under-cover (0.86 to 0.88)."
+        ),
+        "",
+        (
+            f"rho: ML {cell('twoways', 10, 'ML', 'rho')} with two-way effects at T = 10 (the "
+            "direct approach's O(1/N) bias of period effects plus the dynamics), corrected "
+            f"{cell('twoways', 10, 'corrected', 'rho')}; with entity effects "
+            f"{cell('entity', 10, 'ML', 'rho')} and {cell('entity', 10, 'corrected', 'rho')}. "
+            "The corrected rho keeps a bias of about -0.006, more than 2 MC s.e. at 1,000 "
+            "replications, of the size of the ordinary O(1/n) ML bias of a spatial parameter "
+            "that the static Lee-Yu study also finds (panel_lee_yu.md: -0.0036 at n = 196); "
+            "its intervals cover in the binomial band. sigma^2: the correction removes most of "
+            f"the bias ({cell('entity', 10, 'ML', 'sigma2')} to "
+            f"{cell('entity', 10, 'corrected', 'sigma2')} at T = 10), not all of it: the "
+            "degrees-of-freedom term -(k + 1) sigma^2 / (N(T - 1)) = -0.009 and an O(1/T^2) "
+            "term of the dynamics remain."
+        ),
+    ]
     (args.out / "panel_dynamic.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

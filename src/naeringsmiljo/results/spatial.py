@@ -367,7 +367,9 @@ class SpatialResults:
                     f"{unstable} of {draws} parameter draws make the process unstable; the "
                     "long-run impacts have no simulated distribution."
                 )
-            cov = pd.DataFrame(np.cov(finite, rowvar=False), index=params.index, columns=params.index)
+            cov = pd.DataFrame(
+                np.cov(finite, rowvar=False), index=params.index, columns=params.index
+            )
         result = compute_impacts(
             params,
             self.spec.regressor_names,
@@ -653,6 +655,14 @@ class SpatialResults:
                     if self.bias_correction
                     else "no (direct approach; sigma^2 biased for small T)"
                 )
+            )
+        dynamic = getattr(spec, "dynamic_names", ())
+        if dynamic:
+            lags = {"tau": "tau y_{t-1}", "eta": "eta W y_{t-1}"}
+            corrected = self.bias_correction and effects in ("entity", "twoways")
+            lines.append(
+                f"Dynamic:             {', '.join(lags[name] for name in dynamic)}; first period "
+                "conditioned on; Yu-de Jong-Lee correction: " + ("yes" if corrected else "no")
             )
         if self.random_effects is not None:
             lines.append(f"Error components:    {self.random_effects}")
