@@ -16,7 +16,7 @@ Replication ``r`` of design point ``p`` draws from
 
 Usage::
 
-    python benchmarks/panel_dynamic.py [--replications 500] [--seed 20080] [--out benchmarks/results]
+    python benchmarks/panel_dynamic.py [--replications 1000] [--seed 20080] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def summarise(draws: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=500)
+    parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20080)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()

@@ -89,7 +89,12 @@ def _spectrum(weights: SpatialWeights, deflated: bool) -> np.ndarray:
 
 
 def bias_correction(
-    params: pd.Series, cov_full: np.ndarray, weights: SpatialWeights, deflated: bool
+    params: pd.Series,
+    cov_full: np.ndarray,
+    weights: SpatialWeights,
+    deflated: bool,
+    *,
+    direct_sigma2: float | None = None,
 ) -> np.ndarray:
     """The correction ``I^{-1} b`` to add to the ML estimates of a dynamic fixed-effects panel.
 
@@ -114,6 +119,12 @@ def bias_correction(
     over the eigenvalues other than the one of the constant (``deflated``), the dimensions that
     the time demeaning ``J_N`` leaves. All traces are sums over the eigenvalues of ``W``.
 
+    With ``direct_sigma2`` (the ML estimate of sigma^2) the estimates are those of the direct
+    approach (``N T`` observations, ``T ln|I - rho W|``: ``fit()`` with entity effects), and
+    the bias has the two terms of the effects as well, ``tr G`` for ``rho`` and
+    ``N / (2 sigma^2)`` for ``sigma^2`` (Yu, de Jong & Lee 2008, eq. 20; the correction of R
+    SDPDmod's ``SDPDm(..., dynamic = TRUE)`` with entity effects).
+
     Parameters
     ----------
     params : pandas.Series
@@ -124,6 +135,8 @@ def bias_correction(
         ``W`` over the entities.
     deflated : bool
         Period effects removed by the transformation approach.
+    direct_sigma2 : float, optional
+        The direct approach's sigma^2, to correct its estimates instead.
 
     Returns
     -------
@@ -142,6 +155,9 @@ def bias_correction(
         "rho": tau * np.sum(g * r_inv) + eta * np.sum(g * omega * r_inv),
     }
     score = np.zeros(len(names) + 1)
+    if direct_sigma2 is not None:
+        traces["rho"] = traces["rho"] + np.sum(g)
+        score[-1] = len(omega) / (2.0 * direct_sigma2)
     for name, value in traces.items():
         if name in names:
             score[names.index(name)] = float(np.real(value))
