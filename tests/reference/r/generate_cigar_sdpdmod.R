@@ -12,7 +12,7 @@
 ## Matrix. Run from the repository root:
 ##     Rscript tests/reference/r/generate_cigar_sdpdmod.R
 ##
-## Output: tests/reference/r/cigar_sdpdmod.json (17 significant digits): the ML estimates
+## Output: tests/reference/r/cigar_sdpdmod.json (15 significant digits): the ML estimates
 ## (`ml`: tau, eta, the slopes, rho, sigma2) and the bias-corrected ones (`corrected`).
 
 suppressPackageStartupMessages({
