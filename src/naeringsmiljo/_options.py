@@ -36,6 +36,9 @@ ImpactsMethod = Literal["auto", "exact", "eigen", "trace"]
 ImpactsInference = Literal["simulation", "delta"]
 """How standard errors of the impacts are obtained (None: point estimates only)."""
 
+ImpactsHorizon = Literal["short", "long"]
+"""Impacts of a dynamic panel: within the period (short run) or at the steady state (long run)."""
+
 PredictionKind = Literal["trend", "TC", "TS", "BP"]
 """Spatial predictors (Goulard, Laurent & Thomas-Agnan 2017; R spatialreg's ``pred.type``):
 ``X beta``, the reduced form, trend and signal, the best predictor."""
@@ -43,6 +46,10 @@ PredictionKind = Literal["trend", "TC", "TS", "BP"]
 PanelEffects = Literal["none", "entity", "time", "twoways", "random"]
 """Effects of a spatial panel: none (pooled), fixed effects of the entities, of the periods or of
 both (removed by the within transformation), or random effects of the entities."""
+
+DynamicLags = Literal["time", "space", "spacetime"]
+"""Lags of the outcome in a dynamic spatial panel (Yu, de Jong & Lee 2008; Elhorst 2014, ch. 4):
+``y_{t-1}`` (coefficient ``tau``), ``W y_{t-1}`` (``eta``) or both."""
 
 LagConvention = Literal["lag_then_demean", "demean_then_lag"]
 """How spatial lags meet the within transformation of a fixed-effects panel: ``Q(W y)``, the exact

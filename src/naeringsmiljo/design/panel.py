@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import (
+    DynamicLags,
     IslandPolicy,
     LagConvention,
     MissingPolicy,
@@ -64,6 +65,7 @@ from naeringsmiljo.weights.spatial_weights import (
 )
 
 __all__ = [
+    "DYNAMIC_PARAMETERS",
     "FIXED_EFFECTS",
     "PanelDesign",
     "PanelLag",
@@ -74,6 +76,14 @@ __all__ = [
 
 #: The effects removed by the within transformation.
 FIXED_EFFECTS = ("entity", "time", "twoways")
+
+#: The coefficients of the lags of the outcome in a dynamic panel (Elhorst 2014, ch. 4):
+#: ``tau`` of ``y_{t-1}``, ``eta`` of ``W y_{t-1}``, by the ``dynamic=`` option that adds them.
+DYNAMIC_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "time": ("tau",),
+    "space": ("eta",),
+    "spacetime": ("tau", "eta"),
+}
 
 #: A regressor whose within-transformed column has at most this fraction of the norm of the raw
 #: column has no within variation: what is left is the rounding of the means (eps per entry).
@@ -188,6 +198,7 @@ class PanelDesign:
     endog: tuple[str, ...] = ()
     instruments: np.ndarray | None = None
     terms: SpatialTerms = field(default_factory=SpatialTerms)
+    dynamic: str | None = None
 
     @property
     def nobs(self) -> int:
@@ -222,8 +233,16 @@ class PanelDesign:
         return {"entity": n, "time": t, "twoways": n + t - 1}.get(self.effects, 0)
 
     @property
+    def dynamic_names(self) -> tuple[str, ...]:
+        """``tau`` and/or ``eta``, the coefficients of ``y_{t-1}`` and ``W y_{t-1}``; empty for
+        a static panel."""
+        return DYNAMIC_PARAMETERS[self.dynamic] if self.dynamic is not None else ()
+
+    @property
     def regressor_names(self) -> list[str]:
-        return [n for n in self.exog_names if n != INTERCEPT and not n.startswith(LAG_PREFIX)]
+        """The regressors of X (not the constant, the lags of X or those of the outcome)."""
+        skip = set(self.dynamic_names) | {INTERCEPT}
+        return [n for n in self.exog_names if n not in skip and not n.startswith(LAG_PREFIX)]
 
     def term_weights(self, kind: TermKind) -> SpatialWeights:
         term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
@@ -327,6 +346,7 @@ def from_formula(
     missing: MissingPolicy = "raise",
     islands: IslandPolicy = "raise",
     lag_convention: LagConvention = "lag_then_demean",
+    dynamic: DynamicLags | None = None,
 ) -> PanelDesign:
     """Build a :class:`PanelDesign` from a formula and a frame indexed by (entity, time).
 
@@ -339,6 +359,12 @@ def from_formula(
     Under fixed effects the constant is removed (the effects absorb it) and a regressor
     without within variation raises :class:`~naeringsmiljo.exceptions.SingularDesignError`
     naming it.
+
+    ``dynamic`` adds the lags of the outcome, ``y_{t-1}`` (``"time"``, coefficient ``tau``),
+    ``W y_{t-1}`` (``"space"``, ``eta``) or both (``"spacetime"``), as regressors, and the
+    design keeps periods 2 to T: the likelihood is conditional on the first period (Yu, de Jong
+    & Lee 2008, s. 2; Elhorst 2014, s. 4.3), and the within transformation is over those
+    ``T - 1`` periods.
     """
     from formulaic import Formula
 
@@ -346,6 +372,9 @@ def from_formula(
     check_choice("lag_convention", lag_convention, LagConvention)
     check_choice("missing", missing, MissingPolicy)
     check_choice("islands", islands, IslandPolicy)
+    if dynamic is not None:
+        check_choice("dynamic", dynamic, DynamicLags)
+        _check_dynamic(effects, lag_convention)
     w = as_spatial_weights(weights, "w")
     if not isinstance(w, SpatialWeights):
         raise InputTypeError(
@@ -385,6 +414,11 @@ def from_formula(
         reasons = {"unbalanced": reasons.pop("missing"), **reasons}
     w = aligned["w"]
     n, t = len(kept), len(times)
+    if dynamic is not None and t < 3:
+        raise PanelStructureError(
+            f"A dynamic panel needs at least three periods (the first one is conditioned on), "
+            f"got {t}: {list(times)}."
+        )
     if t == 1 and effects in ("entity", "twoways", "random"):
         raise PanelStructureError(
             f"One period ({times[0]!r}) cannot identify effects={effects!r}: the entity "
@@ -416,9 +450,19 @@ def from_formula(
     raw_wx = period_product(w.sparse, raw_x[:, cols], n)
     raw_all = np.column_stack([raw_x, raw_wx])
     projection = effects if lag_convention == "lag_then_demean" else "none"
+    if dynamic is not None:
+        clash = [name for name in DYNAMIC_PARAMETERS[dynamic] if name in exog_names]
+        if clash:
+            raise FormulaError(
+                f"The regressor name(s) {clash} are the coefficients of the lags of the outcome "
+                "in a dynamic panel; rename the column(s)."
+            )
+        raw_y, raw_all = _outcome_lags(raw_y, raw_all, w.sparse, n, dynamic)
+        exog_names = exog_names + list(DYNAMIC_PARAMETERS[dynamic])
+        times, order, t = times[1:], order[n:], t - 1
     y = within(raw_y, n, effects)
-    x = within(raw_x, n, effects)
-    if lagged:
+    x = within(raw_x if dynamic is None else raw_all, n, effects)
+    if lagged and dynamic is None:
         wx = (
             within(raw_wx, n, projection)
             if projection != "none"
@@ -466,7 +510,34 @@ def from_formula(
         dropped=dropped,
         drop_reasons=reasons,
         terms=terms,
+        dynamic=dynamic,
     )
+
+
+def _check_dynamic(effects: str, lag_convention: str) -> None:
+    """A dynamic panel has fixed or no effects, and the lags of the raw data."""
+    if effects == "random":
+        raise SpecificationError(
+            "A dynamic panel with random effects is not estimated: conditional on the first "
+            "period the effects are correlated with y_{t-1} (the initial-conditions problem). "
+            "Use effects='entity' or 'twoways'."
+        )
+    if lag_convention != "lag_then_demean" and effects in ("time", "twoways"):
+        raise SpecificationError(
+            "A dynamic panel uses the exact transform Q(W y) (lag_convention="
+            "'lag_then_demean')."
+        )
+
+
+def _outcome_lags(
+    raw_y: np.ndarray, raw_x: np.ndarray, matrix: Any, n_units: int, dynamic: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Periods 2 to T of the outcome, and of the regressors with the lags of the outcome
+    (``y_{t-1}`` and/or ``W y_{t-1}``, in the order of ``DYNAMIC_PARAMETERS``) appended."""
+    previous = raw_y[:-n_units]
+    columns = {"tau": previous, "eta": period_product(matrix, previous, n_units)}
+    lags = np.column_stack([columns[name] for name in DYNAMIC_PARAMETERS[dynamic]])
+    return raw_y[n_units:], np.column_stack([raw_x[n_units:], lags])
 
 
 def _check_within_variation(x: np.ndarray, raw: np.ndarray, names: list[str], effects: str) -> None:

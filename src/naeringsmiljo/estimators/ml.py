@@ -44,6 +44,8 @@ from naeringsmiljo.inference.covariance import (
     MLProblem,
     covariance_estimator,
 )
+from naeringsmiljo.inference.dynamic import DynamicCoefficients, stability_modulus
+from naeringsmiljo.inference.dynamic import bias_correction as dynamic_bias_correction
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate, least_squares
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
@@ -216,14 +218,19 @@ class MaximumLikelihood:
         k = len(names)
         spatial_values = {"rho": est.rho, "lambda": est.lam}
         values = np.concatenate([est.beta, [spatial_values[p] for p in problem.spatial_params]])
+        sigma2, record = est.sigma2, est.record
+        if getattr(spec, "dynamic", None) is not None:
+            values, sigma2, record = _dynamic_estimates(
+                problem, values, sigma2, full, record, options.bias_correction
+            )
         return SpatialResults(
             model=problem.name,
             params=pd.Series(values, index=names, name="estimate"),
             cov=pd.DataFrame(full[:k, :k], index=names, columns=names),
-            sigma2=est.sigma2,
+            sigma2=sigma2,
             loglik=est.loglik,
             spec=spec,
-            record=est.record,
+            record=record,
             cov_type=inference.label,
             innovations=est.innovations,
             sigma2_se=float(np.sqrt(full[k, k])),
@@ -365,3 +372,40 @@ class MaximumLikelihood:
         if not flat_directions(score, theta, [intervals[p] for p in free], lik.n):
             return record
         return replace(record, converged=False, message=flat_message(free, list(theta)))
+
+
+def _dynamic_estimates(
+    problem: FitProblem,
+    values: np.ndarray,
+    sigma2: float,
+    full: np.ndarray,
+    record: FitRecord,
+    corrected: bool,
+) -> tuple[np.ndarray, float, FitRecord]:
+    """A dynamic panel's estimates: bias-corrected if asked, and checked for stability.
+
+    With ``bias_correction=True`` and entity effects the Yu-de Jong-Lee correction
+    (:func:`naeringsmiljo.inference.dynamic.bias_correction`) is added to the ML estimates of
+    the transformation approach; the covariance stays that of the ML estimate, as in Yu, de
+    Jong & Lee (2008, s. 4). An unstable estimate (``tau + eta + rho >= 1`` for
+    row-standardised W) lies outside the parameter space of the model: not converged.
+    """
+    spec = problem.spec
+    names = problem.param_names
+    weights = spec.weights
+    if corrected and getattr(spec, "effects", None) in ("entity", "twoways"):
+        deflated = spec.likelihood_shape(True)[2]  # type: ignore[attr-defined]
+        params = pd.Series(values, index=names)
+        shift = dynamic_bias_correction(params, full, weights, deflated)
+        values, sigma2 = values + shift[: len(names)], sigma2 + float(shift[len(names)])
+    c = DynamicCoefficients.of(values, names)
+    modulus = float(stability_modulus(c.tau, c.eta, c.rho, weights)[0])
+    if modulus < 1.0:
+        return values, sigma2, record
+    message = (
+        f"the estimated process is not stable: the largest eigenvalue modulus of "
+        f"(I - rho W)^-1 (tau I + eta W) is {modulus:.6g} >= 1 (tau + eta + rho < 1 is needed "
+        "with row-standardised W), outside the parameter space of the dynamic model"
+    )
+    warnings.warn(f"{problem.name}: {message}", ConvergenceWarning, stacklevel=5)
+    return values, sigma2, replace(record, converged=False, message=message)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from naeringsmiljo._options import (
+    DynamicLags,
     FitMethod,
     IslandPolicy,
     LagConvention,
@@ -124,6 +125,7 @@ class SpatialModel:
         instruments: Sequence[str] = (),
         effects: PanelEffects | None = None,
         lag_convention: LagConvention = "lag_then_demean",
+        dynamic: DynamicLags | None = None,
     ) -> SpatialModel:
         """Specify the model by a Wilkinson formula (formulaic).
 
@@ -179,6 +181,12 @@ class SpatialModel:
             Elhorst 2014, ch. 3), or the entity effects are random (SAR, SDM, SEM, SDEM; ML of
             the error-components model). See :mod:`naeringsmiljo.design.panel` and
             ``docs/panels.md``.
+        dynamic : {"time", "space", "spacetime"}, optional
+            A dynamic panel (Yu, de Jong & Lee 2008): ``y_{t-1}`` (coefficient ``tau``),
+            ``W y_{t-1}`` (``eta``) or both on the right-hand side, with fixed or no effects
+            and the likelihood conditional on the first period; for OLS, SLX, SAR and SDM.
+            ``fit(bias_correction=True)`` then also removes the ``O(1/T)`` bias of the
+            dynamics. See ``docs/panels.md``.
         lag_convention : {"lag_then_demean", "demean_then_lag"}
             With time effects: ``Q(W y)`` (the exact transform, default) or ``W(Q y)`` (R
             splm).
@@ -197,8 +205,10 @@ class SpatialModel:
         >>> round(float(res.params["rho"]), 5)
         0.43102
         """
-        if effects is not None or (
-            isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex)
+        if (
+            effects is not None
+            or dynamic is not None
+            or (isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex))
         ):
             return cls._panel(
                 formula,
@@ -209,6 +219,7 @@ class SpatialModel:
                 missing=missing,
                 islands=islands,
                 lag_convention=lag_convention,
+                dynamic=dynamic,
                 unsupported={
                     "w_error": w_error,
                     "w_durbin": w_durbin,
@@ -250,6 +261,7 @@ class SpatialModel:
         islands: IslandPolicy,
         lag_convention: LagConvention,
         unsupported: Mapping[str, Any],
+        dynamic: DynamicLags | None = None,
     ) -> SpatialModel:
         """The model on a panel design (:func:`naeringsmiljo.design.panel.from_formula`)."""
         check_choice("effects", effects, PanelEffects)
@@ -266,6 +278,11 @@ class SpatialModel:
                 f"Random effects are estimated for models with one spatial term (SAR, SDM, "
                 f"SEM, SDEM); {cls.__name__} has {len(cls.terms)}."
             )
+        if dynamic is not None and "error" in cls.terms:
+            raise SpecificationError(
+                f"Dynamic panels are estimated for OLS, SLX, SAR and SDM; {cls.__name__} has a "
+                "spatial error term."
+            )
         spec = panel.from_formula(
             formula,
             data,
@@ -276,6 +293,7 @@ class SpatialModel:
             missing=missing,
             islands=islands,
             lag_convention=lag_convention,
+            dynamic=dynamic,
         )
         return cls(spec)
 

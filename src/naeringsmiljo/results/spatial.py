@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from naeringsmiljo._options import (
+    ImpactsHorizon,
     ImpactsInference,
     ImpactsMethod,
     PredictionKind,
@@ -29,11 +30,13 @@ from naeringsmiljo.exceptions import (
     IdMismatchError,
     InputTypeError,
     MissingDataError,
+    ParameterSpaceError,
     SpecificationError,
 )
 from naeringsmiljo.inference.channels import ChannelInference
 from naeringsmiljo.inference.covariance import IVInference, MLInference
 from naeringsmiljo.inference.draws import normal_draws, seed_streams
+from naeringsmiljo.inference.dynamic import long_run
 from naeringsmiljo.inference.impacts import Impacts, compute_impacts
 from naeringsmiljo.inference.panel_effects import recover_fixed_effects
 from naeringsmiljo.inference.prediction import (
@@ -243,6 +246,7 @@ class SpatialResults:
         traces: TraceMethod = "auto",
         probes: int = 50,
         multiplier: Any = None,
+        horizon: ImpactsHorizon = "short",
     ) -> Impacts:
         """Direct, indirect and total impacts of each regressor, with inference.
 
@@ -281,6 +285,13 @@ class SpatialResults:
             A prebuilt evaluator from :func:`naeringsmiljo.inference.impacts.make_multiplier` for these
             weights, to reuse its eigenvalues or traces across calls (``method``, ``traces`` and
             ``probes`` are then ignored).
+        horizon : {"short", "long"}
+            Dynamic panels: the impacts within the period, of
+            ``(I - rho W)^{-1}(beta I + theta W)`` (the default), or at the steady state, of
+            ``((1 - tau) I - (rho + eta) W)^{-1}(beta I + theta W)`` (Debarsy, Ertur & LeSage
+            2012; Elhorst 2014, s. 4.4), with simulated inference from the same draws of the
+            parameters (draws of an unstable process are discarded and counted, see
+            :func:`naeringsmiljo.inference.dynamic.long_run`).
 
         Returns
         -------
@@ -294,7 +305,12 @@ class SpatialResults:
         check_choice("method", method, ImpactsMethod, context="(impacts method)")
         check_choice("inference", inference, ImpactsInference | None)
         check_choice("traces", traces, TraceMethod)
+        check_choice("horizon", horizon, ImpactsHorizon)
         seed = seed_streams(seed).seed
+        if horizon == "long":
+            return self._long_run_impacts(
+                method, inference, draws, seed, order, traces, probes, multiplier
+            )
         if self.spec.terms.combined is not None or any(t.combined for t in self.spec.terms):
             return self._channel_impacts(inference, draws, seed)
         sample = None
@@ -318,6 +334,63 @@ class SpatialResults:
             df_resid=self.df_resid,
             sample=sample,
         )
+
+    def _long_run_impacts(
+        self,
+        method: ImpactsMethod,
+        inference: ImpactsInference | None,
+        draws: int,
+        seed: int | tuple[int, ...],
+        order: int,
+        traces: TraceMethod,
+        probes: int,
+        multiplier: Any,
+    ) -> Impacts:
+        """Long-run impacts of a dynamic panel: the short-run computation at the long-run
+        parameters (:func:`naeringsmiljo.inference.dynamic.long_run`) and their draws."""
+        if not getattr(self.spec, "dynamic_names", ()):
+            raise SpecificationError(
+                "Long-run impacts are those of a dynamic panel (dynamic= in from_formula); this "
+                "model has no lags of the outcome."
+            )
+        if inference == "delta":
+            raise SpecificationError(
+                "Long-run impacts take inference='simulation' (or None), not the delta method."
+            )
+        sample = self.parameter_draws(draws, seed=seed) if inference is not None else None
+        params, transformed, unstable = long_run(self.params, sample, self.spec.weights)
+        cov = None
+        if transformed is not None:
+            finite = transformed[np.isfinite(transformed).all(axis=1)]
+            if len(finite) < 2:
+                raise ParameterSpaceError(
+                    f"{unstable} of {draws} parameter draws make the process unstable; the "
+                    "long-run impacts have no simulated distribution."
+                )
+            cov = pd.DataFrame(
+                np.cov(finite, rowvar=False), index=params.index, columns=params.index
+            )
+        result = compute_impacts(
+            params,
+            self.spec.regressor_names,
+            LAG_PREFIX,
+            self._impact_weights(),
+            f"{self.model} (long run)",
+            method,
+            cov=cov,
+            inference=inference,
+            draws=draws,
+            seed=seed,
+            order=order,
+            traces=traces,
+            probes=probes,
+            multiplier=multiplier,
+            sample=transformed,
+        )
+        if unstable:
+            note = f"{unstable} draw(s) of an unstable process (no long run) discarded"
+            result = replace(result, notes=(*result.notes, note))
+        return result
 
     def _channel_impacts(
         self, inference: ImpactsInference | None, draws: int, seed: int | tuple[int, ...]
@@ -582,6 +655,14 @@ class SpatialResults:
                     if self.bias_correction
                     else "no (direct approach; sigma^2 biased for small T)"
                 )
+            )
+        dynamic = getattr(spec, "dynamic_names", ())
+        if dynamic:
+            lags = {"tau": "tau y_{t-1}", "eta": "eta W y_{t-1}"}
+            corrected = self.bias_correction and effects in ("entity", "twoways")
+            lines.append(
+                f"Dynamic:             {', '.join(lags[name] for name in dynamic)}; first period "
+                "conditioned on; Yu-de Jong-Lee correction: " + ("yes" if corrected else "no")
             )
         if self.random_effects is not None:
             lines.append(f"Error components:    {self.random_effects}")

@@ -1,0 +1,225 @@
+"""Dynamic spatial panels: stationarity, the Yu-de Jong-Lee bias correction, long-run impacts.
+
+The model is the time-space dynamic panel of Yu, de Jong & Lee (2008), in Elhorst's (2014,
+ch. 4) notation
+
+.. math::
+
+    y_t = \\tau y_{t-1} + \\eta W y_{t-1} + \\rho W y_t + X_t \\beta + W X_t \\theta
+          + \\mu + \\xi_t + \\varepsilon_t ,
+
+estimated by ML conditional on the first period: the lags of the outcome are regressors of the
+panel design (:func:`naeringsmiljo.design.panel.from_formula` with ``dynamic=``). Every quantity
+here is a function of the eigenvalues ``omega`` of ``W``: the process is stable when every
+eigenvalue of ``A = (I - rho W)^{-1}(tau I + eta W)``, ``(tau + eta omega)/(1 - rho omega)``,
+has modulus below one, and the bias of the estimates is a set of traces of rational functions of
+``W``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
+from naeringsmiljo.weights.spatial_weights import DENSE_EIGEN_LIMIT, SpatialWeights
+
+__all__ = [
+    "DynamicCoefficients",
+    "bias_correction",
+    "long_run",
+    "stability_modulus",
+]
+
+
+@dataclass(frozen=True)
+class DynamicCoefficients:
+    """``tau``, ``eta`` and ``rho`` of one parameter vector or of rows of draws (zero where the
+    model lacks the term)."""
+
+    tau: np.ndarray
+    eta: np.ndarray
+    rho: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, names: list[str]) -> DynamicCoefficients:
+        values = np.atleast_2d(values)
+        zero = np.zeros(values.shape[0])
+
+        def column(name: str) -> np.ndarray:
+            return values[:, names.index(name)] if name in names else zero
+
+        return cls(column("tau"), column("eta"), column("rho"))
+
+
+def stability_modulus(
+    tau: np.ndarray, eta: np.ndarray, rho: np.ndarray, weights: SpatialWeights
+) -> np.ndarray:
+    """Largest modulus of the eigenvalues of ``A = (I - rho W)^{-1}(tau I + eta W)``.
+
+    The dynamic panel is stable (stationary) when it is below one (Yu, de Jong & Lee 2008,
+    assumption 4; Elhorst 2014, s. 4.2; Debarsy, Ertur & LeSage 2012). For real eigenvalues of
+    ``W`` in ``[omega_min, omega_max]`` the eigenvalue of ``A`` is a monotone function of
+    ``omega`` on that interval, so the two ends of the spectrum decide; they are the ends of
+    :meth:`SpatialWeights.parameter_interval` (``1/omega_min``, ``1/omega_max``; exact up to
+    ``DENSE_EIGEN_LIMIT`` units, a safe bound above). With row-standardised ``W`` the condition
+    at ``omega = 1`` is ``tau + eta + rho < 1``.
+    """
+    low, high = weights.parameter_interval()
+    moduli = []
+    for omega in (1.0 / low, 1.0 / high):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            moduli.append(np.abs((tau + eta * omega) / (1.0 - rho * omega)))
+    return np.maximum(*moduli)
+
+
+def _spectrum(weights: SpatialWeights, deflated: bool) -> np.ndarray:
+    """The eigenvalues of ``W`` (less the eigenvalue one removed by period effects)."""
+    if weights.n > DENSE_EIGEN_LIMIT:
+        raise SpecificationError(
+            f"The bias correction of a dynamic panel takes the eigenvalues of W, available up to "
+            f"{DENSE_EIGEN_LIMIT} entities; this panel has {weights.n}."
+        )
+    omega = np.asarray(weights.eigenvalues())
+    if deflated:
+        omega = np.delete(omega, int(np.argmin(np.abs(omega - 1.0))))
+    return omega
+
+
+def bias_correction(
+    params: pd.Series,
+    cov_full: np.ndarray,
+    weights: SpatialWeights,
+    deflated: bool,
+    *,
+    direct_sigma2: float | None = None,
+) -> np.ndarray:
+    """The correction ``I^{-1} b`` to add to the ML estimates of a dynamic fixed-effects panel.
+
+    Implements the analytic correction of Yu, de Jong & Lee (2008, s. 4, eq. 20-22; with period
+    effects Lee & Yu 2010, Econometric Theory 26, s. 3): conditional on the first period, the
+    score of the within-transformed likelihood at the true parameters has a mean of order
+    ``N`` (the Nickell bias of ``y_{t-1}`` correlated with the demeaned error), so the
+    estimates are biased by ``-I^{-1} b`` with ``I`` the information matrix (of order ``NT``):
+    a bias of order ``1/T``. With ``R = (1 - tau) I - (rho + eta) W``, whose inverse is
+    ``sum_h A^h (I - rho W)^{-1}``, and ``G = W (I - rho W)^{-1}``,
+
+    .. math::
+
+        b_\\tau = \\operatorname{tr} R^{-1},\\quad
+        b_\\eta = \\operatorname{tr} W R^{-1},\\quad
+        b_\\rho = \\tau \\operatorname{tr} G R^{-1} + \\eta \\operatorname{tr} G W R^{-1},
+
+    and zero for ``beta``, ``theta`` and ``sigma^2``. The likelihood is that of the Lee-Yu
+    transformation approach (``N(T - 1)`` observations, ``(T - 1) ln|I - rho W|``), which has
+    no ``O(1/T)`` bias of its own in ``sigma^2`` and ``rho``: the terms ``tr G`` and
+    ``1/(2 sigma^2)`` of the direct approach's bias vanish. With period effects the traces run
+    over the eigenvalues other than the one of the constant (``deflated``), the dimensions that
+    the time demeaning ``J_N`` leaves. All traces are sums over the eigenvalues of ``W``.
+
+    With ``direct_sigma2`` (the ML estimate of sigma^2) the estimates are those of the direct
+    approach (``N T`` observations, ``T ln|I - rho W|``: ``fit()`` with entity effects), and
+    the bias has the two terms of the effects as well, ``tr G`` for ``rho`` and
+    ``N / (2 sigma^2)`` for ``sigma^2`` (Yu, de Jong & Lee 2008, eq. 20; the correction of R
+    SDPDmod's ``SDPDm(..., dynamic = TRUE)`` with entity effects).
+
+    Parameters
+    ----------
+    params : pandas.Series
+        The ML estimates, ``beta`` (with ``tau``, ``eta``) and ``rho``.
+    cov_full : numpy.ndarray
+        Inverse information matrix of ``params`` followed by ``sigma^2``.
+    weights : SpatialWeights
+        ``W`` over the entities.
+    deflated : bool
+        Period effects removed by the transformation approach.
+    direct_sigma2 : float, optional
+        The direct approach's sigma^2, to correct its estimates instead.
+
+    Returns
+    -------
+    numpy.ndarray
+        The correction of ``params`` followed by that of ``sigma^2``.
+    """
+    names = list(params.index)
+    c = DynamicCoefficients.of(params.to_numpy(), names)
+    tau, eta, rho = float(c.tau[0]), float(c.eta[0]), float(c.rho[0])
+    omega = _spectrum(weights, deflated)
+    r_inv = 1.0 / ((1.0 - tau) - (rho + eta) * omega)
+    g = omega / (1.0 - rho * omega)
+    traces = {
+        "tau": np.sum(r_inv),
+        "eta": np.sum(omega * r_inv),
+        "rho": tau * np.sum(g * r_inv) + eta * np.sum(g * omega * r_inv),
+    }
+    score = np.zeros(len(names) + 1)
+    if direct_sigma2 is not None:
+        traces["rho"] = traces["rho"] + np.sum(g)
+        score[-1] = len(omega) / (2.0 * direct_sigma2)
+    for name, value in traces.items():
+        if name in names:
+            score[names.index(name)] = float(np.real(value))
+    return np.asarray(cov_full @ score)
+
+
+def long_run(
+    params: pd.Series, sample: np.ndarray | None, weights: SpatialWeights
+) -> tuple[pd.Series, np.ndarray | None, int]:
+    """The parameters of the long-run multiplier, at the estimate and at each draw.
+
+    The long-run (steady-state) impacts of a regressor are the averages of
+    ``((1 - tau) I - (rho + eta) W)^{-1} (beta I + theta W)`` (Debarsy, Ertur & LeSage 2012,
+    eq. 12; Elhorst 2014, eq. 4.10), the short-run ones those of
+    ``(I - rho W)^{-1}(beta I + theta W)``. The long-run matrix is the short-run one at
+    ``rho* = (rho + eta)/(1 - tau)``, ``beta* = beta/(1 - tau)``, ``theta* = theta/(1 - tau)``,
+    so the short-run machinery computes both. A draw of an unstable process
+    (:func:`stability_modulus` at least one) has no long run: its ``rho*`` is set to NaN, which
+    the impacts discard like a ``rho`` outside its interval.
+
+    Returns
+    -------
+    params, sample, unstable
+        The transformed estimate (with ``rho``; the other entries untouched) and draws, and the
+        number of unstable draws.
+
+    Raises
+    ------
+    ParameterSpaceError
+        If the estimate itself is not stable.
+    """
+    names = list(params.index)
+    point = DynamicCoefficients.of(params.to_numpy(), names)
+    modulus = float(stability_modulus(point.tau, point.eta, point.rho, weights)[0])
+    if not modulus < 1.0:
+        raise ParameterSpaceError(
+            f"The estimates (tau = {point.tau[0]:.6g}, eta = {point.eta[0]:.6g}, rho = "
+            f"{point.rho[0]:.6g}) make the process unstable (largest eigenvalue modulus of "
+            f"(I - rho W)^-1 (tau I + eta W) is {modulus:.6g} >= 1): it has no long run."
+        )
+    values = params.to_numpy()[None, :]
+    if "rho" not in names:
+        names = [*names, "rho"]
+    transformed = _long_run_values(values, list(params.index), names)
+    unstable = 0
+    out_sample = None
+    if sample is not None:
+        draws = DynamicCoefficients.of(sample, list(params.index))
+        stable = stability_modulus(draws.tau, draws.eta, draws.rho, weights) < 1.0
+        unstable = int((~stable).sum())
+        out_sample = _long_run_values(sample, list(params.index), names)
+        out_sample[~stable, names.index("rho")] = np.nan
+    return pd.Series(transformed[0], index=names, name=params.name), out_sample, unstable
+
+
+def _long_run_values(values: np.ndarray, given: list[str], names: list[str]) -> np.ndarray:
+    """``rho*``, and every coefficient of X divided by ``1 - tau``, for rows of ``values``."""
+    c = DynamicCoefficients.of(values, given)
+    scale = 1.0 - c.tau
+    out = np.column_stack([values, np.zeros((values.shape[0], len(names) - len(given)))])
+    skip = {"tau", "eta", "rho", "sigma2"}
+    columns = [j for j, name in enumerate(given) if name not in skip]
+    out[:, columns] = values[:, columns] / scale[:, None]
+    out[:, names.index("rho")] = (c.rho + c.eta) / scale
+    return out
