@@ -141,7 +141,8 @@ def test_regional_probit_impacts_match_a_dense_computation() -> None:
     # no spillovers: a region's measure moves only its own actors' probabilities
     assert np.all(got[:, :, 1] == 0.0)
     pd.testing.assert_frame_equal(
-        imp.estimates, pd.DataFrame(got.mean(axis=0), index=["x", "m"], columns=imp.estimates.columns)
+        imp.estimates,
+        pd.DataFrame(got.mean(axis=0), index=["x", "m"], columns=imp.estimates.columns),
     )
 
 

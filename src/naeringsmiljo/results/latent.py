@@ -259,10 +259,12 @@ class RegionalPosteriorResults(PosteriorResults):
             seed=np.random.SeedSequence(seed),
         )
         notes = [
-            "marginal effects on Pr(y = 1) with the regional effects integrated out "
-            "(Smith & LeSage 2004): direct = mean over actors of phi(x_i beta / s_i) beta_r / s_i, "
-            "s_i^2 = 1 + sigma2_theta [(B'B)^-1]_r(i)r(i); no spillovers (W acts on the "
-            "regional effects only): indirect = 0",
+            (
+                "marginal effects on Pr(y = 1) with the regional effects integrated out "
+                "(Smith & LeSage 2004): direct = mean over actors of "
+                "phi(x_i beta / s_i) beta_r / s_i, s_i^2 = 1 + sigma2_theta [(B'B)^-1]_r(i)r(i); "
+                "no spillovers (W acts on the regional effects only): indirect = 0"
+            ),
             "diag((B'B)^-1) at each distinct rho of the draws: "
             + ("exact" if weights.n <= EXACT_LIMIT else f"{probes} Rademacher probes"),
             "estimates: posterior means of the impacts of the draws",
