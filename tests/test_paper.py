@@ -85,5 +85,6 @@ def test_every_table_note_is_in_a_compiled_caption() -> None:
         "400 replications",  # coverage
         "peak resident memory",  # performance
         "GMerrorsar",  # peer agreement
+        "Gibbs sampler with 2 chains",  # firms in regions
     ]:
         assert phrase in captions, phrase

@@ -83,6 +83,73 @@ def test_regional_probit_on_a_lattice_is_near_the_truth() -> None:
     assert abs(res.params["x"] - 0.8) < 4 * res.std_errors["x"]
     assert res.regional_effects is not None and res.regional_effects.index.equals(w.ids)
     assert set(res.params.index) == {"Intercept", "x", "rho", "sigma2_theta"}
+
+
+def test_regional_probit_impacts_match_a_dense_computation() -> None:
+    """Direct, indirect and total impacts on Pr(y = 1) against a dense, draw-by-draw finite
+    difference of Pr(y_i = 1) = Phi(x_i'beta / s_i), s_i^2 = 1 + sigma2_theta [(B'B)^-1]_rr,
+    with (B'B)^-1 from a dense inverse and the n x m Jacobian of every actor's probability with
+    respect to every region's measure (Smith & LeSage 2004)."""
+    from scipy.stats import norm
+
+    w = _grid_weights(5)
+    actors = _actors(w, 12, 11, binary=True)
+    rng = np.random.default_rng(12)
+    measure = pd.Series(rng.standard_normal(w.n), index=w.ids)
+    actors["m"] = measure.reindex(actors["region"]).to_numpy()
+    res = RegionalProbit.from_formula("y ~ x + m", actors, w).fit(draws=260, burn=60, seed=5)
+    imp = res.impacts(draws=None)
+
+    spec = res.spec
+    region = np.asarray(spec.region)
+    dense_w = w.reorder(spec.weights.ids).sparse.toarray()
+    names = list(spec.exog_names)
+    x = np.asarray(spec.x, dtype=float)
+    col_x, col_m = names.index("x"), names.index("m")
+    h = 1e-6
+    expected = []
+    for _, draw in res.sample.iterrows():
+        b_matrix = np.eye(w.n) - draw["rho"] * dense_w
+        variance = np.diag(np.linalg.inv(b_matrix.T @ b_matrix))
+        scale = np.sqrt(1.0 + draw["sigma2_theta"] * variance[region])
+        beta = draw[names].to_numpy(dtype=float)
+
+        def prob(design: np.ndarray, scale: np.ndarray = scale, beta: np.ndarray = beta):
+            return norm.cdf(design @ beta / scale)
+
+        # Jacobian of every actor's probability with respect to every region's measure
+        jacobian = np.empty((x.shape[0], w.n))
+        for q in range(w.n):
+            up, down = x.copy(), x.copy()
+            up[region == q, col_m] += h
+            down[region == q, col_m] -= h
+            jacobian[:, q] = (prob(up) - prob(down)) / (2 * h)
+        direct_m = np.mean(jacobian[np.arange(x.shape[0]), region])
+        total_m = np.mean(jacobian.sum(axis=1))
+        up, down = x.copy(), x.copy()
+        up[:, col_x] += h
+        down[:, col_x] -= h
+        total_x = np.mean((prob(up) - prob(down)) / (2 * h))
+        expected.append([total_x, 0.0, total_x, direct_m, total_m - direct_m, total_m])
+    expected_frame = np.asarray(expected)
+    got = imp.simulated  # (draws, regressors, effects)
+    assert list(imp.estimates.index) == ["x", "m"]
+    # central differences with h = 1e-6 carry rounding errors of order 1e-10 / 1e-6 = 1e-10..1e-9
+    # in each derivative; both sides use exact inverses, so nothing else separates them
+    np.testing.assert_allclose(got[:, 0, :], expected_frame[:, :3], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got[:, 1, :], expected_frame[:, 3:], rtol=1e-5, atol=1e-7)
+    # no spillovers: a region's measure moves only its own actors' probabilities
+    assert np.all(got[:, :, 1] == 0.0)
+    pd.testing.assert_frame_equal(
+        imp.estimates,
+        pd.DataFrame(got.mean(axis=0), index=["x", "m"], columns=imp.estimates.columns),
+    )
+
+
+def test_regional_linear_has_no_impacts_to_decompose() -> None:
+    w = _grid_weights(4)
+    actors = _actors(w, 10, 13, binary=False)
+    res = RegionalLinear.from_formula("y ~ x", actors, w).fit(draws=60, burn=10, seed=2)
     with pytest.raises(SpecificationError, match="no spatial multiplier"):
         res.impacts()
 

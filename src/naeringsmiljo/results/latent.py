@@ -16,7 +16,12 @@ import pandas as pd
 
 from naeringsmiljo.design.terms import LAG_PREFIX
 from naeringsmiljo.inference.impacts import Impacts
-from naeringsmiljo.inference.latent_impacts import EXACT_LIMIT, latent_impacts
+from naeringsmiljo.inference.latent_impacts import (
+    EXACT_LIMIT,
+    LatentImpactDraws,
+    latent_impacts,
+    regional_impacts,
+)
 from naeringsmiljo.results.posterior import PosteriorResults
 
 COLUMNS = ["direct", "indirect", "total"]
@@ -85,11 +90,7 @@ class LatentPosteriorResults(PosteriorResults):
         ]
         names = list(spec.exog_names)
         columns = np.array([names.index(r) for r in regressors])
-        rows = len(self.sample)
-        chosen = np.arange(rows)
-        if draws is not None and draws < rows:
-            rng = np.random.default_rng(np.random.SeedSequence(seed))
-            chosen = np.sort(rng.choice(rows, size=int(draws), replace=False))
+        chosen = _chosen_draws(len(self.sample), draws, seed)
         kept = self.sample.iloc[chosen]
         beta = kept[names].to_numpy()
         spatial = kept["rho" if self.kind == "lag" else "lambda"].to_numpy()
@@ -109,11 +110,6 @@ class LatentPosteriorResults(PosteriorResults):
             grid_points=grid_points,
             probes=probes,
             seed=np.random.SeedSequence(seed),
-        )
-        simulated = np.stack([result.direct, result.indirect, result.total], axis=2)
-        estimates = pd.DataFrame(simulated.mean(axis=0), index=regressors, columns=COLUMNS)
-        std_errors = pd.DataFrame(
-            simulated.std(axis=0, ddof=1), index=regressors, columns=COLUMNS
         )
         target = "Pr(y = 1)" if self.outcome == "probit" else "E[y]"
         weight = {
@@ -137,19 +133,41 @@ class LatentPosteriorResults(PosteriorResults):
             ),
             "estimates: posterior means of the impacts of the draws",
         ]
-        recorded = seed if seed is None or isinstance(seed, int) else tuple(seed)
-        return Impacts(
-            estimates=estimates,
-            model=self.model,
-            method=result.method,
-            std_errors=std_errors,
-            inference="simulation",
-            draws=int(chosen.size),
-            seed=recorded,
-            notes=tuple(notes),
-            simulated=simulated,
-            draws_from="the posterior",
-        )
+        return _posterior_impacts(result, regressors, self.model, seed, notes)
+
+
+def _chosen_draws(rows: int, draws: int | None, seed: int | Sequence[int] | None) -> np.ndarray:
+    """Positions of the posterior draws used for impacts: ``draws`` of them at random, or all."""
+    if draws is None or draws >= rows:
+        return np.arange(rows)
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    return np.sort(rng.choice(rows, size=int(draws), replace=False))
+
+
+def _posterior_impacts(
+    result: LatentImpactDraws,
+    regressors: list[str],
+    model: str,
+    seed: int | Sequence[int] | None,
+    notes: list[str],
+) -> Impacts:
+    """:class:`Impacts` from impacts per posterior draw: posterior means and s.d."""
+    simulated = np.stack([result.direct, result.indirect, result.total], axis=2)
+    estimates = pd.DataFrame(simulated.mean(axis=0), index=regressors, columns=COLUMNS)
+    std_errors = pd.DataFrame(simulated.std(axis=0, ddof=1), index=regressors, columns=COLUMNS)
+    recorded = seed if seed is None or isinstance(seed, int) else tuple(seed)
+    return Impacts(
+        estimates=estimates,
+        model=model,
+        method=result.method,
+        std_errors=std_errors,
+        inference="simulation",
+        draws=int(result.direct.shape[0]),
+        seed=recorded,
+        notes=tuple(notes),
+        simulated=simulated,
+        draws_from="the posterior",
+    )
 
 
 @dataclass(frozen=True)
@@ -179,14 +197,76 @@ class RegionalPosteriorResults(PosteriorResults):
             return 1.0
         return float(self.sample["sigma2"].mean())
 
-    def impacts(self, *args: object, **kwargs: object) -> Impacts:
-        """Not defined: the regional effects are a latent process, not a lag of the outcome,
-        so a change in one actor's regressors moves no other actor's outcome; the coefficients
-        are the effects on the latent index."""
+    def impacts(  # type: ignore[override]
+        self,
+        *,
+        draws: int | None = 1000,
+        seed: int | Sequence[int] | None = 0,
+        probes: int = 100,
+    ) -> Impacts:
+        """Average marginal effects on ``Pr(y = 1)`` with posterior intervals (the probit).
+
+        With the regional effects integrated out, ``Pr(y_i = 1) = Phi(x_i'beta / s_i)``,
+        ``s_i^2 = 1 + sigma2_theta [(B'B)^{-1}]_{r(i) r(i)}``, ``B = I - rho W`` (Smith & LeSage
+        2004). A regressor, the milieu measure of a region included, enters the latent index of
+        its own actors only: a change in region ``q``'s measure moves the probability of the
+        firms of ``q`` by ``phi(x_i'beta / s_i) beta_r / s_i`` and of no other firm, because
+        ``W`` acts on the unobserved regional effects, not on the regressors or the outcome.
+        ``rho`` and ``sigma2_theta`` enter through the scale ``s_i``. The direct impact is the
+        mean of that derivative over the actors; the indirect impact is zero (as in the SEM
+        probit) and the total equals the direct. Computed for each posterior draw
+        (:func:`naeringsmiljo.inference.latent_impacts.regional_impacts`): ``estimates`` are
+        posterior means, ``std_errors`` posterior s.d., ``conf_int`` posterior intervals.
+
+        Parameters
+        ----------
+        draws : int or None
+            Posterior draws used (chosen at random with ``seed``; all when None).
+        seed : int or sequence of int
+            Seed of that choice and of the probes.
+        probes : int
+            Rademacher probes of that diagonal above ``EXACT_LIMIT`` regions.
+
+        Raises
+        ------
+        SpecificationError
+            For the linear model, whose coefficients are the effects on ``E[y]`` (no
+            spillovers, nothing to decompose).
+        """
         from naeringsmiljo.exceptions import SpecificationError
 
-        raise SpecificationError(
-            f"{self.model} has no spatial multiplier: its regional effects follow "
-            "theta = rho W theta + u, which no regressor enters, so there are no spillovers to "
-            "decompose; read the coefficients (effects on the latent index)."
+        if self.outcome != "probit":
+            raise SpecificationError(
+                f"{self.model} has no spatial multiplier: its regional effects follow "
+                "theta = rho W theta + u, which no regressor enters, so the coefficients are the "
+                "effects on E[y] and there are no spillovers to decompose."
+            )
+        spec = self.spec
+        names = list(spec.exog_names)
+        regressors = [name for name in names if name != "Intercept"]
+        columns = np.array([names.index(r) for r in regressors], dtype=int)
+        kept = self.sample.iloc[_chosen_draws(len(self.sample), draws, seed)]
+        weights = spec.weights
+        result = regional_impacts(
+            np.asarray(spec.x, dtype=float),
+            np.asarray(spec.region),  # type: ignore[attr-defined]
+            weights.sparse,
+            kept[names].to_numpy(),
+            kept["rho"].to_numpy(),
+            kept["sigma2_theta"].to_numpy(),
+            columns,
+            probes=probes,
+            seed=np.random.SeedSequence(seed),
         )
+        notes = [
+            (
+                "marginal effects on Pr(y = 1) with the regional effects integrated out "
+                "(Smith & LeSage 2004): direct = mean over actors of "
+                "phi(x_i beta / s_i) beta_r / s_i, s_i^2 = 1 + sigma2_theta [(B'B)^-1]_r(i)r(i); "
+                "no spillovers (W acts on the regional effects only): indirect = 0"
+            ),
+            "diag((B'B)^-1) at each distinct rho of the draws: "
+            + ("exact" if weights.n <= EXACT_LIMIT else f"{probes} Rademacher probes"),
+            "estimates: posterior means of the impacts of the draws",
+        ]
+        return _posterior_impacts(result, regressors, self.model, seed, notes)
