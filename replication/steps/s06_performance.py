@@ -9,10 +9,13 @@ n = 1,000 to 100,000 with every method, and n = 1,000,000 with MKL PARDISO (the 
 for large n) against R's Monte Carlo approximation.
 
 Timings and memory are reported, not checked: they depend on the machine and its load. Checked
-is the accuracy, ``|delta rho|`` (``|delta lambda|`` for SEM) against the exact estimate (ours
-with the sparse LU log-determinant, which solves the score equation to rounding; at n = 1e6 the
-PARDISO score root): our dense eigenvalue fit within 1e-10, our PARDISO fit (a handful of exact
-values, stopping at 1e-8) within 5e-8, spreg within its search tolerance (``replication/expected/s06.json``).
+is the accuracy, ``|delta rho|`` (``|delta lambda|`` for SEM) against the exact estimate, the
+score root of the concentrated likelihood (the benchmark's method ``reference``: sparse LU values
+with complex-step derivatives, which solve the score equation to rounding; PARDISO values above
+the SuperLU limit): our dense eigenvalue fit within 1e-10, our PARDISO fit (a handful of exact
+values, stopping at 1e-8) within 5e-8, spreg within its search tolerance
+(``replication/expected/s06.json``). The sparse LU fit takes the same values-only search as
+PARDISO above 500 units and is reported, not checked.
 """
 
 from __future__ import annotations
