@@ -60,7 +60,7 @@ class SpatialTwoStageLeastSquares:
         est = gmm.s2sls(spec.y, z, h)
         iv = IVInference(IVProblem(h, z, est.resid))
         covariance = options.iv_covariance(iv)
-        interval = spec.term_weights("y").parameter_interval()
+        interval = gmm.moment_interval(spec.term_weights("y"))
         return gmm.moment_results(
             problem,
             est,
