@@ -372,9 +372,9 @@ class A1Operator:
         ) - self.shift)
 
     def gram(self) -> sp.csr_array:
-        """``A_1`` as a sparse matrix: one product ``W'W`` in CSR, for the moments' variances."""
-        wtw = sp.csr_array(sp.csr_array(self.w.T) @ self.w)
-        return sp.csr_array(self.scale * (wtw - sp.diags_array(self.shift)))
+        """``W'W`` (not ``A_1``): one sparse product in CSR, for the moments' variances, which
+        take ``A_1``'s shift and scale from this operator rather than forming ``A_1``."""
+        return sp.csr_array(sp.csr_array(self.w.T) @ self.w)
 
 
 def a1_het(w: sp.csr_array) -> A1Operator:
@@ -397,23 +397,35 @@ def frobenius_sq(w: sp.csr_array) -> float:
 class HetVarianceMatrices:
     """The Hadamard products in the variance of the heteroskedastic moments, built once per fit.
 
-    With ``E = diag(eps2)``, symmetric ``A_1`` and ``A_2 = W + W'``:
-    ``tr(A_1 E A_1 E) = eps2'(A_1 o A_1) eps2``, ``tr(A_1 E A_2 E) = 2 eps2'(A_1 o W) eps2`` and
-    ``tr(A_2 E A_2 E) = 2 eps2'(W o W + W o W') eps2``; each is one sparse product with a vector.
+    With ``E = diag(eps2)``, ``G = W'W``, ``A_1 = G - diag(G)`` and ``A_2 = W + W'``:
+    ``tr(A_1 E A_1 E) = eps2'(G o G) eps2 - sum_i G_ii^2 eps2_i^2``,
+    ``tr(A_1 E A_2 E) = 2 [eps2'(G o W) eps2 - sum_i G_ii W_ii eps2_i^2]`` and
+    ``tr(A_2 E A_2 E) = 2 eps2'(W o W + W o W') eps2``: sparse products with a vector, ``A_1``
+    never formed.
     """
 
-    a1_a1: sp.csr_array
-    a1_w: sp.csr_array
+    g_g: sp.csr_array
+    g_w: sp.csr_array
     a2_a2: sp.csr_array  # (W o W + W o W'), half of A_2 o A_2 as a quadratic form
+    diag_11: np.ndarray  # G_ii^2
+    diag_12: np.ndarray  # G_ii W_ii
 
     @classmethod
-    def of(cls, w: sp.csr_array, a1: sp.csr_array) -> HetVarianceMatrices:
-        """From ``W`` and ``A_1`` as sparse matrices (:meth:`A1Operator.gram`), all CSR."""
+    def of(cls, w: sp.csr_array, a1: A1Operator) -> HetVarianceMatrices:
+        """From ``W`` and the heteroskedastic ``A_1`` (:func:`a1_het`), all CSR."""
         w = sp.csr_array(w)
-        a1_a1 = sp.csr_array((a1.data * a1.data, a1.indices, a1.indptr), shape=a1.shape)
+        g = a1.gram()
+        g_g = sp.csr_array((g.data * g.data, g.indices, g.indptr), shape=g.shape)
         w_w = sp.csr_array((w.data * w.data, w.indices, w.indptr), shape=w.shape)
         w_wt = sp.csr_array(w.multiply(sp.csr_array(w.T)))
-        return cls(a1_a1, sp.csr_array(a1.multiply(w)), sp.csr_array(w_w + w_wt))
+        d = a1.shift  # diag(W'W)
+        return cls(
+            g_g,
+            sp.csr_array(g.multiply(w)),
+            sp.csr_array(w_w + w_wt),
+            d * d,
+            d * w.diagonal(),
+        )
 
 
 def het_moment_variance(
@@ -427,8 +439,9 @@ def het_moment_variance(
     vectors ``a_1, a_2`` (``a_vectors``, n x 2) add ``a_r' diag(eps2) a_s / n``.
     """
     n = eps2.shape[0]
-    t11 = 4.0 * float(eps2 @ (matrices.a1_a1 @ eps2))
-    t12 = 4.0 * float(eps2 @ (matrices.a1_w @ eps2))
+    e2 = eps2 * eps2
+    t11 = 4.0 * (float(eps2 @ (matrices.g_g @ eps2)) - float(matrices.diag_11 @ e2))
+    t12 = 4.0 * (float(eps2 @ (matrices.g_w @ eps2)) - float(matrices.diag_12 @ e2))
     t22 = 2.0 * float(eps2 @ (matrices.a2_a2 @ eps2))
     psi = np.array([[t11, t12], [t12, t22]]) / (2.0 * n)
     if a_vectors is not None:
@@ -536,9 +549,9 @@ def gm_error(
             "GM error model, Kelejian & Prucha (1999) moments, FGLS",
         )
     a1 = a1_het(w) if variant == "het" else a1_hom(w)
-    a1_matrix = a1.gram()  # the one product W'W, for the moments' variances
-    het_matrices = HetVarianceMatrices.of(w, a1_matrix) if variant == "het" else None
-    traces = None if variant == "het" else _hom_traces(w, a1_matrix)
+    # the variances of the moments need the entries of W'W: one sparse product per fit
+    het_matrices = HetVarianceMatrices.of(w, a1) if variant == "het" else None
+    traces = None if variant == "het" else _hom_traces(w, a1)
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     iterations, change = 0, np.inf
@@ -592,12 +605,16 @@ class _HomTraces:
     d1: np.ndarray  # diag(A_1)
 
 
-def _hom_traces(w: sp.csr_array, a1: sp.csr_array) -> _HomTraces:
-    """``tr(A_1^2) = ||A_1||_F^2``, ``tr(A_1 W) = sum(A_1 o W)`` (``A_1`` symmetric) and
-    ``tr(W W) = sum(W o W')``, ``tr(W'W) = ||W||_F^2``, from entries (all CSR)."""
+def _hom_traces(w: sp.csr_array, a1: A1Operator) -> _HomTraces:
+    """The traces from entries, ``A_1 = c (G - t I)`` with ``G = W'W`` not shifted or scaled:
+    ``tr(A_1^2) = c^2 (||G||_F^2 - n t^2)`` (as ``tr(G) = n t``), ``tr(A_1 W) = c (sum(G o W) -
+    t tr(W))``, ``tr(W W) = sum(W o W')`` and ``tr(W'W) = ||W||_F^2``; all CSR."""
     w = sp.csr_array(w)
-    tr11 = float(np.sum(a1.data**2))
-    tr12 = 2.0 * float(a1.multiply(w).sum())
+    n = w.shape[0]
+    g = a1.gram()
+    c, t = a1.scale, float(a1.shift[0])
+    tr11 = c * c * (float(np.sum(g.data**2)) - n * t * t)
+    tr12 = 2.0 * c * (float(g.multiply(w).sum()) - t * float(w.diagonal().sum()))
     tr22 = float(w.multiply(sp.csr_array(w.T)).sum()) + frobenius_sq(w)
     return _HomTraces(tr11, tr12, tr22, a1.diagonal())
 
@@ -645,7 +662,7 @@ def gs2sls_het(
     first = two_stage_least_squares(y, z, h)
     u = first.resid
     a1 = a1_het(w)
-    het_matrices = HetVarianceMatrices.of(w, a1.gram())  # the one product W'W
+    het_matrices = HetVarianceMatrices.of(w, a1)  # the one product W'W of the fit
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     wz, wy = w @ z, w @ y
