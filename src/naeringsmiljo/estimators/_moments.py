@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from naeringsmiljo._options import GMMVariant
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
-from naeringsmiljo.inference.covariance import IVInference
+from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
@@ -200,6 +200,7 @@ class TwoStageFit:
     varb: np.ndarray  # (Z' H (H'H)^{-1} H' Z)^{-1}
     zthhthi: np.ndarray  # Z' H (H'H)^{-1}
     hthi: np.ndarray  # (H'H)^{-1}
+    design: InstrumentedDesign
 
 
 def two_stage_least_squares(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> TwoStageFit:
@@ -228,7 +229,7 @@ def two_stage_least_squares(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> TwoS
     )
     delta = design.coefficients(y)
     varb, zthhthi, hthi = design.varb, design.zthhthi, design.instruments.inverse_gram()
-    return TwoStageFit(delta, y - z @ delta, varb, zthhthi, hthi)
+    return TwoStageFit(delta, y - z @ delta, varb, zthhthi, hthi, design)
 
 
 # --------------------------------------------------------------------------- moments
@@ -486,6 +487,7 @@ class GMMEstimate:
     description: str
     iterations: int = 0
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    iv: IVInference | None = None  # a 2SLS fit's covariances, with its factors
 
 
 def s2sls(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> GMMEstimate:
@@ -502,6 +504,7 @@ def s2sls(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> GMMEstimate:
         innovations=fit.resid,
         description="spatial two-stage least squares (Kelejian & Prucha 1998)",
         extra={"h": h, "z": z, "varb": fit.varb, "zthhthi": fit.zthhthi},
+        iv=IVInference(IVProblem.with_factors(h, z, fit.resid, fit.design)),
     )
 
 
