@@ -18,7 +18,8 @@ Building the design (formula-free ``from_arrays``, the weights object) is not ti
 Usage::
 
     python benchmarks/gmm_large.py                       # n = 1e5 and 1e6
-    flock /tmp/naer-bigmem.lock python benchmarks/gmm_large.py --sizes 1000000
+    flock /tmp/naer-bigmem.lock python benchmarks/gmm_large.py --sizes 1000000 \
+        --spreg-only S2SLS "GM error KP99" --stem gmm_large_1e6
 
 Results go to ``benchmarks/results/gmm_large.csv`` and ``.md`` (``--stem`` to rename); the
 machine's load average is recorded at the start and the end.
@@ -33,6 +34,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -70,7 +72,14 @@ def _spreg_fit(name: str, kwargs: dict, data: dict, w_pysal) -> tuple[float, np.
     return seconds, np.ravel(res.betas)
 
 
-def run(n: int, spreg_on: bool) -> list[dict]:
+def run(
+    n: int,
+    spreg_on: bool,
+    spreg_only: tuple[str, ...] | None = None,
+    on_row: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Time every estimator at ``n``; spreg beside (only the estimators in ``spreg_only``
+    when given); ``on_row`` sees each row as it is measured."""
     import naeringsmiljo as nm
 
     data = make_problem(n)
@@ -91,13 +100,15 @@ def run(n: int, spreg_on: bool) -> list[dict]:
         res = problem.fit(**options)
         seconds = time.perf_counter() - start
         row = {"n": n, "estimator": label, "wx": unit, "ours": seconds, "spreg": None, "diff": None}
-        if w_pysal is not None:
+        if w_pysal is not None and (spreg_only is None or label in spreg_only):
             peer_seconds, betas = _spreg_fit(peer, peer_kwargs, data, w_pysal)
             ours = res.params.to_numpy()
             row["spreg"] = peer_seconds
             row["diff"] = float(np.max(np.abs(ours - betas[: ours.size])))
         rows.append(row)
         print(row, flush=True)
+        if on_row is not None:
+            on_row(row)
     return rows
 
 
@@ -105,7 +116,7 @@ def _fmt(value: float | None, digits: str = ".3f") -> str:
     return "" if value is None else format(value, digits)
 
 
-def write(rows: list[dict], stem: str, loads: tuple[float, float]) -> None:
+def write(rows: list[dict], stem: str, loads: tuple[float, float], note: str = "") -> None:
     out = HERE / "results"
     with open(out / f"{stem}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -131,6 +142,8 @@ def write(rows: list[dict], stem: str, loads: tuple[float, float]) -> None:
             f"{_fmt(r['spreg'], '.2f') or 'not run'} | {r['ours'] / r['wx']:.0f} | {ratio} | "
             f"{_fmt(r['diff'], '.1e')} |"
         )
+    if note:
+        lines += ["", note]
     (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
 
 
@@ -138,11 +151,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--no-spreg", action="store_true")
+    parser.add_argument(
+        "--spreg-only",
+        nargs="+",
+        metavar="LABEL",
+        help="run spreg beside these estimators only (labels as in the table)",
+    )
     parser.add_argument("--stem", default="gmm_large")
+    parser.add_argument("--note", default="", help="a paragraph written under the table")
     args = parser.parse_args()
     start_load = os.getloadavg()[0]
-    rows = [row for n in args.sizes for row in run(n, not args.no_spreg)]
-    write(rows, args.stem, (start_load, os.getloadavg()[0]))
+    rows: list[dict] = []
+
+    def keep(row: dict) -> None:  # written as measured, so that a long peer loses nothing
+        rows.append(row)
+        write(rows, args.stem, (start_load, os.getloadavg()[0]), args.note)
+
+    only = None if args.spreg_only is None else tuple(args.spreg_only)
+    for n in args.sizes:
+        run(n, not args.no_spreg, only, keep)
 
 
 if __name__ == "__main__":
