@@ -29,6 +29,7 @@ STEPS = [
     ("s05", "s05_monte_carlo"),
     ("s06", "s06_performance"),
     ("s07", "s07_panels"),
+    ("s08", "s08_speed"),
 ]
 
 PACKAGES = [

@@ -66,7 +66,7 @@ class GMError:
     def fit(self, problem: FitProblem, options: GMErrorOptions) -> SpatialResults:
         spec = problem.spec
         weights = spec.term_weights("error")
-        interval = weights.parameter_interval()
+        interval = gmm.moment_interval(weights)
         est = gmm.gm_error(
             spec.y,
             spec.x,

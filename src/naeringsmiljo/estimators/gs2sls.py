@@ -86,9 +86,9 @@ class GeneralisedSpatialTwoStageLeastSquares:
             w_error=error_weights.sparse if own_error else None,
         )
         z = np.column_stack([spec.x, spec.lag("y", spec.y)]) if terms.lag is not None else spec.x
-        intervals = {"lambda": error_weights.parameter_interval()}
+        intervals = {"lambda": gmm.moment_interval(error_weights)}
         if terms.lag is not None:
-            intervals = {"rho": lag_weights.parameter_interval(), **intervals}
+            intervals = {"rho": gmm.moment_interval(lag_weights), **intervals}
         bounds = gmm.bounds_of(intervals["lambda"])
         interval = next(iter(intervals.values()))
         optimizer = f"; w_lags={options.w_lags}"

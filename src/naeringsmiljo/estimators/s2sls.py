@@ -15,7 +15,7 @@ import numpy as np
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import ALIASES, FitProblem, register
 from naeringsmiljo.exceptions import SpecificationError
-from naeringsmiljo.inference.covariance import IVInference, IVProblem
+from naeringsmiljo.inference.covariance import IVInference
 from naeringsmiljo.results.spatial import SpatialResults
 
 
@@ -58,9 +58,10 @@ class SpatialTwoStageLeastSquares:
         )
         z = np.column_stack([spec.x, spec.lag("y", spec.y)])
         est = gmm.s2sls(spec.y, z, h)
-        iv = IVInference(IVProblem(h, z, est.resid))
+        iv = est.iv
+        assert iv is not None
         covariance = options.iv_covariance(iv)
-        interval = spec.term_weights("y").parameter_interval()
+        interval = gmm.moment_interval(spec.term_weights("y"))
         return gmm.moment_results(
             problem,
             est,
@@ -102,7 +103,8 @@ def _fit_combined(problem: FitProblem, options: S2SLSOptions) -> SpatialResults:
     )
     z = np.column_stack([spec.x] + [w @ spec.y for w in matrices])
     est = gmm.s2sls(spec.y, z, h)
-    fitted = IVInference(IVProblem(h, z, est.resid))
+    fitted = est.iv
+    assert fitted is not None
     covariance = options.iv_covariance(fitted)
     iv: IVInference | None = fitted
     k = spec.x.shape[1]

@@ -1469,6 +1469,15 @@ class IVProblem:
     z: np.ndarray
     resid: np.ndarray
 
+    @classmethod
+    def with_factors(
+        cls, h: np.ndarray, z: np.ndarray, resid: np.ndarray, factored: InstrumentedDesign
+    ) -> IVProblem:
+        """The problem with the factors its 2SLS fit already computed (not factorised again)."""
+        problem = cls(h, z, resid)
+        object.__setattr__(problem, "_factored", factored)
+        return problem
+
     @property
     def factored(self) -> InstrumentedDesign:
         if not hasattr(self, "_factored"):
