@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import IslandPolicy, MissingPolicy, check_choice
-from naeringsmiljo.design.base import MatrixLag
+from naeringsmiljo.design.base import MatrixLag, TermsMixin
 from naeringsmiljo.design.terms import (
     LAG_PREFIX,
     MAX_CHANNELS,
@@ -77,7 +77,7 @@ EXACT_FIT_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
-class CrossSectionDesign:
+class CrossSectionDesign(TermsMixin):
     """A model's data, aligned with the weights of its spatial terms and ready for estimation.
 
     Attributes
@@ -123,30 +123,6 @@ class CrossSectionDesign:
     instruments: np.ndarray | None = None
     instrument_names: tuple[str, ...] = ()
     terms: SpatialTerms = field(default_factory=SpatialTerms)
-
-    @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of spatial units (the order of every weights matrix)."""
-        return self.weights.n
-
-    @property
-    def n_periods(self) -> int:
-        """Number of periods stacked in the design (1 for a cross-section)."""
-        return 1
-
-    @property
-    def logdet_multiplicity(self) -> int:
-        """How many times ``ln|I - v W|`` of the units' weights enters the log-likelihood."""
-        return self.n_periods
-
-    def term_weights(self, kind: TermKind) -> SpatialWeights:
-        """The weights of the term ``kind``; the model's weights when it has no such term."""
-        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
-        return self.weights if term is None else term.weights
 
     def lag(self, kind: TermKind, v: np.ndarray) -> np.ndarray:
         """``W v`` with the weights of the term ``kind`` (a vector or the columns of a matrix)."""

@@ -35,6 +35,7 @@ from naeringsmiljo._options import (
     PanelEffects,
     check_choice,
 )
+from naeringsmiljo.design.base import TermsMixin
 from naeringsmiljo.design.cross_section import (
     INTERCEPT,
     LAG_PREFIX,
@@ -154,7 +155,7 @@ class Within:
 
 
 @dataclass(frozen=True)
-class PanelDesign:
+class PanelDesign(TermsMixin):
     """A balanced spatial panel, aligned with the weights over its entities.
 
     Attributes
@@ -201,22 +202,8 @@ class PanelDesign:
     dynamic: str | None = None
 
     @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of entities (the order of the weights)."""
-        return self.weights.n
-
-    @property
     def n_periods(self) -> int:
         return len(self.times)
-
-    @property
-    def logdet_multiplicity(self) -> int:
-        """``ln|I - v W|`` enters the likelihood of the stacked panel ``T`` times."""
-        return self.n_periods
 
     @property
     def fixed_effects(self) -> bool:
@@ -243,10 +230,6 @@ class PanelDesign:
         """The regressors of X (not the constant, the lags of X or those of the outcome)."""
         skip = set(self.dynamic_names) | {INTERCEPT}
         return [n for n in self.exog_names if n not in skip and not n.startswith(LAG_PREFIX)]
-
-    def term_weights(self, kind: TermKind) -> SpatialWeights:
-        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
-        return self.weights if term is None else term.weights
 
     @property
     def _projection(self) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from naeringsmiljo.design.base import UnitsMixin
 from naeringsmiljo.design.cross_section import INTERCEPT, _evaluate, _missing_rows
 from naeringsmiljo.design.terms import SpatialTerms
 from naeringsmiljo.exceptions import (
@@ -30,7 +31,7 @@ def _describe(values: pd.Index, limit: int = 10) -> str:
 
 
 @dataclass(frozen=True)
-class RegionalDesign:
+class RegionalDesign(UnitsMixin):
     """Actors in regions: ``y`` and ``x`` by actor, ``region`` the position of each actor's
     region in ``weights`` (whose ids are the regions)."""
 
@@ -45,19 +46,6 @@ class RegionalDesign:
     dropped: pd.Index = field(default_factory=lambda: pd.Index([]))
     terms: SpatialTerms = field(default_factory=SpatialTerms)
     endog: tuple[str, ...] = ()
-
-    @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of regions."""
-        return self.weights.n
-
-    @property
-    def n_periods(self) -> int:
-        return 1
 
     @property
     def regressor_names(self) -> list[str]:
