@@ -24,6 +24,13 @@ class MatrixLag:
         return self.matrix @ v
 
 
+def describe_ids(ids: pd.Index, limit: int = 10) -> str:
+    """The first ``limit`` of ``ids`` for an error message, with their number when there are
+    more."""
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
+
+
 class UnitsMixin:
     """The counts every design derives alike from its stacked ``y`` and its units' weights.
 

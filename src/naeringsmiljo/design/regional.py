@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo.design.base import UnitsMixin
+from naeringsmiljo.design.base import UnitsMixin, describe_ids
 from naeringsmiljo.design.cross_section import INTERCEPT, _evaluate, _missing_rows
 from naeringsmiljo.design.terms import SpatialTerms
 from naeringsmiljo.exceptions import (
@@ -23,11 +23,6 @@ from naeringsmiljo.exceptions import (
     MissingDataError,
 )
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
-
-
-def _describe(values: pd.Index, limit: int = 10) -> str:
-    shown = ", ".join(repr(v) for v in values[:limit])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
 @dataclass(frozen=True)
@@ -93,13 +88,13 @@ def from_formula(
     if actors.index.has_duplicates:
         raise MissingDataError(
             "Actor ids (the index) must be unique; duplicated: "
-            f"{_describe(actors.index[actors.index.duplicated()].unique())}."
+            f"{describe_ids(actors.index[actors.index.duplicated()].unique())}."
         )
     bad = _missing_rows(actors[[*variables, region]])
     if len(bad):
         raise MissingDataError(
             f"Missing or infinite values in {[*variables, region]} for {len(bad)} actor(s): "
-            f"{_describe(bad)}.",
+            f"{describe_ids(bad)}.",
             rows=tuple(bad),
         )
     codes = pd.Index(actors[region])
@@ -109,7 +104,7 @@ def from_formula(
         regions = pd.Index(codes[outside]).unique()
         raise IdMismatchError(
             f"{int(outside.sum())} actor(s) sit in region(s) that the weights do not have: "
-            f"{_describe(regions)} (actors {_describe(actors.index[outside])}). The weights' "
+            f"{describe_ids(regions)} (actors {describe_ids(actors.index[outside])}). The weights' "
             "ids are the regions; match the region codes (type and format) to them.",
             missing_in_weights=tuple(regions),
         )
@@ -119,7 +114,7 @@ def from_formula(
     if produced.any():
         raise MissingDataError(
             f"The formula {formula!r} produces NaN or infinite values for actor(s) "
-            f"{_describe(actors.index[produced])}.",
+            f"{describe_ids(actors.index[produced])}.",
             rows=tuple(actors.index[produced]),
         )
     return RegionalDesign(
