@@ -541,20 +541,11 @@ def from_formula(
     The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
     ids of every weights matrix; the sets must be equal.
     """
-    from formulaic import Formula
-
     _check_policies(missing, islands, combine)
     if not isinstance(data, pd.DataFrame):
         raise InputTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     given = _weights_arguments(weights, w_error, w_durbin)
-    try:
-        parsed = Formula(formula)
-        variables = sorted(str(v) for v in parsed.required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in data.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
+    variables = _formula_variables(formula, data)
     data = _ids_of(data, id_column)
     endog, instruments = list(endog), list(instruments)
     absent = [v for v in instruments if v not in data.columns]
@@ -606,6 +597,21 @@ def from_formula(
         instruments=frame[instruments].to_numpy(dtype=np.float64),
         instrument_names=tuple(instruments),
     )
+
+
+def _formula_variables(formula: str, frame: pd.DataFrame, what: str = "data") -> list[str]:
+    """The sorted columns ``formula`` needs; a :class:`FormulaError` when it does not parse or
+    names a column ``frame`` (called ``what`` in the message) does not have."""
+    from formulaic import Formula
+
+    try:
+        variables = sorted(str(v) for v in Formula(formula).required_variables)
+    except Exception as err:
+        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
+    absent = [v for v in variables if v not in frame.columns]
+    if absent:
+        raise FormulaError(f"The formula {formula!r} names column(s) not in the {what}: {absent}.")
+    return variables
 
 
 def _evaluate(formula: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -43,6 +43,7 @@ from naeringsmiljo.design.cross_section import (
     _apply_policies,
     _durbin_columns,
     _evaluate,
+    _formula_variables,
     _nonfinite_rows,
     _row_stochastic,
     _warn_unless_row_standardised,
@@ -349,8 +350,6 @@ def from_formula(
     & Lee 2008, s. 2; Elhorst 2014, s. 4.3), and the within transformation is over those
     ``T - 1`` periods.
     """
-    from formulaic import Formula
-
     check_choice("effects", effects, PanelEffects)
     check_choice("lag_convention", lag_convention, LagConvention)
     check_choice("missing", missing, MissingPolicy)
@@ -365,13 +364,7 @@ def from_formula(
             f"entities, got {type(weights).__name__}."
         )
     entities, times = _check_index(data)
-    try:
-        variables = sorted(str(v) for v in Formula(formula).required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in data.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
+    _formula_variables(formula, data)
     lhs, rhs = _evaluate(formula, data)
     bad_rows, columns = _nonfinite_rows([lhs, rhs])
     full = pd.MultiIndex.from_product([entities, times])

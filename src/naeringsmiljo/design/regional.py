@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo.design.base import UnitsMixin, describe_ids
-from naeringsmiljo.design.cross_section import INTERCEPT, _evaluate, _missing_rows
+from naeringsmiljo.design.cross_section import (
+    INTERCEPT,
+    _evaluate,
+    _formula_variables,
+    _missing_rows,
+)
 from naeringsmiljo.design.terms import SpatialTerms
 from naeringsmiljo.exceptions import (
     FormulaError,
@@ -66,8 +71,6 @@ def from_formula(
     IdMismatchError
         When actors sit in regions ``weights`` does not have, naming those regions.
     """
-    from formulaic import Formula
-
     if not isinstance(actors, pd.DataFrame):
         raise InputTypeError(f"actors must be a pandas DataFrame, got {type(actors).__name__}.")
     if not isinstance(weights, SpatialWeights):
@@ -78,13 +81,7 @@ def from_formula(
         raise FormulaError(
             f"region={region!r} is not a column of the actors (columns: {list(actors.columns)})."
         )
-    try:
-        variables = sorted(str(v) for v in Formula(formula).required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in actors.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the actors: {absent}.")
+    variables = _formula_variables(formula, actors, "actors")
     if actors.index.has_duplicates:
         raise MissingDataError(
             "Actor ids (the index) must be unique; duplicated: "
