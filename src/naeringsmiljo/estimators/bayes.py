@@ -21,7 +21,11 @@ from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.posterior import PosteriorResults
 from naeringsmiljo.likelihood.channels import CombinedLogDet
 from naeringsmiljo.sampling import BayesOptions, SpatialRegressionProblem, gibbs_chain
-from naeringsmiljo.sampling.options import checked_mixing, posterior_frame
+from naeringsmiljo.sampling.options import (
+    checked_mixing,
+    coefficient_columns,
+    posterior_frame,
+)
 from naeringsmiljo.sampling.convex import CONVEX_INTERVAL, convex_lag_chain
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
@@ -86,9 +90,7 @@ class BayesianGibbs:
             )
             for stream in settings.chain_streams()
         ]
-        columns: dict[str, np.ndarray] = {}
-        for j, name in enumerate(spec.exog_names):
-            columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+        columns = coefficient_columns(spec.exog_names, chains)
         if lag:
             columns["rho"] = np.concatenate([c.rho for c in chains])
         if error:
@@ -165,9 +167,7 @@ def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
         )
         for stream in settings.chain_streams()
     ]
-    columns: dict[str, np.ndarray] = {}
-    for j, name in enumerate(spec.exog_names):
-        columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+    columns = coefficient_columns(spec.exog_names, chains)
     columns["rho"] = np.concatenate([c.rho for c in chains])
     for j, name in enumerate(term.channel_names):
         columns[f"gamma_{name}"] = np.concatenate([c.gamma[:, j] for c in chains])

@@ -23,7 +23,11 @@ from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.latent import LatentPosteriorResults
 from naeringsmiljo.sampling import BayesOptions
 from naeringsmiljo.sampling.latent import LatentKind, latent_setup, sample_latent
-from naeringsmiljo.sampling.options import checked_mixing, posterior_frame
+from naeringsmiljo.sampling.options import (
+    checked_mixing,
+    coefficient_columns,
+    posterior_frame,
+)
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
 
@@ -108,9 +112,7 @@ class LatentBayes:
             )
             for stream in settings.chain_streams()
         ]
-        columns: dict[str, np.ndarray] = {}
-        for j, name in enumerate(spec.exog_names):
-            columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+        columns = coefficient_columns(spec.exog_names, chains)
         columns[spatial] = np.concatenate([c.spatial for c in chains])
         if not binary:
             columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])

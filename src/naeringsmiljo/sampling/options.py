@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,17 @@ class BayesOptions:
 
 
 _Results = TypeVar("_Results", bound=PosteriorResults)
+
+
+class _HasBeta(Protocol):
+    @property
+    def beta(self) -> np.ndarray: ...
+
+
+def coefficient_columns(names: Sequence[str], chains: Sequence[_HasBeta]) -> dict[str, np.ndarray]:
+    """The draws of each coefficient in ``names`` (the columns of every chain's ``beta``),
+    pooled over the chains in order."""
+    return {name: np.concatenate([c.beta[:, j] for c in chains]) for j, name in enumerate(names)}
 
 
 def posterior_frame(columns: dict[str, np.ndarray], settings: SamplerSettings) -> pd.DataFrame:
