@@ -23,30 +23,18 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from panel_mc import fit_rows, lattice, summarise
 
 from naeringsmiljo import SAR, SpatialWeights
 
 N_ROWS, N_COLS, BURN_IN = 5, 10, 50
 TRUE = {"tau": 0.4, "eta": 0.1, "rho": 0.3, "x": 1.0, "sigma2": 1.0}
 DESIGNS = (("entity", 5), ("entity", 10), ("twoways", 5), ("twoways", 10))
-
-
-def lattice() -> SpatialWeights:
-    """Rook contiguity of a 5 x 10 lattice, row-standardised."""
-    n = N_ROWS * N_COLS
-    dense = np.zeros((n, n))
-    for i in range(N_ROWS):
-        for j in range(N_COLS):
-            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                a, b = i + di, j + dj
-                if 0 <= a < N_ROWS and 0 <= b < N_COLS:
-                    dense[i * N_COLS + j, a * N_COLS + b] = 1.0
-    return SpatialWeights.from_sparse(dense, ids=[f"u{i:02d}" for i in range(n)]).row_standardize()
+KEYS = ("effects", "periods", "estimator", "parameter")
 
 
 def simulate(
@@ -77,56 +65,8 @@ def replicate(w: SpatialWeights, seed: int, point: int, r: int) -> list[dict[str
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, r)))
     data = simulate(w, periods, effects, rng)
     model = SAR.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
-    rows = []
-    for corrected in (False, True):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = model.fit(bias_correction=corrected)
-        se = res.std_errors
-        for name, true in TRUE.items():
-            value, error = (
-                (res.sigma2, res.sigma2_se) if name == "sigma2" else (res.params[name], se[name])
-            )
-            rows.append(
-                {
-                    "effects": effects,
-                    "periods": periods,
-                    "replication": r,
-                    "estimator": "corrected" if corrected else "ML",
-                    "parameter": name,
-                    "estimate": float(value),
-                    "std_error": float(error),
-                    "covered": bool(abs(value - true) <= 1.959964 * error),
-                }
-            )
-    return rows
-
-
-def summarise(draws: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    keys = ["effects", "periods", "estimator", "parameter"]
-    for (effects, periods, estimator, parameter), group in draws.groupby(keys, sort=False):
-        count = len(group)
-        bias = group["estimate"].mean() - TRUE[parameter]
-        mc_se = group["estimate"].std(ddof=1) / np.sqrt(count)
-        band = 1.959964 * np.sqrt(0.95 * 0.05 / count)
-        rows.append(
-            {
-                "effects": effects,
-                "periods": periods,
-                "estimator": estimator,
-                "parameter": parameter,
-                "true": TRUE[parameter],
-                "replications": count,
-                "bias": bias,
-                "mc_se": mc_se,
-                "bias_in_mc_se": bias / mc_se,
-                "coverage": group["covered"].mean(),
-                "band_low": 0.95 - band,
-                "band_high": 0.95 + band,
-            }
-        )
-    return pd.DataFrame(rows)
+    labels = {"effects": effects, "periods": periods, "replication": r}
+    return fit_rows(model, TRUE, labels, ("ML", "corrected"))
 
 
 def main() -> None:
@@ -135,7 +75,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20080)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
-    w = lattice()
+    w = lattice(N_ROWS, N_COLS)
     start = time.perf_counter()
     rows = [
         row
@@ -144,7 +84,7 @@ def main() -> None:
         for row in replicate(w, args.seed, point, r)
     ]
     elapsed = time.perf_counter() - start
-    table = summarise(pd.DataFrame(rows))
+    table = summarise(pd.DataFrame(rows), KEYS, TRUE)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel_dynamic.csv", index=False, float_format="%.6g")
     lines = [

@@ -19,32 +19,16 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from panel_mc import fit_rows, lattice, summarise
 
 from naeringsmiljo import SAR, SpatialWeights
 
 N_ROWS, N_COLS, PERIODS = 5, 10, 5
 TRUE = {"rho": 0.4, "x": 1.0, "sigma2": 1.0}
-
-
-def lattice() -> SpatialWeights:
-    """Rook contiguity of a 5 x 10 lattice, row-standardised."""
-    n = N_ROWS * N_COLS
-    rows, cols = [], []
-    for i in range(N_ROWS):
-        for j in range(N_COLS):
-            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                a, b = i + di, j + dj
-                if 0 <= a < N_ROWS and 0 <= b < N_COLS:
-                    rows.append(i * N_COLS + j)
-                    cols.append(a * N_COLS + b)
-    dense = np.zeros((n, n))
-    dense[rows, cols] = 1.0
-    return SpatialWeights.from_sparse(dense, ids=[f"u{i:02d}" for i in range(n)]).row_standardize()
 
 
 def simulate(w: SpatialWeights, rng: np.random.Generator) -> pd.DataFrame:
@@ -63,54 +47,7 @@ def replicate(w: SpatialWeights, seed: int, r: int) -> list[dict[str, object]]:
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
     data = simulate(w, rng)
     model = SAR.from_formula("y ~ x", data, w, effects="twoways")
-    rows = []
-    for corrected in (False, True):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = model.fit(bias_correction=corrected)
-        se = res.std_errors
-        values = {
-            "rho": (res.params["rho"], se["rho"]),
-            "x": (res.params["x"], se["x"]),
-            "sigma2": (res.sigma2, res.sigma2_se),
-        }
-        for name, (value, error) in values.items():
-            rows.append(
-                {
-                    "replication": r,
-                    "estimator": "Lee-Yu" if corrected else "direct",
-                    "parameter": name,
-                    "estimate": float(value),
-                    "std_error": float(error),
-                    "covered": bool(abs(value - TRUE[name]) <= 1.959964 * error),
-                }
-            )
-    return rows
-
-
-def summarise(draws: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (estimator, parameter), group in draws.groupby(["estimator", "parameter"], sort=False):
-        count = len(group)
-        bias = group["estimate"].mean() - TRUE[parameter]
-        mc_se = group["estimate"].std(ddof=1) / np.sqrt(count)
-        coverage = group["covered"].mean()
-        band = 1.959964 * np.sqrt(0.95 * 0.05 / count)
-        rows.append(
-            {
-                "estimator": estimator,
-                "parameter": parameter,
-                "true": TRUE[parameter],
-                "replications": count,
-                "bias": bias,
-                "mc_se": mc_se,
-                "bias_in_mc_se": bias / mc_se,
-                "coverage": coverage,
-                "band_low": 0.95 - band,
-                "band_high": 0.95 + band,
-            }
-        )
-    return pd.DataFrame(rows)
+    return fit_rows(model, TRUE, {"replication": r}, ("direct", "Lee-Yu"))
 
 
 def main() -> None:
@@ -119,11 +56,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20100)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
-    w = lattice()
+    w = lattice(N_ROWS, N_COLS)
     start = time.perf_counter()
     rows = [row for r in range(args.replications) for row in replicate(w, args.seed, r)]
     elapsed = time.perf_counter() - start
-    table = summarise(pd.DataFrame(rows))
+    table = summarise(pd.DataFrame(rows), ("estimator", "parameter"), TRUE)
     corrected = table.set_index(["estimator", "parameter"])
     sigma2_left = corrected.loc[("Lee-Yu", "sigma2"), "bias"] + 2 / 196
     sigma2_se = corrected.loc[("Lee-Yu", "sigma2"), "mc_se"]

@@ -24,6 +24,56 @@ class MatrixLag:
         return self.matrix @ v
 
 
+def describe_ids(ids: pd.Index, limit: int = 10) -> str:
+    """The first ``limit`` of ``ids`` for an error message, with their number when there are
+    more."""
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
+
+
+class UnitsMixin:
+    """The counts every design derives alike from its stacked ``y`` and its units' weights.
+
+    A design stacking several periods overrides :attr:`n_periods`.
+    """
+
+    y: np.ndarray
+    weights: SpatialWeights
+
+    @property
+    def nobs(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def n_units(self) -> int:
+        """Number of spatial units (the order of the weights; the regions of a regional
+        design)."""
+        return self.weights.n
+
+    @property
+    def n_periods(self) -> int:
+        """Number of periods stacked in the design (1 for a cross-section)."""
+        return 1
+
+
+class TermsMixin(UnitsMixin):
+    """:class:`UnitsMixin` and the terms' weights of a design whose likelihood has a
+    log-determinant for each stacked period."""
+
+    terms: SpatialTerms
+
+    @property
+    def logdet_multiplicity(self) -> int:
+        """How many times ``ln|I - v W|`` of the units' weights enters the log-likelihood (once
+        per stacked period)."""
+        return self.n_periods
+
+    def term_weights(self, kind: TermKind) -> SpatialWeights:
+        """The weights of the term ``kind``; the model's weights when it has no such term."""
+        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
+        return self.weights if term is None else term.weights
+
+
 class Design(Protocol):
     """What an estimator may ask of a model's data.
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from naeringsmiljo._options import IslandPolicy, MissingPolicy, check_choice
-from naeringsmiljo.design.base import MatrixLag
+from naeringsmiljo.design.base import MatrixLag, TermsMixin
 from naeringsmiljo.design.terms import (
     LAG_PREFIX,
     MAX_CHANNELS,
@@ -77,7 +77,7 @@ EXACT_FIT_RTOL = 1e-10
 
 
 @dataclass(frozen=True)
-class CrossSectionDesign:
+class CrossSectionDesign(TermsMixin):
     """A model's data, aligned with the weights of its spatial terms and ready for estimation.
 
     Attributes
@@ -123,30 +123,6 @@ class CrossSectionDesign:
     instruments: np.ndarray | None = None
     instrument_names: tuple[str, ...] = ()
     terms: SpatialTerms = field(default_factory=SpatialTerms)
-
-    @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of spatial units (the order of every weights matrix)."""
-        return self.weights.n
-
-    @property
-    def n_periods(self) -> int:
-        """Number of periods stacked in the design (1 for a cross-section)."""
-        return 1
-
-    @property
-    def logdet_multiplicity(self) -> int:
-        """How many times ``ln|I - v W|`` of the units' weights enters the log-likelihood."""
-        return self.n_periods
-
-    def term_weights(self, kind: TermKind) -> SpatialWeights:
-        """The weights of the term ``kind``; the model's weights when it has no such term."""
-        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
-        return self.weights if term is None else term.weights
 
     def lag(self, kind: TermKind, v: np.ndarray) -> np.ndarray:
         """``W v`` with the weights of the term ``kind`` (a vector or the columns of a matrix)."""
@@ -565,20 +541,11 @@ def from_formula(
     The units are identified by the index of ``data`` (or by ``id_column``) and matched to the
     ids of every weights matrix; the sets must be equal.
     """
-    from formulaic import Formula
-
     _check_policies(missing, islands, combine)
     if not isinstance(data, pd.DataFrame):
         raise InputTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     given = _weights_arguments(weights, w_error, w_durbin)
-    try:
-        parsed = Formula(formula)
-        variables = sorted(str(v) for v in parsed.required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in data.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
+    variables = _formula_variables(formula, data)
     data = _ids_of(data, id_column)
     endog, instruments = list(endog), list(instruments)
     absent = [v for v in instruments if v not in data.columns]
@@ -630,6 +597,21 @@ def from_formula(
         instruments=frame[instruments].to_numpy(dtype=np.float64),
         instrument_names=tuple(instruments),
     )
+
+
+def _formula_variables(formula: str, frame: pd.DataFrame, what: str = "data") -> list[str]:
+    """The sorted columns ``formula`` needs; a :class:`FormulaError` when it does not parse or
+    names a column ``frame`` (called ``what`` in the message) does not have."""
+    from formulaic import Formula
+
+    try:
+        variables = sorted(str(v) for v in Formula(formula).required_variables)
+    except Exception as err:
+        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
+    absent = [v for v in variables if v not in frame.columns]
+    if absent:
+        raise FormulaError(f"The formula {formula!r} names column(s) not in the {what}: {absent}.")
+    return variables
 
 
 def _evaluate(formula: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

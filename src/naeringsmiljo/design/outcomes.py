@@ -13,15 +13,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from naeringsmiljo.design.base import describe_ids
 from naeringsmiljo.exceptions import OutcomeError
 
 Family = Literal["gaussian", "binary", "censored", "count"]
 """The outcome family a model declares; estimators state which families they can fit."""
-
-
-def _describe(ids: pd.Index, limit: int = 10) -> str:
-    shown = ", ".join(repr(i) for i in ids[:limit])
-    return shown + (f", ... ({len(ids)} in all)" if len(ids) > limit else "")
 
 
 def check_family_outcome(family: str, y: np.ndarray, ids: pd.Index, y_name: str) -> None:
@@ -32,7 +28,7 @@ def check_family_outcome(family: str, y: np.ndarray, ids: pd.Index, y_name: str)
             rows = ids[bad]
             raise OutcomeError(
                 f"A probit outcome is 0 or 1; {y_name!r} is not at {len(rows)} observation(s): "
-                f"{_describe(rows)} (values {np.unique(y[bad])[:5].tolist()}).",
+                f"{describe_ids(rows)} (values {np.unique(y[bad])[:5].tolist()}).",
                 rows=tuple(rows),
             )
     elif family == "count":
@@ -41,7 +37,7 @@ def check_family_outcome(family: str, y: np.ndarray, ids: pd.Index, y_name: str)
             rows = ids[bad]
             raise OutcomeError(
                 f"A count outcome is a non-negative integer; {y_name!r} is not at {len(rows)} "
-                f"observation(s): {_describe(rows)}.",
+                f"observation(s): {describe_ids(rows)}.",
                 rows=tuple(rows),
             )
     elif family == "censored":
@@ -50,7 +46,7 @@ def check_family_outcome(family: str, y: np.ndarray, ids: pd.Index, y_name: str)
             rows = ids[bad]
             raise OutcomeError(
                 f"A Tobit outcome is censored from below at 0; {y_name!r} is negative at "
-                f"{len(rows)} observation(s): {_describe(rows)}.",
+                f"{len(rows)} observation(s): {describe_ids(rows)}.",
                 rows=tuple(rows),
             )
         if not (y == 0).any():

@@ -35,6 +35,7 @@ from naeringsmiljo._options import (
     PanelEffects,
     check_choice,
 )
+from naeringsmiljo.design.base import TermsMixin
 from naeringsmiljo.design.cross_section import (
     INTERCEPT,
     LAG_PREFIX,
@@ -42,6 +43,7 @@ from naeringsmiljo.design.cross_section import (
     _apply_policies,
     _durbin_columns,
     _evaluate,
+    _formula_variables,
     _nonfinite_rows,
     _row_stochastic,
     _warn_unless_row_standardised,
@@ -154,7 +156,7 @@ class Within:
 
 
 @dataclass(frozen=True)
-class PanelDesign:
+class PanelDesign(TermsMixin):
     """A balanced spatial panel, aligned with the weights over its entities.
 
     Attributes
@@ -201,22 +203,8 @@ class PanelDesign:
     dynamic: str | None = None
 
     @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of entities (the order of the weights)."""
-        return self.weights.n
-
-    @property
     def n_periods(self) -> int:
         return len(self.times)
-
-    @property
-    def logdet_multiplicity(self) -> int:
-        """``ln|I - v W|`` enters the likelihood of the stacked panel ``T`` times."""
-        return self.n_periods
 
     @property
     def fixed_effects(self) -> bool:
@@ -243,10 +231,6 @@ class PanelDesign:
         """The regressors of X (not the constant, the lags of X or those of the outcome)."""
         skip = set(self.dynamic_names) | {INTERCEPT}
         return [n for n in self.exog_names if n not in skip and not n.startswith(LAG_PREFIX)]
-
-    def term_weights(self, kind: TermKind) -> SpatialWeights:
-        term = {"y": self.terms.lag, "error": self.terms.error, "x": self.terms.durbin}[kind]
-        return self.weights if term is None else term.weights
 
     @property
     def _projection(self) -> str:
@@ -366,8 +350,6 @@ def from_formula(
     & Lee 2008, s. 2; Elhorst 2014, s. 4.3), and the within transformation is over those
     ``T - 1`` periods.
     """
-    from formulaic import Formula
-
     check_choice("effects", effects, PanelEffects)
     check_choice("lag_convention", lag_convention, LagConvention)
     check_choice("missing", missing, MissingPolicy)
@@ -382,13 +364,7 @@ def from_formula(
             f"entities, got {type(weights).__name__}."
         )
     entities, times = _check_index(data)
-    try:
-        variables = sorted(str(v) for v in Formula(formula).required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in data.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the data: {absent}.")
+    _formula_variables(formula, data)
     lhs, rhs = _evaluate(formula, data)
     bad_rows, columns = _nonfinite_rows([lhs, rhs])
     full = pd.MultiIndex.from_product([entities, times])

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from naeringsmiljo.design.cross_section import INTERCEPT, _evaluate, _missing_rows
+from naeringsmiljo.design.base import UnitsMixin, describe_ids
+from naeringsmiljo.design.cross_section import (
+    INTERCEPT,
+    _evaluate,
+    _formula_variables,
+    _missing_rows,
+)
 from naeringsmiljo.design.terms import SpatialTerms
 from naeringsmiljo.exceptions import (
     FormulaError,
@@ -24,13 +30,8 @@ from naeringsmiljo.exceptions import (
 from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 
-def _describe(values: pd.Index, limit: int = 10) -> str:
-    shown = ", ".join(repr(v) for v in values[:limit])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
-
-
 @dataclass(frozen=True)
-class RegionalDesign:
+class RegionalDesign(UnitsMixin):
     """Actors in regions: ``y`` and ``x`` by actor, ``region`` the position of each actor's
     region in ``weights`` (whose ids are the regions)."""
 
@@ -45,19 +46,6 @@ class RegionalDesign:
     dropped: pd.Index = field(default_factory=lambda: pd.Index([]))
     terms: SpatialTerms = field(default_factory=SpatialTerms)
     endog: tuple[str, ...] = ()
-
-    @property
-    def nobs(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def n_units(self) -> int:
-        """Number of regions."""
-        return self.weights.n
-
-    @property
-    def n_periods(self) -> int:
-        return 1
 
     @property
     def regressor_names(self) -> list[str]:
@@ -83,8 +71,6 @@ def from_formula(
     IdMismatchError
         When actors sit in regions ``weights`` does not have, naming those regions.
     """
-    from formulaic import Formula
-
     if not isinstance(actors, pd.DataFrame):
         raise InputTypeError(f"actors must be a pandas DataFrame, got {type(actors).__name__}.")
     if not isinstance(weights, SpatialWeights):
@@ -95,23 +81,17 @@ def from_formula(
         raise FormulaError(
             f"region={region!r} is not a column of the actors (columns: {list(actors.columns)})."
         )
-    try:
-        variables = sorted(str(v) for v in Formula(formula).required_variables)
-    except Exception as err:
-        raise FormulaError(f"Cannot parse the formula {formula!r}: {err}") from err
-    absent = [v for v in variables if v not in actors.columns]
-    if absent:
-        raise FormulaError(f"The formula {formula!r} names column(s) not in the actors: {absent}.")
+    variables = _formula_variables(formula, actors, "actors")
     if actors.index.has_duplicates:
         raise MissingDataError(
             "Actor ids (the index) must be unique; duplicated: "
-            f"{_describe(actors.index[actors.index.duplicated()].unique())}."
+            f"{describe_ids(actors.index[actors.index.duplicated()].unique())}."
         )
     bad = _missing_rows(actors[[*variables, region]])
     if len(bad):
         raise MissingDataError(
             f"Missing or infinite values in {[*variables, region]} for {len(bad)} actor(s): "
-            f"{_describe(bad)}.",
+            f"{describe_ids(bad)}.",
             rows=tuple(bad),
         )
     codes = pd.Index(actors[region])
@@ -121,7 +101,7 @@ def from_formula(
         regions = pd.Index(codes[outside]).unique()
         raise IdMismatchError(
             f"{int(outside.sum())} actor(s) sit in region(s) that the weights do not have: "
-            f"{_describe(regions)} (actors {_describe(actors.index[outside])}). The weights' "
+            f"{describe_ids(regions)} (actors {describe_ids(actors.index[outside])}). The weights' "
             "ids are the regions; match the region codes (type and format) to them.",
             missing_in_weights=tuple(regions),
         )
@@ -131,7 +111,7 @@ def from_formula(
     if produced.any():
         raise MissingDataError(
             f"The formula {formula!r} produces NaN or infinite values for actor(s) "
-            f"{_describe(actors.index[produced])}.",
+            f"{describe_ids(actors.index[produced])}.",
             rows=tuple(actors.index[produced]),
         )
     return RegionalDesign(

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from naeringsmiljo._options import check_choice
 from naeringsmiljo.design.panel import period_product, within
 from naeringsmiljo.estimators._moments import minimise_quartic, two_stage_least_squares
+from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.linalg import DesignFactor
 
@@ -37,6 +38,41 @@ PanelGMWeighting = Literal["initial", "full"]
 
 #: Bounds of the GM search for lambda, as in splm's ``spgm``.
 LAMBDA_BOUNDS = (-0.999, 0.999)
+
+
+def check_panel_problem(
+    problem: FitProblem,
+    *,
+    term: Literal["lag", "error"],
+    estimator: str,
+    model: str,
+    effects: tuple[str, str],
+) -> None:
+    """Refuse a problem a panel moment estimator cannot fit.
+
+    It needs one weights matrix, exactly the spatial term ``term`` (no other term, no
+    endogenous regressor) and a panel whose effects are one of ``effects``; ``estimator`` and
+    ``model`` name the estimator and the model it fits in the error messages.
+    """
+    refuse_combined_weights(problem)
+    spec = problem.spec
+    terms = spec.terms
+    other = "error" if term == "lag" else "lag"
+    if (
+        getattr(terms, term) is None
+        or getattr(terms, other) is not None
+        or spec.endog
+        or terms.durbin is not None
+    ):
+        raise SpecificationError(
+            f"{estimator} fits the {model}; {problem.name} has other spatial terms."
+        )
+    found = getattr(spec, "effects", None)
+    if found not in effects:
+        raise SpecificationError(
+            f"{estimator} needs a panel with effects={effects[0]!r} or effects={effects[1]!r}; "
+            f"this design has effects={found!r}."
+        )
 
 
 def _between(v: np.ndarray, n_units: int, n_periods: int) -> np.ndarray:

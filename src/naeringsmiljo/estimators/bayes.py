@@ -10,7 +10,6 @@ this module asks the design for its arrays and lags, runs the chains and builds
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -22,6 +21,11 @@ from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.posterior import PosteriorResults
 from naeringsmiljo.likelihood.channels import CombinedLogDet
 from naeringsmiljo.sampling import BayesOptions, SpatialRegressionProblem, gibbs_chain
+from naeringsmiljo.sampling.options import (
+    checked_mixing,
+    coefficient_columns,
+    posterior_frame,
+)
 from naeringsmiljo.sampling.convex import CONVEX_INTERVAL, convex_lag_chain
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
@@ -86,15 +90,13 @@ class BayesianGibbs:
             )
             for stream in settings.chain_streams()
         ]
-        columns: dict[str, np.ndarray] = {}
-        for j, name in enumerate(spec.exog_names):
-            columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+        columns = coefficient_columns(spec.exog_names, chains)
         if lag:
             columns["rho"] = np.concatenate([c.rho for c in chains])
         if error:
             columns["lambda"] = np.concatenate([c.lam for c in chains])
         columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])
-        sample = _sample_frame(columns, settings.chains, settings.kept)
+        sample = posterior_frame(columns, settings)
         unit_variances = None
         if options.heteroskedastic:
             v = np.mean([c.v_mean for c in chains if c.v_mean is not None], axis=0)
@@ -137,23 +139,7 @@ class BayesianGibbs:
             unit_variances=unit_variances,
             notes=tuple(notes),
         )
-        return _checked(results, options)
-
-
-def _sample_frame(columns: dict[str, np.ndarray], chains: int, kept: int) -> pd.DataFrame:
-    index = pd.MultiIndex.from_product([range(chains), range(kept)], names=["chain", "draw"])
-    return pd.DataFrame(columns, index=index)
-
-
-def _checked(results: PosteriorResults, options: BayesOptions) -> PosteriorResults:
-    """Mark a sample whose R-hat exceeds the threshold as not converged, and warn."""
-    unmixed = results.unmixed
-    if unmixed:
-        message = f"R-hat above {options.rhat_threshold}: {', '.join(unmixed)}"
-        record = replace(results.record, converged=False, message=message)
-        results = replace(results, record=record)
-        results.warn_if_unmixed()
-    return results
+        return checked_mixing(results, options.rhat_threshold)
 
 
 def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
@@ -181,9 +167,7 @@ def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
         )
         for stream in settings.chain_streams()
     ]
-    columns: dict[str, np.ndarray] = {}
-    for j, name in enumerate(spec.exog_names):
-        columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+    columns = coefficient_columns(spec.exog_names, chains)
     columns["rho"] = np.concatenate([c.rho for c in chains])
     for j, name in enumerate(term.channel_names):
         columns[f"gamma_{name}"] = np.concatenate([c.gamma[:, j] for c in chains])
@@ -202,7 +186,7 @@ def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
     )
     results = PosteriorResults(
         model=problem.name,
-        sample=_sample_frame(columns, settings.chains, settings.kept),
+        sample=posterior_frame(columns, settings),
         spec=spec,
         record=record,
         priors=priors,
@@ -211,4 +195,4 @@ def _fit_convex(problem: FitProblem, options: BayesOptions) -> PosteriorResults:
         rhat_threshold=options.rhat_threshold,
         notes=("gamma uniform on the simplex; rho on (-1, 1) (Debarsy & LeSage 2018)",),
     )
-    return _checked(results, options)
+    return checked_mixing(results, options.rhat_threshold)

@@ -11,7 +11,7 @@ from their conjugate conditionals. The options are those of every sampler
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -23,6 +23,11 @@ from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.latent import LatentPosteriorResults
 from naeringsmiljo.sampling import BayesOptions
 from naeringsmiljo.sampling.latent import LatentKind, latent_setup, sample_latent
+from naeringsmiljo.sampling.options import (
+    checked_mixing,
+    coefficient_columns,
+    posterior_frame,
+)
 from naeringsmiljo.weights.logdet.grid import logdet_grid
 
 
@@ -107,15 +112,10 @@ class LatentBayes:
             )
             for stream in settings.chain_streams()
         ]
-        columns: dict[str, np.ndarray] = {}
-        for j, name in enumerate(spec.exog_names):
-            columns[name] = np.concatenate([c.beta[:, j] for c in chains])
+        columns = coefficient_columns(spec.exog_names, chains)
         columns[spatial] = np.concatenate([c.spatial for c in chains])
         if not binary:
             columns["sigma2"] = np.concatenate([c.sigma2 for c in chains])
-        index = pd.MultiIndex.from_product(
-            [range(settings.chains), range(settings.kept)], names=["chain", "draw"]
-        )
         record = FitRecord(
             method="bayes",
             logdet=grid.method,
@@ -145,7 +145,7 @@ class LatentBayes:
             notes.append("rho drawn with beta integrated out (LeSage & Pace 2009, s. 5.3.1)")
         results = LatentPosteriorResults(
             model=problem.name,
-            sample=pd.DataFrame(columns, index=index),
+            sample=posterior_frame(columns, settings),
             spec=spec,
             record=record,
             priors=priors,
@@ -160,9 +160,4 @@ class LatentBayes:
                 np.mean([c.z_mean for c in chains], axis=0), index=spec.ids, name="z"
             ),
         )
-        unmixed = results.unmixed
-        if unmixed:
-            message = f"R-hat above {options.rhat_threshold}: {', '.join(unmixed)}"
-            results = replace(results, record=replace(record, converged=False, message=message))
-            results.warn_if_unmixed()
-        return results
+        return checked_mixing(results, options.rhat_threshold)

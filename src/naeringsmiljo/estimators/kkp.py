@@ -15,9 +15,12 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
-from naeringsmiljo.estimators._panel_moments import LAMBDA_BOUNDS, kkp_gm_error
-from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
-from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.estimators._panel_moments import (
+    LAMBDA_BOUNDS,
+    check_panel_problem,
+    kkp_gm_error,
+)
+from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.results.spatial import SpatialResults
 
 
@@ -45,20 +48,13 @@ class KKPError:
     families: ClassVar[tuple[str, ...]] = ("gaussian",)
 
     def check(self, problem: FitProblem) -> None:
-        refuse_combined_weights(problem)
-        spec = problem.spec
-        effects = getattr(spec, "effects", None)
-        terms = spec.terms
-        if terms.error is None or terms.lag is not None or spec.endog or terms.durbin is not None:
-            raise SpecificationError(
-                f"The KKP estimator fits the panel error model (SEM); {problem.name} has other "
-                "spatial terms."
-            )
-        if effects not in ("entity", "random"):
-            raise SpecificationError(
-                "The KKP estimator needs a panel with effects='entity' or effects='random'; "
-                f"this design has effects={effects!r}."
-            )
+        check_panel_problem(
+            problem,
+            term="error",
+            estimator="The KKP estimator",
+            model="panel error model (SEM)",
+            effects=("entity", "random"),
+        )
 
     def fit(self, problem: FitProblem, options: KKPOptions) -> SpatialResults:
         spec = problem.spec

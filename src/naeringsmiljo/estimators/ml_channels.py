@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -337,22 +337,34 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
         return -value / n, -(null.T @ score) / n
 
     if null.shape[1]:
-        result = scipy.optimize.minimize(
-            objective,
-            np.zeros(null.shape[1]),
-            jac=True,
-            method="SLSQP",
-            constraints=[
-                {"type": "ineq", "fun": (lambda f, a=a, b=b: a @ f + b), "jac": (lambda f, a=a: a)}
-                for a, b in live
-            ],
-            options={"ftol": 1e-15, "maxiter": 300},
-        )
+        result = _slsqp(objective, null.shape[1], live)
         theta = start + null @ np.asarray(result.x, dtype=np.float64)
         success, status = bool(result.success), f"SLSQP: {result.message}"
     else:
         theta, success, status = start, True, "every spatial parameter fixed"
     return _estimate(cp, theta, success, status, polish=True)
+
+
+def _slsqp(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    dim: int,
+    live: Sequence[tuple[np.ndarray, float]],
+) -> scipy.optimize.OptimizeResult:
+    """Minimise ``objective`` over ``phi`` from zero subject to ``a @ phi + b >= 0``.
+
+    ``objective`` returns the value and its gradient; ``live`` holds the ``(a, b)`` pairs.
+    """
+    return scipy.optimize.minimize(
+        objective,
+        np.zeros(dim),
+        jac=True,
+        method="SLSQP",
+        constraints=[
+            {"type": "ineq", "fun": (lambda f, a=a, b=b: a @ f + b), "jac": (lambda f, a=a: a)}
+            for a, b in live
+        ],
+        options={"ftol": 1e-15, "maxiter": 300},
+    )
 
 
 def _estimate(
@@ -534,17 +546,7 @@ def _model_maximiser(
         value, grad, _ = model(origin + null @ phi)
         return -value / n, -(null.T @ grad) / n
 
-    result = scipy.optimize.minimize(
-        objective,
-        np.zeros(null.shape[1]),
-        jac=True,
-        method="SLSQP",
-        constraints=[
-            {"type": "ineq", "fun": (lambda f, a=a, b=b: a @ f + b), "jac": (lambda f, a=a: a)}
-            for a, b in live
-        ],
-        options={"ftol": 1e-15, "maxiter": 300},
-    )
+    result = _slsqp(objective, null.shape[1], live)
     theta = origin + null @ np.asarray(result.x, dtype=np.float64)
     if not np.all(np.isfinite(theta)):
         return None

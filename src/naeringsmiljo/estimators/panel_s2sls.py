@@ -14,9 +14,8 @@ from typing import ClassVar
 import numpy as np
 
 from naeringsmiljo.estimators import _moments as gmm
-from naeringsmiljo.estimators._panel_moments import panel_s2sls
-from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
-from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.estimators._panel_moments import check_panel_problem, panel_s2sls
+from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.results.spatial import SpatialResults
 
 
@@ -34,20 +33,13 @@ class PanelS2SLSEstimator:
     families: ClassVar[tuple[str, ...]] = ("gaussian",)
 
     def check(self, problem: FitProblem) -> None:
-        refuse_combined_weights(problem)
-        spec = problem.spec
-        terms = spec.terms
-        effects = getattr(spec, "effects", None)
-        if terms.lag is None or terms.error is not None or spec.endog or terms.durbin is not None:
-            raise SpecificationError(
-                f"Panel spatial 2SLS fits the panel lag model (SAR); {problem.name} has other "
-                "spatial terms."
-            )
-        if effects not in ("entity", "none"):
-            raise SpecificationError(
-                "Panel spatial 2SLS needs a panel with effects='entity' or effects='none'; "
-                f"this design has effects={effects!r}."
-            )
+        check_panel_problem(
+            problem,
+            term="lag",
+            estimator="Panel spatial 2SLS",
+            model="panel lag model (SAR)",
+            effects=("entity", "none"),
+        )
 
     def fit(self, problem: FitProblem, options: PanelS2SLSOptions) -> SpatialResults:
         spec = problem.spec

@@ -374,6 +374,12 @@ def sparse_information(
     def series_for(order: int) -> dict[str, np.ndarray]:
         return _series_coefficients(problem, rho, lam, order)
 
+    def probe_pass(series: Any, names: Sequence[str]) -> _PassResult:
+        # One pass of the shared probes; only the series and the norms asked for vary.
+        return _probe_pass(
+            weights, probes, trace_stream, series, w.shape[0] * scale, q, rho, lam, names, row_norm
+        )
+
     per_probe = None
     norm_bound = 0.0
     if method == "exact" or symmetric or not neumann:
@@ -385,54 +391,21 @@ def sparse_information(
                     weights, exact_order, method=method, probes=probes, seed=trace_stream
                 )
             elif symmetric:
-                powers = _probe_pass(
-                    weights,
-                    probes,
-                    trace_stream,
-                    series_for,
-                    w.shape[0] * scale,
-                    q,
-                    rho,
-                    lam,
-                    (),
-                    row_norm,
-                ).traces
+                powers = probe_pass(series_for, ()).traces
         if powers is None:
             powers = trace_powers(
                 weights, exact_order, method=method, probes=probes, seed=trace_stream
             )
         if not symmetric:
             if neumann:
-                result = _probe_pass(
-                    weights,
-                    probes,
-                    trace_stream,
-                    None,
-                    w.shape[0] * scale,
-                    q,
-                    rho,
-                    lam,
-                    [name for name, _ in norms],
-                    row_norm,
-                )
+                result = probe_pass(None, [name for name, _ in norms])
                 per_probe, norm_bound = result.norms, periods * result.norm_bound
             else:
                 per_probe = _hutchinson(
                     w, _factor(w, rho), _factor(w, lam), lam, problem, probes, probe_stream
                 )
     else:
-        result = _probe_pass(
-            weights,
-            probes,
-            trace_stream,
-            series_for,
-            w.shape[0] * scale,
-            q,
-            rho,
-            lam,
-            [name for name, _ in norms],
-            row_norm,
-        )
+        result = probe_pass(series_for, [name for name, _ in norms])
         powers, per_probe, norm_bound = result.traces, result.norms, periods * result.norm_bound
     order = powers.order
     series = series_for(order)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
+
+import numpy as np
+import pandas as pd
 
 from naeringsmiljo._options import LogDetMethod
 from naeringsmiljo.exceptions import InputTypeError
+from naeringsmiljo.results.posterior import PosteriorResults
 from naeringsmiljo.sampling.priors import RHAT_THRESHOLD, Priors, SamplerSettings
 from naeringsmiljo.weights.logdet.grid import DEFAULT_GRID_POINTS
 
@@ -70,3 +75,36 @@ class BayesOptions:
     def resolved_priors(self) -> Priors:
         """The priors, ``Priors()`` when none were given."""
         return self.priors if self.priors is not None else Priors()
+
+
+_Results = TypeVar("_Results", bound=PosteriorResults)
+
+
+class _HasBeta(Protocol):
+    @property
+    def beta(self) -> np.ndarray: ...
+
+
+def coefficient_columns(names: Sequence[str], chains: Sequence[_HasBeta]) -> dict[str, np.ndarray]:
+    """The draws of each coefficient in ``names`` (the columns of every chain's ``beta``),
+    pooled over the chains in order."""
+    return {name: np.concatenate([c.beta[:, j] for c in chains]) for j, name in enumerate(names)}
+
+
+def posterior_frame(columns: dict[str, np.ndarray], settings: SamplerSettings) -> pd.DataFrame:
+    """The pooled draws of every chain, indexed by ``(chain, draw)``."""
+    index = pd.MultiIndex.from_product(
+        [range(settings.chains), range(settings.kept)], names=["chain", "draw"]
+    )
+    return pd.DataFrame(columns, index=index)
+
+
+def checked_mixing(results: _Results, threshold: float) -> _Results:
+    """Mark a sample whose R-hat exceeds ``threshold`` as not converged, and warn."""
+    unmixed = results.unmixed
+    if unmixed:
+        message = f"R-hat above {threshold}: {', '.join(unmixed)}"
+        record = replace(results.record, converged=False, message=message)
+        results = replace(results, record=record)
+        results.warn_if_unmixed()
+    return results
