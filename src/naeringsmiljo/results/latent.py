@@ -47,13 +47,6 @@ class LatentPosteriorResults(PosteriorResults):
     kind: str = "lag"
     latent_mean: pd.Series | None = None
 
-    @property
-    def sigma2(self) -> float:
-        """Posterior mean of ``sigma^2`` (1 for the probit: the scale that identifies it)."""
-        if "sigma2" not in self.sample.columns:
-            return 1.0
-        return float(self.sample["sigma2"].mean())
-
     def impacts(  # type: ignore[override]
         self,
         *,
@@ -189,13 +182,6 @@ class RegionalPosteriorResults(PosteriorResults):
 
     regional_effects: pd.Series | None = None
     outcome: str = "probit"
-
-    @property
-    def sigma2(self) -> float:
-        """Posterior mean of the actors' error variance (1 for the probit)."""
-        if "sigma2" not in self.sample.columns:
-            return 1.0
-        return float(self.sample["sigma2"].mean())
 
     def impacts(  # type: ignore[override]
         self,

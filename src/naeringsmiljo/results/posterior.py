@@ -118,7 +118,10 @@ class PosteriorResults:
 
     @property
     def sigma2(self) -> float:
-        """Posterior mean of ``sigma^2``."""
+        """Posterior mean of ``sigma^2``; 1 where the model fixes it (a probit's scale, which
+        identifies the model, is not sampled)."""
+        if "sigma2" not in self.sample.columns:
+            return 1.0
         return float(self.sample["sigma2"].mean())
 
     @property
