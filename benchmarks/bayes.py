@@ -37,24 +37,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale import make_problem, _row_standardised  # noqa: E402
+from scale import R_KNN_LISTW, _row_standardised, make_problem  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 DRAWS, BURN = 10_000, 1_000
 LOGDETS = ("monte_carlo", "chebyshev", "auto")
 
-R_SCRIPT = r"""
-suppressPackageStartupMessages({library(spdep); library(spatialreg)})
-args <- commandArgs(trailingOnly = TRUE)
-d <- read.csv(args[1])
-nbm <- as.matrix(read.csv(args[2])) + 1L
-nb <- lapply(seq_len(nrow(nbm)), function(i) sort(as.integer(nbm[i, ])))
-class(nb) <- "nb"
-attr(nb, "region.id") <- as.character(seq_len(nrow(nbm)))
-attr(nb, "type") <- "knn"
-attr(nb, "sym") <- FALSE
-lw <- nb2listw(nb, style = "W")
-set.seed(1)
+R_SCRIPT = R_KNN_LISTW + r"""set.seed(1)
 t0 <- proc.time()[["elapsed"]]
 fit <- spBreg_lag(y ~ x1 + x2 + x3, data = d, listw = lw,
                   control = list(ndraw = as.integer(args[3]), nomit = as.integer(args[4]),

@@ -239,7 +239,9 @@ def _spreg(data: dict[str, np.ndarray], model: str, method: str) -> dict[str, fl
     }
 
 
-R_SCRIPT = r"""
+#: The R side of every benchmark on this problem: the data and the k-nearest-neighbour lists
+#: written by the parent, row-standardised into a listw.
+R_KNN_LISTW = r"""
 suppressPackageStartupMessages({library(spdep); library(spatialreg)})
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1])
@@ -250,7 +252,9 @@ attr(nb, "region.id") <- as.character(seq_len(nrow(nbm)))
 attr(nb, "type") <- "knn"
 attr(nb, "sym") <- FALSE
 lw <- nb2listw(nb, style = "W")
-f <- y ~ x1 + x2 + x3
+"""
+
+R_SCRIPT = R_KNN_LISTW + r"""f <- y ~ x1 + x2 + x3
 t0 <- proc.time()[["elapsed"]]
 if (args[3] == "SAR") {
   fit <- lagsarlm(f, data = d, listw = lw, method = args[4], quiet = TRUE)
