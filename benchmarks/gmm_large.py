@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import os
 import platform
 import sys
@@ -42,9 +43,15 @@ from typing import Callable
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from scale import _row_standardised, make_problem
+# benchmarks/ off the path, scale.py loaded from its file: benchmarks/coverage.py would shadow
+# the coverage package that numba (the compiled moment variances) probes at import
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+_spec = importlib.util.spec_from_file_location("scale", HERE / "scale.py")
+assert _spec is not None and _spec.loader is not None
+scale = importlib.util.module_from_spec(_spec)
+sys.modules["scale"] = scale
+_spec.loader.exec_module(scale)
+_row_standardised, make_problem = scale._row_standardised, scale.make_problem
 
 #: (label, model, fit options, spreg class, spreg keyword arguments)
 ESTIMATORS = (

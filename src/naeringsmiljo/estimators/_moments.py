@@ -28,6 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from naeringsmiljo._options import GMMVariant
+from naeringsmiljo.estimators._gram_sums import Engine, GramSums
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
@@ -344,8 +345,8 @@ class A1Operator:
     heteroskedastic moments (Arraiz et al. 2010, eq. 8); ``D = tr(W'W)/n I`` and
     ``c = 1/(1 + (tr(W'W)/n)^2)`` for the homoskedastic ones (Drukker, Egger & Prucha 2013,
     eq. 5). ``W'`` is the CSC view of the CSR ``W`` (no conversion). Only the moments'
-    variances need entries of ``W'W``, and only those of the products of columns of ``W``
-    (:meth:`gram`), formed once per fit.
+    variances need entries of ``W'W``, in sums over its rows that never store it
+    (:mod:`~naeringsmiljo.estimators._gram_sums`).
     """
 
     w: sp.csr_array
@@ -372,11 +373,6 @@ class A1Operator:
             self.w.indices, weights=self.w.data * self.w.data, minlength=self.w.shape[0]
         ) - self.shift)
 
-    def gram(self) -> sp.csr_array:
-        """``W'W`` (not ``A_1``): one sparse product in CSR, for the moments' variances, which
-        take ``A_1``'s shift and scale from this operator rather than forming ``A_1``."""
-        return sp.csr_array(sp.csr_array(self.w.T) @ self.w)
-
 
 def a1_het(w: sp.csr_array) -> A1Operator:
     """``A_1 = W'W - diag(W'W)`` (Arraiz et al. 2010), as products with vectors."""
@@ -396,37 +392,26 @@ def frobenius_sq(w: sp.csr_array) -> float:
 # --------------------------------------------------------------------------- moment variances
 @dataclass(frozen=True)
 class HetVarianceMatrices:
-    """The Hadamard products in the variance of the heteroskedastic moments, built once per fit.
+    """What the variance of the heteroskedastic moments needs of ``W``, prepared once per fit.
 
     With ``E = diag(eps2)``, ``G = W'W``, ``A_1 = G - diag(G)`` and ``A_2 = W + W'``:
     ``tr(A_1 E A_1 E) = eps2'(G o G) eps2 - sum_i G_ii^2 eps2_i^2``,
     ``tr(A_1 E A_2 E) = 2 [eps2'(G o W) eps2 - sum_i G_ii W_ii eps2_i^2]`` and
-    ``tr(A_2 E A_2 E) = 2 eps2'(W o W + W o W') eps2``: sparse products with a vector, ``A_1``
-    never formed.
+    ``tr(A_2 E A_2 E) = 2 eps2'(W o W + W o W') eps2``. The three quadratic forms come from
+    :class:`~naeringsmiljo.estimators._gram_sums.GramSums`, one pass over the rows of ``G``
+    per vector ``eps2`` without storing ``G`` (compiled with numba when installed).
     """
 
-    g_g: sp.csr_array
-    g_w: sp.csr_array
-    a2_a2: sp.csr_array  # (W o W + W o W'), half of A_2 o A_2 as a quadratic form
+    sums: GramSums
     diag_11: np.ndarray  # G_ii^2
     diag_12: np.ndarray  # G_ii W_ii
 
     @classmethod
-    def of(cls, w: sp.csr_array, a1: A1Operator) -> HetVarianceMatrices:
-        """From ``W`` and the heteroskedastic ``A_1`` (:func:`a1_het`), all CSR."""
+    def of(cls, w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> HetVarianceMatrices:
+        """From ``W`` and the heteroskedastic ``A_1`` (:func:`a1_het`)."""
         w = sp.csr_array(w)
-        g = a1.gram()
-        g_g = sp.csr_array((g.data * g.data, g.indices, g.indptr), shape=g.shape)
-        w_w = sp.csr_array((w.data * w.data, w.indices, w.indptr), shape=w.shape)
-        w_wt = sp.csr_array(w.multiply(sp.csr_array(w.T)))
         d = a1.shift  # diag(W'W)
-        return cls(
-            g_g,
-            sp.csr_array(g.multiply(w)),
-            sp.csr_array(w_w + w_wt),
-            d * d,
-            d * w.diagonal(),
-        )
+        return cls(GramSums.of(w, engine), d * d, d * w.diagonal())
 
 
 def het_moment_variance(
@@ -441,9 +426,10 @@ def het_moment_variance(
     """
     n = eps2.shape[0]
     e2 = eps2 * eps2
-    t11 = 4.0 * (float(eps2 @ (matrices.g_g @ eps2)) - float(matrices.diag_11 @ e2))
-    t12 = 4.0 * (float(eps2 @ (matrices.g_w @ eps2)) - float(matrices.diag_12 @ e2))
-    t22 = 2.0 * float(eps2 @ (matrices.a2_a2 @ eps2))
+    q_gg, q_gw, q_ww = matrices.sums(eps2)
+    t11 = 4.0 * (q_gg - float(matrices.diag_11 @ e2))
+    t12 = 4.0 * (q_gw - float(matrices.diag_12 @ e2))
+    t22 = 2.0 * q_ww
     psi = np.array([[t11, t12], [t12, t22]]) / (2.0 * n)
     if a_vectors is not None:
         psi = psi + (a_vectors.T * eps2) @ a_vectors / n
@@ -552,7 +538,7 @@ def gm_error(
             "GM error model, Kelejian & Prucha (1999) moments, FGLS",
         )
     a1 = a1_het(w) if variant == "het" else a1_hom(w)
-    # the variances of the moments need the entries of W'W: one sparse product per fit
+    # the variances of the moments need sums over the entries of W'W (never stored)
     het_matrices = HetVarianceMatrices.of(w, a1) if variant == "het" else None
     traces = None if variant == "het" else _hom_traces(w, a1)
     moments = two_moments(u, w, a1)
@@ -608,18 +594,19 @@ class _HomTraces:
     d1: np.ndarray  # diag(A_1)
 
 
-def _hom_traces(w: sp.csr_array, a1: A1Operator) -> _HomTraces:
+def _hom_traces(w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> _HomTraces:
     """The traces from entries, ``A_1 = c (G - t I)`` with ``G = W'W`` not shifted or scaled:
     ``tr(A_1^2) = c^2 (||G||_F^2 - n t^2)`` (as ``tr(G) = n t``), ``tr(A_1 W) = c (sum(G o W) -
-    t tr(W))``, ``tr(W W) = sum(W o W')`` and ``tr(W'W) = ||W||_F^2``; all CSR."""
+    t tr(W))`` and ``tr(W W) + tr(W'W) = sum(W o W') + sum(W o W)``: the sums of
+    :class:`~naeringsmiljo.estimators._gram_sums.GramSums` with weights of one, ``G`` not
+    stored."""
     w = sp.csr_array(w)
     n = w.shape[0]
-    g = a1.gram()
+    frobenius_g, sum_gw, sum_ww = GramSums.of(w, engine)()
     c, t = a1.scale, float(a1.shift[0])
-    tr11 = c * c * (float(np.sum(g.data**2)) - n * t * t)
-    tr12 = 2.0 * c * (float(g.multiply(w).sum()) - t * float(w.diagonal().sum()))
-    tr22 = float(w.multiply(sp.csr_array(w.T)).sum()) + frobenius_sq(w)
-    return _HomTraces(tr11, tr12, tr22, a1.diagonal())
+    tr11 = c * c * (frobenius_g - n * t * t)
+    tr12 = 2.0 * c * (sum_gw - t * float(w.diagonal().sum()))
+    return _HomTraces(tr11, tr12, sum_ww, a1.diagonal())
 
 
 def _hom_moment_variance(traces: _HomTraces | None, e: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -665,7 +652,7 @@ def gs2sls_het(
     first = two_stage_least_squares(y, z, h)
     u = first.resid
     a1 = a1_het(w)
-    het_matrices = HetVarianceMatrices.of(w, a1)  # the one product W'W of the fit
+    het_matrices = HetVarianceMatrices.of(w, a1)  # W and W' prepared once for the passes
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     wz, wy = w @ z, w @ y

@@ -1,0 +1,139 @@
+"""Weighted sums over the entries of ``G = W'W`` without forming ``G``.
+
+The variances of the two quadratic moments of the GM error and GS2SLS estimators (Arraiz,
+Drukker, Kelejian & Prucha 2010, eq. 13; Drukker, Egger & Prucha 2013, eq. 13) need, for a
+vector ``s`` (the squared innovations, or ones for the homoskedastic constants), three scalars:
+
+* ``q_GG = s'(G o G) s = sum_ij G_ij^2 s_i s_j``,
+* ``q_GW = s'(G o W) s = sum_ij G_ij W_ij s_i s_j``,
+* ``q_WW = s'(W o W + W o W') s = sum_ij (W_ij^2 + W_ij W_ji) s_i s_j``.
+
+``G`` has about ``k^2`` entries per row for ``k`` neighbours (1e8 at n = 1e6, k = 10): forming it
+with a general sparse product and then its Hadamard products took 9 s and several GB there, for
+three numbers. Here row ``i`` of ``G`` is accumulated (Gustavson's method: the sum over the
+entries ``W_ki`` of column ``i`` of ``W`` of ``W_ki`` times row ``k`` of ``W``) into a dense
+accumulator with a list of the touched columns, reduced into the three sums, and reset: about
+``nnz(G)`` multiply-adds and ``O(n)`` memory per thread, ``G`` never stored. No sparse library
+offers such a fused product-and-reduction (they return the product), so the loop is written
+here and compiled with numba when it is installed (the ``fast`` extra); rows are split into a
+fixed number of blocks run in parallel, whose partial sums are added in block order, so the
+result does not depend on the number of threads. Without numba the same sums come from the
+explicit ``G`` with scipy (:func:`gram_sums_scipy`), equal to rounding.
+
+The compiled functions are built at their first call, not at import, and cached on disk
+(``cache=True``): the first call in a fresh environment pays the compilation once.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from naeringsmiljo.exceptions import SpecificationError, WeightsError
+
+Engine = Literal["auto", "numba", "scipy"]
+
+#: Row blocks of the compiled reduction: fixed, so that the order of the additions (and the
+#: rounding) does not depend on the number of threads; a few per core for balance.
+N_BLOCKS = 16
+
+
+def numba_available() -> bool:
+    """Whether numba can be imported (the compiled path of :func:`gram_sums`)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@functools.cache
+def _compiled() -> Any:
+    """The module of compiled loops, or None when numba is installed but fails to import.
+
+    Importing it imports numba; each loop is compiled at its first call and cached on disk.
+    numba probes the ``coverage`` package at import, which a script's directory can shadow (a
+    ``coverage.py`` beside it): the scipy path then serves, with a warning.
+    """
+    try:
+        from naeringsmiljo.estimators import _gram_loops
+    except Exception as exc:  # noqa: BLE001 - any failure of a third-party import
+        warnings.warn(
+            f"numba failed to import ({type(exc).__name__}: {exc}); the moment variances use "
+            "scipy's sparse product W'W instead (same numbers, slower and more memory at large n).",
+            stacklevel=3,
+        )
+        return None
+    return _gram_loops
+
+
+# --------------------------------------------------------------------------- the interface
+@dataclass(frozen=True)
+class GramSums:
+    """``W`` (canonical CSR) and ``W'`` prepared once, then :meth:`__call__` per vector ``s``.
+
+    ``engine="auto"`` uses numba when it is installed, else scipy; ``"numba"`` and ``"scipy"``
+    force one (the tests compare them).
+    """
+
+    w: sp.csr_array
+    engine: Literal["numba", "scipy"]
+    transposed: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # CSR arrays of W' (numba)
+    order: np.ndarray | None  # the renumbering of the units in ``w`` (numba)
+
+    @classmethod
+    def of(cls, w: Any, engine: Engine = "auto") -> GramSums:
+        """Prepare square ``w`` (any sparse format; duplicates summed, as in sparse products)."""
+        w = sp.csr_array(w, dtype=np.float64)
+        if w.shape[0] != w.shape[1]:
+            raise WeightsError(f"W must be square, got shape {w.shape}.")
+        if not w.has_canonical_format:
+            w = w.copy()
+            w.sum_duplicates()  # also sorts the column indices
+        if engine == "auto":
+            engine = "numba" if numba_available() else "scipy"
+        loops = None if engine == "scipy" else _compiled()
+        if loops is None:
+            return cls(w, "scipy", None, None)
+        # the loop's accesses follow the links of W: units renumbered by a breadth-first search
+        # keep them within a narrow band (the sums do not depend on the numbering)
+        indptr, indices = w.indptr.astype(np.int64), w.indices.astype(np.int64)
+        order = loops.breadth_first_order(indptr, indices, w.shape[0])
+        indptr, indices, data = loops.permute(indptr, indices, w.data, order)
+        permuted = sp.csr_array((data, indices, indptr), shape=w.shape)
+        transposed = loops.transpose(indptr, indices, data, w.shape[0])
+        return cls(permuted, "numba", transposed, order)
+
+    def __call__(self, s: np.ndarray | None = None) -> tuple[float, float, float]:
+        """``(s'(G o G)s, s'(G o W)s, s'(W o W + W o W')s)``; ``s`` of ones when None."""
+        n = self.w.shape[0]
+        s = np.ones(n) if s is None else np.ascontiguousarray(s, dtype=np.float64)
+        if s.shape != (n,):
+            raise SpecificationError(f"s must have shape ({n},), got {s.shape}.")
+        if self.engine == "scipy":
+            return gram_sums_scipy(self.w, s)
+        assert self.transposed is not None and self.order is not None
+        w = self.w
+        s = s[self.order]
+        parts = _compiled().gram_sums(w.indptr, w.indices, w.data, *self.transposed, s, N_BLOCKS)
+        total = parts.sum(axis=0)
+        return float(total[0]), float(total[1]), float(total[2])
+
+
+def gram_sums_scipy(w: sp.csr_array, s: np.ndarray) -> tuple[float, float, float]:
+    """The three sums from the explicit ``G = W'W`` (scipy's sparse product): the reference of
+    the compiled loop, and the path without numba (memory of order ``nnz(G)``)."""
+    w = sp.csr_array(w)
+    g = sp.csr_array(sp.csr_array(w.T) @ w)
+    g_g = sp.csr_array((g.data * g.data, g.indices, g.indptr), shape=g.shape)
+    g_w = sp.csr_array(g.multiply(w))
+    w_w = sp.csr_array((w.data * w.data, w.indices, w.indptr), shape=w.shape)
+    a2 = sp.csr_array(w_w + w.multiply(sp.csr_array(w.T)))
+    return float(s @ (g_g @ s)), float(s @ (g_w @ s)), float(s @ (a2 @ s))
+
+
+def gram_sums(w: Any, s: np.ndarray | None = None, engine: Engine = "auto") -> tuple[float, float, float]:
+    """``(s'(G o G)s, s'(G o W)s, s'(W o W + W o W')s)`` with ``G = W'W`` (see the module)."""
+    return GramSums.of(w, engine)(s)
