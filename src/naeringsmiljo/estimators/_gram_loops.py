@@ -119,7 +119,7 @@ def breadth_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.n
     return order
 
 
-@numba.njit(cache=True)
+@numba.njit(parallel=True, cache=True)
 def permute(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,7 +134,7 @@ def permute(
         p_indptr[r + 1] = p_indptr[r] + indptr[i + 1] - indptr[i]
     p_indices = np.empty(indices.size, dtype=np.int64)
     p_data = np.empty(indices.size, dtype=np.float64)
-    for r in range(n):
+    for r in numba.prange(n):  # rows written to disjoint slices
         i = order[r]
         q = p_indptr[r]
         for p in range(indptr[i], indptr[i + 1]):

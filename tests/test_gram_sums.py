@@ -1,0 +1,159 @@
+"""The sums over ``G = W'W`` of the moment variances (``estimators/_gram_sums.py``): the compiled
+pass over the rows of ``G`` and scipy's explicit product both equal the dense definitions
+``s'(G o G)s``, ``s'(G o W)s`` and ``s'(W o W + W o W')s``, on seeded random weights that are
+not symmetric and have empty rows and columns, self-links, negative entries and repeated
+entries; and a GM error fit is the same on either path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from naeringsmiljo import SEM, SAC, SpatialWeights
+from naeringsmiljo.estimators import _gram_sums as gs
+from naeringsmiljo.exceptions import WeightsError
+
+numba = pytest.importorskip("numba")  # the compiled path is in the test extra
+
+# Both sides add the same products in another order: the error is rounding, at most about
+# (terms per sum) * eps relative to the sum of the absolute values of the terms. 1e-12 of that
+# sum leaves a margin of 100 over n * k^2 * eps for the sizes below; a wrong index, a missed
+# reset of the accumulator or a dropped block changes the sums at order one.
+RTOL = 1e-12
+
+
+def _random_weights(n: int, seed: int, density: float = 0.02) -> sp.csr_array:
+    """Non-symmetric, signed, with self-links, repeated entries, empty rows and columns."""
+    rng = np.random.default_rng(seed)
+    nnz = int(density * n * n)
+    rows = rng.integers(0, n, nnz)
+    cols = rng.integers(0, n, nnz)
+    empty_rows, empty_cols = rng.choice(n, n // 10, replace=False), rng.choice(n, n // 10, replace=False)
+    keep = ~np.isin(rows, empty_rows) & ~np.isin(cols, empty_cols)
+    rows, cols = rows[keep], cols[keep]
+    rows = np.concatenate([rows, rows[:5], np.arange(0, n, 9)])  # repeats and self-links
+    cols = np.concatenate([cols, cols[:5], np.arange(0, n, 9)])
+    values = rng.uniform(-0.5, 1.0, rows.size)
+    coo = sp.coo_array((values, (rows, cols)), shape=(n, n))  # duplicates summed on conversion
+    return sp.csr_array(coo)
+
+
+def _dense_sums(w: np.ndarray, s: np.ndarray) -> np.ndarray:
+    g = w.T @ w
+    ss = np.outer(s, s)
+    return np.array([np.sum(g * g * ss), np.sum(g * w * ss), np.sum((w * w + w * w.T) * ss)])
+
+
+def _scale(w: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The sums of the absolute values of the terms: the scale of the rounding error."""
+    return _dense_sums(np.abs(w), np.abs(s))
+
+
+@pytest.mark.parametrize("engine", ["numba", "scipy"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sums_are_the_dense_definitions(engine: str, seed: int) -> None:
+    n = 150
+    w = _random_weights(n, seed)
+    s = np.random.default_rng(seed + 10).uniform(0.1, 3.0, n)
+    dense = w.toarray()
+    assert (dense != dense.T).any() and (dense < 0).any() and np.diag(dense).any()
+    assert (~dense.any(axis=1)).sum() >= n // 10 and (~dense.any(axis=0)).sum() >= n // 10
+    sums = gs.GramSums.of(w, engine)
+    assert sums.engine == engine
+    for weights in (s, None):
+        v = np.ones(n) if weights is None else weights
+        np.testing.assert_allclose(
+            sums(weights), _dense_sums(dense, v), rtol=0, atol=RTOL * _scale(dense, v).max()
+        )
+
+
+def test_repeated_coo_entries_are_summed_as_in_sparse_products() -> None:
+    """Non-canonical CSR (duplicate column indices in a row) counts as the sum of the entries."""
+    n = 30
+    rng = np.random.default_rng(5)
+    rows, cols = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    values = rng.random(200)
+    raw = sp.csr_array((values, (rows, cols)), shape=(n, n))
+    duplicated = sp.csr_array(
+        (np.repeat(raw.data, 2) / 2, np.repeat(raw.indices, 2), 2 * raw.indptr), shape=(n, n)
+    )
+    assert not duplicated.has_canonical_format
+    s = rng.random(n)
+    expected = _dense_sums(raw.toarray(), s)
+    for engine in ("numba", "scipy"):
+        np.testing.assert_allclose(gs.gram_sums(duplicated, s, engine), expected, rtol=RTOL)
+
+
+def test_compiled_sums_agree_with_scipy_on_neighbour_weights() -> None:
+    """k-nearest-neighbour weights (the loop's renumbering matters here), n = 3,000."""
+    from scipy.spatial import cKDTree
+
+    n, k = 3000, 8
+    rng = np.random.default_rng(7)
+    points = rng.random((n, 2))
+    _, idx = cKDTree(points).query(points, k + 1)
+    w = sp.csr_array(
+        (np.full(n * k, 1 / k), (np.repeat(np.arange(n), k), idx[:, 1:].ravel())), shape=(n, n)
+    )
+    s = rng.chisquare(1, n)
+    compiled = gs.GramSums.of(w, "numba")
+    # positive terms: no cancellation, so a relative tolerance on each sum
+    np.testing.assert_allclose(compiled(s), gs.gram_sums_scipy(w, s), rtol=RTOL)
+    np.testing.assert_allclose(compiled(), gs.gram_sums_scipy(w, np.ones(n)), rtol=RTOL)
+
+
+def test_compiled_sums_do_not_depend_on_the_number_of_threads() -> None:
+    w = _random_weights(200, 11)
+    s = np.random.default_rng(12).random(200)
+    sums = gs.GramSums.of(w, "numba")
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = sums(s)
+    finally:
+        numba.set_num_threads(before)
+    assert sums(s) == one  # fixed blocks added in a fixed order: bit for bit
+
+
+def test_bad_shapes_are_refused() -> None:
+    with pytest.raises(WeightsError, match="square"):
+        gs.GramSums.of(sp.csr_array(np.ones((3, 4))))
+    with pytest.raises(Exception, match=r"shape \(3,\)"):
+        gs.GramSums.of(sp.csr_array(np.ones((3, 3))))(np.ones(4))
+
+
+def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GM error (het, hom) and GS2SLS fits with the compiled sums equal those with scipy's
+    explicit ``W'W``: the same moments and weighting, the variances equal to rounding."""
+    rng = np.random.default_rng(21)
+    n = 300
+    from scipy.spatial import cKDTree
+
+    points = rng.random((n, 2))
+    _, idx = cKDTree(points).query(points, 6)
+    matrix = sp.csr_array(
+        (np.full(n * 5, 0.2), (np.repeat(np.arange(n), 5), idx[:, 1:].ravel())), shape=(n, n)
+    )
+    w = SpatialWeights.from_sparse(matrix, transform="r")
+    x = rng.standard_normal((n, 2))
+    y = x @ [1.0, -0.5] + rng.standard_normal(n) * (1 + rng.random(n))
+
+    def fits() -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for model, options in (
+            (SEM, {"method": "gm_error", "variant": "het"}),
+            (SEM, {"method": "gm_error", "variant": "hom"}),
+            (SAC, {"method": "gs2sls", "w_lags": 1}),
+        ):
+            res = model.from_arrays(y, x, w).fit(**options)
+            out.append((res.params.to_numpy(), res.cov.to_numpy()))
+        return out
+
+    compiled = fits()
+    monkeypatch.setattr(gs, "numba_available", lambda: False)
+    explicit = fits()
+    for (p1, c1), (p2, c2) in zip(compiled, explicit, strict=True):
+        # the estimates are roots of the same quartic weighted by variances equal to rounding
+        np.testing.assert_allclose(p1, p2, rtol=1e-10)
+        np.testing.assert_allclose(c1, c2, rtol=1e-9)
