@@ -727,14 +727,26 @@ def _sparse_eigenvalue_bounds(matrix: sp.csr_array, symmetric: bool) -> tuple[fl
     return float(np.real(low)), float(np.real(high))
 
 
+def _row_sums(matrix: sp.csr_array, values: np.ndarray) -> np.ndarray:
+    """The sums by row of ``values`` laid out as ``matrix.data`` (zero for an empty row)."""
+    out = np.zeros(matrix.shape[0])
+    filled = np.diff(matrix.indptr) > 0
+    if filled.any():  # reduceat over the starts of the non-empty rows only
+        out[filled] = np.add.reduceat(values, matrix.indptr[:-1][filled])
+    return out
+
+
 def _norm_bound(matrix: sp.csr_array) -> tuple[float, np.ndarray]:
     """``min(max absolute row sum, max absolute column sum)``, and the row sums.
 
-    Both norms bound the spectral radius, hence every ``|lambda|`` and every real part.
+    Both norms bound the spectral radius, hence every ``|lambda|`` and every real part. The row
+    sums are reductions of the CSR data by row, without copying the matrix (``abs(W)`` copied
+    its index arrays: 0.1 s at n = 1e6).
     """
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    rows = np.asarray(abs(matrix).sum(axis=1)).ravel()
-    columns = np.bincount(matrix.indices, weights=np.abs(matrix.data), minlength=matrix.shape[0])
+    matrix = sp.csr_array(matrix)
+    magnitudes = np.abs(matrix.data)
+    sums, rows = _row_sums(matrix, matrix.data), _row_sums(matrix, magnitudes)
+    columns = np.bincount(matrix.indices, weights=magnitudes, minlength=matrix.shape[0])
     return float(min(np.max(rows, initial=0.0), np.max(columns, initial=0.0))), sums
 
 
