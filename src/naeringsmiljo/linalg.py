@@ -268,7 +268,11 @@ class InstrumentedDesign:
 
     @classmethod
     def of(cls, h: np.ndarray, z: np.ndarray) -> InstrumentedDesign:
-        instruments = DesignFactor.of(h)
+        return cls.on(DesignFactor.of(h), z)
+
+    @classmethod
+    def on(cls, instruments: DesignFactor, z: np.ndarray) -> InstrumentedDesign:
+        """With the instruments already factored (the same ``H``, other regressors ``Z``)."""
         return cls(instruments, DesignFactor.of(instruments.q.T @ z), z)
 
     def coefficients(self, y: np.ndarray) -> np.ndarray:

@@ -204,14 +204,19 @@ class TwoStageFit:
     design: InstrumentedDesign
 
 
-def two_stage_least_squares(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> TwoStageFit:
-    """Two-stage least squares of ``y`` on ``z`` with instruments ``h``."""
+def two_stage_least_squares(
+    y: np.ndarray, z: np.ndarray, h: np.ndarray, instruments: DesignFactor | None = None
+) -> TwoStageFit:
+    """Two-stage least squares of ``y`` on ``z`` with instruments ``h``; ``instruments``, the
+    factor of ``h`` from an earlier fit with the same ``h``, spares factoring it again."""
     if h.shape[1] < z.shape[1]:
         raise SingularDesignError(
             f"{h.shape[1]} instruments cannot identify {z.shape[1]} coefficients; "
             "raise w_lags or add instruments."
         )
-    design = InstrumentedDesign.of(h, z)
+    design = (
+        InstrumentedDesign.of(h, z) if instruments is None else InstrumentedDesign.on(instruments, z)
+    )
     if not design.instruments.full_rank:
         raise SingularDesignError(
             f"The instruments are collinear (rank {design.instruments.rank} of {h.shape[1]} "
@@ -352,6 +357,7 @@ class A1Operator:
     w: sp.csr_array
     shift: np.ndarray  # the diagonal D
     scale: float
+    squares: np.ndarray  # diag(W'W), the column sums of squares of W
 
     @classmethod
     def of(cls, w: sp.csr_array, variant: Literal["het", "hom"]) -> A1Operator:
@@ -360,18 +366,16 @@ class A1Operator:
         n = w.shape[0]
         squares = np.bincount(w.indices, weights=w.data * w.data, minlength=n)
         if variant == "het":
-            return cls(w, squares, 1.0)
+            return cls(w, squares, 1.0, squares)
         t = float(squares.sum()) / n  # tr(W'W)/n = ||W||_F^2 / n
-        return cls(w, np.full(n, t), 1.0 / (1.0 + t * t))
+        return cls(w, np.full(n, t), 1.0 / (1.0 + t * t), squares)
 
     def __matmul__(self, v: np.ndarray) -> np.ndarray:
         return self.scale * (self.w.T @ (self.w @ v) - self.shift * v)
 
     def diagonal(self) -> np.ndarray:
         """The diagonal of ``A_1`` (zero for the heteroskedastic moments)."""
-        return self.scale * (np.bincount(
-            self.w.indices, weights=self.w.data * self.w.data, minlength=self.w.shape[0]
-        ) - self.shift)
+        return self.scale * (self.squares - self.shift)
 
 
 def a1_het(w: sp.csr_array) -> A1Operator:
@@ -436,12 +440,12 @@ def het_moment_variance(
     return psi
 
 
-def projection_hp(h: np.ndarray, zs: np.ndarray) -> np.ndarray:
+def projection_hp(design: InstrumentedDesign) -> np.ndarray:
     """``H P`` with ``P = n (H'H)^{-1} H'Z_s (Z_s'H (H'H)^{-1} H'Z_s)^{-1}`` (Arraiz et al. 2010,
-    App. B): ``n P_H Z_s (Z_s'P_H Z_s)^{-1}``, from the factors of the instruments (``P`` enters
-    every formula only through ``H P``)."""
-    design = InstrumentedDesign.of(h, zs)
-    return h.shape[0] * design.fitted @ design.varb
+    App. B): ``n P_H Z_s (Z_s'P_H Z_s)^{-1}``, from the factors of the instruments and of the
+    filtered regressors ``Z_s`` in ``design`` (``P`` enters every formula only through
+    ``H P``)."""
+    return design.fitted @ (design.z.shape[0] * design.varb)
 
 
 def het_a_vectors(
@@ -614,9 +618,10 @@ def _hom_moment_variance(traces: _HomTraces | None, e: np.ndarray) -> tuple[np.n
     ``A_2 = (W + W')/2``; returns ``(Psi, sigma^2, mu_3)``."""
     assert traces is not None
     n = e.shape[0]
-    sigma2 = float(e @ e) / n
-    mu3 = float(np.sum(e**3)) / n
-    mu4 = float(np.sum(e**4)) / n
+    e2 = e * e
+    sigma2 = float(np.sum(e2)) / n
+    mu3 = float(e2 @ e) / n
+    mu4 = float(e2 @ e2) / n
     d1 = traces.d1
     psi = (
         np.array(
@@ -659,17 +664,17 @@ def gs2sls_het(
     iterations, change = 0, np.inf
     while iterations < max_iter and change > tol:
         zs, ys = z - lam_old * wz, y - lam_old * wy
-        fit = two_stage_least_squares(ys, zs, h)
+        fit = two_stage_least_squares(ys, zs, h, first.design.instruments)
         u = y - z @ fit.delta
         us = u - lam_old * (w @ u)
-        a_vec = het_a_vectors(w, a1, projection_hp(h, zs), zs, us)
+        a_vec = het_a_vectors(w, a1, projection_hp(fit.design), zs, us)
         psi = het_moment_variance(het_matrices, us**2, a_vec)
         moments = two_moments(u, w, a1)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     zs = z - lam * wz
-    hp = projection_hp(h, zs)
+    hp = projection_hp(InstrumentedDesign.on(first.design.instruments, zs))
     e = u - lam * (w @ u)
     eps2 = e**2
     a_vec = het_a_vectors(w, a1, hp, zs, e)
