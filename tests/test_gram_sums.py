@@ -116,6 +116,15 @@ def test_compiled_sums_do_not_depend_on_the_number_of_threads() -> None:
     assert sums(s) == one  # fixed blocks added in a fixed order: bit for bit
 
 
+def test_auto_compiles_only_large_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    w = _random_weights(100, 13)
+    assert gs.GramSums.of(w).engine == "scipy"  # a few hundred entries: not worth numba
+    monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", w.nnz)
+    assert gs.GramSums.of(w).engine == "numba"
+    monkeypatch.setattr(gs, "numba_available", lambda: False)
+    assert gs.GramSums.of(w).engine == "scipy"
+
+
 def test_bad_shapes_are_refused() -> None:
     with pytest.raises(WeightsError, match="square"):
         gs.GramSums.of(sp.csr_array(np.ones((3, 4))))
@@ -150,6 +159,7 @@ def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> No
             out.append((res.params.to_numpy(), res.cov.to_numpy()))
         return out
 
+    monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", 0)  # the compiled path at any size
     compiled = fits()
     monkeypatch.setattr(gs, "numba_available", lambda: False)
     explicit = fits()
