@@ -106,11 +106,10 @@ class GramSums:
             return cls(w, "scipy", None, None)
         # the loop's accesses follow the links of W: units renumbered by a breadth-first search
         # keep them within a narrow band (the sums do not depend on the numbering)
-        indptr, indices = w.indptr.astype(np.int64), w.indices.astype(np.int64)
-        order = loops.breadth_first_order(indptr, indices, w.shape[0])
-        indptr, indices, data = loops.permute(indptr, indices, w.data, order)
+        order, indptr, indices, data, transposed = loops.prepare(
+            w.indptr.astype(np.int64), w.indices.astype(np.int64), w.data
+        )
         permuted = sp.csr_array((data, indices, indptr), shape=w.shape)
-        transposed = loops.transpose(indptr, indices, data, w.shape[0])
         return cls(permuted, "numba", transposed, order)
 
     def __call__(self, s: np.ndarray | None = None) -> tuple[float, float, float]:
