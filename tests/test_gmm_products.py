@@ -104,3 +104,23 @@ def test_committed_large_benchmark_agrees_with_spreg() -> None:
         "S2SLS", "GM error het", "GM error hom", "GM error KP99", "GS2SLS het"
     }  # fmt: skip
     assert all(float(r["diff"]) < 1e-5 for r in rows)
+
+
+def test_moments_from_the_lags_at_hand_are_the_operator_products() -> None:
+    """``two_moments`` reuses ``W u`` and ``W W u`` in ``A_1 u`` and ``A_1 W u`` when ``A_1``
+    was built on the same ``W``; the result equals the products with the operator itself
+    (a generic operator, which takes the other branch)."""
+    w = _weights(40, 7)
+    u = np.random.default_rng(8).standard_normal(40)
+    for variant in ("het", "hom"):
+        a1 = gmm.A1Operator.of(w, variant)
+        assert a1.built_on(w) and not a1.built_on(_weights(40, 7))
+
+        class Plain:  # the same operator without the shortcut
+            def __matmul__(self, v: np.ndarray) -> np.ndarray:
+                return a1 @ v
+
+        reused, plain = gmm.two_moments(u, w, a1), gmm.two_moments(u, w, Plain())
+        # the same products in the same order: equal to the last bit
+        np.testing.assert_array_equal(reused.big_g, plain.big_g)
+        np.testing.assert_array_equal(reused.small_g, plain.small_g)

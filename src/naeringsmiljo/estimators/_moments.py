@@ -277,7 +277,10 @@ def two_moments(u: np.ndarray, w: Any, a1: Any) -> Moments:
     n = u.shape[0]
     wu = w @ u
     wwu = w @ wu
-    a1u, a1wu = a1 @ u, a1 @ wu
+    if isinstance(a1, A1Operator) and a1.built_on(w):  # A_1 v = c (W'(W v) - D v), W v known
+        a1u, a1wu = a1.lagged(u, wu), a1.lagged(wu, wwu)
+    else:
+        a1u, a1wu = a1 @ u, a1 @ wu
     big_g = (
         np.array(
             [
@@ -371,7 +374,22 @@ class A1Operator:
         return cls(w, np.full(n, t), 1.0 / (1.0 + t * t), squares)
 
     def __matmul__(self, v: np.ndarray) -> np.ndarray:
-        return self.scale * (self.w.T @ (self.w @ v) - self.shift * v)
+        return self.lagged(v, self.w @ v)
+
+    def built_on(self, w: Any) -> bool:
+        """Whether this operator's ``W`` holds the same entries as ``w`` (shared arrays)."""
+        data = getattr(w, "data", None)
+        return (
+            isinstance(data, np.ndarray)
+            and self.w.shape == w.shape
+            and self.w.data.size == data.size
+            and np.shares_memory(self.w.data, data)
+            and np.shares_memory(self.w.indices, w.indices)
+        )
+
+    def lagged(self, v: np.ndarray, wv: np.ndarray) -> np.ndarray:
+        """``A_1 v`` when ``W v`` is at hand (``wv``): one product with ``W'`` only."""
+        return self.scale * (self.w.T @ wv - self.shift * v)
 
     def diagonal(self) -> np.ndarray:
         """The diagonal of ``A_1`` (zero for the heteroskedastic moments)."""
