@@ -13,7 +13,9 @@ process builds the data and then times, on the same data:
   with the same instruments, unless ``--no-spreg``; the largest difference of the estimates
   is reported beside.
 
-Building the design (formula-free ``from_arrays``, the weights object) is not timed.
+Building the design (formula-free ``from_arrays``, the weights object) is not timed. With numba
+installed, the first fit that uses the compiled sums over ``W'W`` (GM error het) includes
+numba's start-up (import, loops loaded from the disk cache).
 
 Usage::
 
