@@ -167,3 +167,35 @@ def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> No
         # the estimates are roots of the same quartic weighted by variances equal to rounding
         np.testing.assert_allclose(p1, p2, rtol=1e-10)
         np.testing.assert_allclose(c1, c2, rtol=1e-9)
+
+
+def test_hom_constants_are_kept_with_the_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second homoskedastic GM error fit on the same weights reuses the constants of W (no
+    pass over W'W) and gives the same numbers; ``release("gmm")`` drops them."""
+    from naeringsmiljo.estimators import _moments as gmm
+
+    rng = np.random.default_rng(31)
+    n = 200
+    from scipy.spatial import cKDTree
+
+    points = rng.random((n, 2))
+    _, idx = cKDTree(points).query(points, 5)
+    matrix = sp.csr_array(
+        (np.full(n * 4, 0.25), (np.repeat(np.arange(n), 4), idx[:, 1:].ravel())), shape=(n, n)
+    )
+    w = SpatialWeights.from_sparse(matrix, transform="r")
+    x = rng.standard_normal((n, 2))
+    y = x @ [1.0, 2.0] + rng.standard_normal(n)
+    first = SEM.from_arrays(y, x, w).fit(method="gm_error", variant="hom")
+    assert gmm.HOM_TRACES_KEY in w.prepared()
+    calls: list[int] = []
+    original = gmm._hom_traces
+    monkeypatch.setattr(gmm, "_hom_traces", lambda *a, **k: calls.append(1) or original(*a, **k))
+    second = SEM.from_arrays(y, x, w).fit(method="gm_error", variant="hom")
+    assert calls == []
+    np.testing.assert_array_equal(first.params, second.params)  # the same constants: bit for bit
+    np.testing.assert_array_equal(first.cov, second.cov)
+    w.release("gmm")
+    assert gmm.HOM_TRACES_KEY not in w.prepared()
+    SEM.from_arrays(y, x, w).fit(method="gm_error", variant="hom")
+    assert calls == [1]

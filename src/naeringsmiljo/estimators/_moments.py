@@ -525,6 +525,7 @@ def gm_error(
     bounds: tuple[float, float],
     max_iter: int = 1,
     tol: float = 1e-5,
+    hom_traces: _HomTraces | None = None,
 ) -> GMMEstimate:
     """GMM for the spatial error model ``y = X beta + u, u = lambda W u + e``.
 
@@ -533,7 +534,8 @@ def gm_error(
     estimator has none).
     ``het``/``hom``: OLS, unweighted GMM, then ``max_iter`` rounds of FGLS and efficiently
     weighted GMM (steps 1a-2b of Arraiz et al. 2010 / Drukker et al. 2013), and their joint
-    covariance of ``(beta, lambda)``.
+    covariance of ``(beta, lambda)``. ``hom_traces``, the constants of ``w`` in the
+    homoskedastic variances (:func:`cached_hom_traces`), are computed here when not given.
     """
     n = y.shape[0]
     u = DesignFactor.of(x).residuals(y)  # OLS residuals
@@ -562,7 +564,7 @@ def gm_error(
     a1 = a1_het(w) if variant == "het" else a1_hom(w)
     # the variances of the moments need sums over the entries of W'W (never stored)
     het_matrices = HetVarianceMatrices.of(w, a1) if variant == "het" else None
-    traces = None if variant == "het" else _hom_traces(w, a1)
+    traces = None if variant == "het" else hom_traces or _hom_traces(w, a1)
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     iterations, change = 0, np.inf
@@ -629,6 +631,21 @@ def _hom_traces(w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> _Ho
     tr11 = c * c * (frobenius_g - n * t * t)
     tr12 = 2.0 * c * (sum_gw - t * float(w.diagonal().sum()))
     return _HomTraces(tr11, tr12, sum_ww, a1.diagonal())
+
+
+#: The key of the homoskedastic traces in the weights' cache (``weights.release("gmm")``).
+HOM_TRACES_KEY = "gmm_hom_traces"
+
+
+def cached_hom_traces(weights: Any) -> _HomTraces:
+    """The traces of :func:`_hom_traces` for ``weights`` (a ``SpatialWeights``), kept in its
+    cache: constants of ``W``, so later homoskedastic fits on the same weights skip the pass over
+    ``W'W``; :meth:`~naeringsmiljo.weights.SpatialWeights.release` with ``"gmm"`` drops them."""
+    if HOM_TRACES_KEY not in weights._cache:
+        w = weights.sparse
+        weights._cache[HOM_TRACES_KEY] = _hom_traces(w, a1_hom(w))
+    traces: _HomTraces = weights._cache[HOM_TRACES_KEY]
+    return traces
 
 
 def _hom_moment_variance(traces: _HomTraces | None, e: np.ndarray) -> tuple[np.ndarray, float, float]:

@@ -74,6 +74,7 @@ class GMError:
             variant=options.variant,
             bounds=gmm.bounds_of(interval),
             max_iter=options.max_iter,
+            hom_traces=gmm.cached_hom_traces(weights) if options.variant == "hom" else None,
         )
         return gmm.moment_results(
             problem,

@@ -254,7 +254,8 @@ class SpatialWeights:
 
     def release(self, *kinds: str) -> None:
         """Drop cached set-ups: all of them, or those whose name starts with one of ``kinds``
-        (``"logdet"``, ``"eigenvalues"``, ``"bounds"``, ``"traces"``, ``"covariance"``).
+        (``"logdet"``, ``"eigenvalues"``, ``"bounds"``, ``"traces"``, ``"covariance"``,
+        ``"gmm"``: the constants of the homoskedastic GM error variances).
 
         Frees their memory (PARDISO's analysis included, once no fit holds it); later fits
         compute again what they need."""
