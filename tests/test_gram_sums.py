@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from naeringsmiljo import SEM, SAC, SpatialWeights
+from naeringsmiljo import SAC, SEM, SpatialWeights
 from naeringsmiljo.estimators import _gram_sums as gs
 from naeringsmiljo.exceptions import WeightsError
 
@@ -29,7 +29,8 @@ def _random_weights(n: int, seed: int, density: float = 0.02) -> sp.csr_array:
     nnz = int(density * n * n)
     rows = rng.integers(0, n, nnz)
     cols = rng.integers(0, n, nnz)
-    empty_rows, empty_cols = rng.choice(n, n // 10, replace=False), rng.choice(n, n // 10, replace=False)
+    empty_rows = rng.choice(n, n // 10, replace=False)
+    empty_cols = rng.choice(n, n // 10, replace=False)
     keep = ~np.isin(rows, empty_rows) & ~np.isin(cols, empty_cols)
     rows, cols = rows[keep], cols[keep]
     rows = np.concatenate([rows, rows[:5], np.arange(0, n, 9)])  # repeats and self-links

@@ -7,6 +7,8 @@ at its first call and cached on disk (``cache=True``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -145,11 +147,9 @@ def permute(
 
 
 @numba.njit(cache=True)  # permute, called here, runs in parallel as compiled on its own
-def prepare(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The renumbering, ``P W P'`` and its transpose in one call (one compiled function to load
-    from the cache instead of three)."""
+def prepare(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[Any, ...]:
+    """The renumbering, the CSR arrays of ``P W P'`` and those of its transpose, in one call (one
+    compiled function to load from the cache instead of three)."""
     n = indptr.size - 1
     order = breadth_first_order(indptr, indices, n)
     p_indptr, p_indices, p_data = permute(indptr, indices, data, order)
