@@ -34,7 +34,9 @@ def lattice() -> nm.SpatialWeights:
             for a, b in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
                 if 0 <= a < N_ROWS and 0 <= b < N_COLS:
                     dense[i * N_COLS + j, a * N_COLS + b] = 1.0
-    return nm.SpatialWeights.from_sparse(dense, ids=[f"r{i:02d}" for i in range(n)]).row_standardize()
+    return nm.SpatialWeights.from_sparse(
+        dense, ids=[f"r{i:02d}" for i in range(n)]
+    ).row_standardize()
 
 
 def panel(w: nm.SpatialWeights, periods: int, seed: int, tau: float = 0.0) -> pd.DataFrame:

@@ -33,8 +33,9 @@ Covariance: ``theta~ = m^{-1}(theta^)``, so by the delta method its covariance i
 ``J^{-1} V J^{-T}``, with ``V`` the covariance of the bootstrap estimates at ``theta~`` (the
 finite-sample covariance of the ML estimator there) and ``J = dm/dtheta`` at ``theta~`` by
 forward differences on the common draws (step a tenth of each bootstrap standard error). The
-information matrix at either estimate ignores ``J``, whose ``tau`` entry is about
-``1 - 1/T`` away from one: the corrected estimator varies more than the ML one.
+information matrix at either estimate ignores ``J``, whose ``tau`` entry falls short of one by
+the slope of the Nickell bias (about ``1/T``): the corrected estimator varies more than the ML
+one.
 """
 
 from __future__ import annotations
@@ -172,8 +173,10 @@ class PanelProcess:
         return {n: self.names.index(n) for n in self.spec.dynamic_names}
 
     def _matrix(self) -> sp.csr_array:
-        return self.spec.weights.sparse if self.spec.terms.lag is None else (
-            self.spec.term_weights("y").sparse
+        return (
+            self.spec.weights.sparse
+            if self.spec.terms.lag is None
+            else (self.spec.term_weights("y").sparse)
         )
 
     def admissible(self, theta: np.ndarray) -> bool:
@@ -250,9 +253,7 @@ class PanelProcess:
         return within(y_raw, n, spec.effects), designs
 
 
-def _mean_map(
-    process: PanelProcess, refit: Refit, theta: np.ndarray, z: np.ndarray
-) -> np.ndarray:
+def _mean_map(process: PanelProcess, refit: Refit, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The ML estimates of the ``B`` samples simulated at ``theta`` (rows)."""
     y, xs = process.simulate(theta, z)
     return np.vstack([refit(y[:, b], xs[b]) for b in range(y.shape[1])])
