@@ -243,3 +243,23 @@ def test_monte_carlo_reproduces(tmp_path, monkeypatch, study, check):
     fresh = pd.read_csv(tmp_path / name)
     pd.testing.assert_frame_equal(fresh, pd.read_csv(RESULTS / name), check_exact=False, rtol=1e-6)
     check(fresh)
+
+
+def test_fixed_point_beyond_the_stable_region_is_not_converged():
+    """Sample 8 of the two-way T = 5 design of the Monte Carlo: ML tau + eta + rho = 0.80, and
+    the bootstrap's fixed point lies beyond tau + eta + rho = 1; the iteration stops at the last
+    stable iterate and says so."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import panel_dynamic
+    from panel_mc import lattice as rook
+
+    w = rook(panel_dynamic.N_ROWS, panel_dynamic.N_COLS)
+    point = panel_dynamic.DESIGNS.index(("twoways", 5))
+    rng = np.random.default_rng(np.random.SeedSequence(20080, spawn_key=(point, 8)))
+    data = panel_dynamic.simulate(w, 5, "twoways", rng)
+    model = nm.SAR.from_formula("y ~ x", data, w, effects="twoways", dynamic="spacetime")
+    with pytest.warns(nm.exceptions.ConvergenceWarning, match="outside the parameter space"):
+        res = model.fit(bias_correction="bootstrap", replications=200, seed=8)
+    assert not res.record.converged
+    total = res.params[["tau", "eta", "rho"]].sum()
+    assert 0.99 < total < 1.0  # at the edge of the stable region, inside it

@@ -99,6 +99,10 @@ class BootstrapCorrection:
         Evaluations of ``m`` by the fixed-point iteration.
     converged : bool
         Whether the fixed point was reached within ``MAX_ITERATIONS``.
+    outside : bool
+        The iteration stopped because every shorter step towards the fixed point left the
+        parameter space (an unstable process, ``rho`` at the end of its interval): the fixed
+        point lies beyond its edge, and the estimate is the last admissible iterate.
     jacobian : numpy.ndarray
         ``dm/dtheta`` at the corrected estimate.
     """
@@ -111,6 +115,7 @@ class BootstrapCorrection:
     iterations: int
     converged: bool
     jacobian: np.ndarray
+    outside: bool = False
 
     @property
     def label(self) -> str:
@@ -122,7 +127,13 @@ class BootstrapCorrection:
     @property
     def message(self) -> str:
         state = "converged" if self.converged else "did not converge"
-        return f"bootstrap bias correction {state} after {self.iterations} iterations"
+        where = (
+            " (its fixed point lies outside the parameter space: an unstable process or rho "
+            "beyond its interval; the last admissible iterate is reported)"
+            if self.outside
+            else ""
+        )
+        return f"bootstrap bias correction {state} after {self.iterations} iterations{where}"
 
 
 def check_bootstrap(spec: object, replications: int | None, seed: int | None) -> tuple[int, int]:
@@ -287,7 +298,7 @@ def bootstrap_correction(
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     z = rng.standard_normal((spec.n_periods, spec.n_units, replications))
     theta = ml.copy()
-    converged = False
+    converged = outside = False
     iterations = 0
     draws = _mean_map(process, refit, theta, z)
     while True:
@@ -305,6 +316,7 @@ def bootstrap_correction(
                 break
             step = step / 2.0
         else:
+            outside = True
             break
         theta = theta + step
         draws = _mean_map(process, refit, theta, z)
@@ -334,4 +346,5 @@ def bootstrap_correction(
         iterations=iterations,
         converged=converged,
         jacobian=jacobian,
+        outside=outside,
     )
