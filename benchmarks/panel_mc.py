@@ -35,16 +35,23 @@ def fit_rows(
     model: Any,
     true: Mapping[str, float],
     labels: Mapping[str, object],
-    estimators: tuple[str, str],
+    estimators: tuple[str, str] | Mapping[str, Mapping[str, object]],
 ) -> list[dict[str, object]]:
-    """Fit ``model`` without and with ``bias_correction`` (named ``estimators``) and return one
-    row per fit and parameter of ``true``: estimate, standard error and 95% Wald coverage,
-    after the replication's ``labels``."""
+    """Fit ``model`` once per estimator and return one row per fit and parameter of ``true``:
+    estimate, standard error and 95% Wald coverage, after the replication's ``labels``.
+
+    ``estimators`` maps each estimator's name to the options of its ``fit``; a pair of names
+    stands for ``bias_correction=False`` and ``True``."""
+    if not isinstance(estimators, Mapping):
+        estimators = {
+            name: {"bias_correction": corrected}
+            for corrected, name in zip((False, True), estimators, strict=True)
+        }
     rows: list[dict[str, object]] = []
-    for corrected, estimator in zip((False, True), estimators, strict=True):
+    for estimator, options in estimators.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = model.fit(bias_correction=corrected)
+            res = model.fit(**options)
         se = res.std_errors
         for name, value_true in true.items():
             value, error = (
@@ -58,6 +65,7 @@ def fit_rows(
                     "estimate": float(value),
                     "std_error": float(error),
                     "covered": bool(abs(value - value_true) <= Z95 * error),
+                    "converged": bool(res.record.converged),
                 }
             )
     return rows

@@ -179,6 +179,10 @@ class PanelDesign(TermsMixin):
         The panel effects of the model.
     lag_convention : {"lag_then_demean", "demean_then_lag"}
         ``Q(W y)`` (exact, default) or ``W(Q y)``; see the module docstring.
+    initial_y : numpy.ndarray or None
+        A dynamic panel's first period of the outcome (raw, entities in the order of
+        ``entities``), which the likelihood conditions on and a simulation of the process
+        starts from; None for a static panel.
     """
 
     y: np.ndarray
@@ -201,6 +205,7 @@ class PanelDesign(TermsMixin):
     instruments: np.ndarray | None = None
     terms: SpatialTerms = field(default_factory=SpatialTerms)
     dynamic: str | None = None
+    initial_y: np.ndarray | None = None
 
     @property
     def n_periods(self) -> int:
@@ -426,6 +431,7 @@ def from_formula(
     raw_wx = period_product(w.sparse, raw_x[:, cols], n)
     raw_all = np.column_stack([raw_x, raw_wx])
     projection = effects if lag_convention == "lag_then_demean" else "none"
+    initial_y = None
     if dynamic is not None:
         clash = [name for name in DYNAMIC_PARAMETERS[dynamic] if name in exog_names]
         if clash:
@@ -433,6 +439,7 @@ def from_formula(
                 f"The regressor name(s) {clash} are the coefficients of the lags of the outcome "
                 "in a dynamic panel; rename the column(s)."
             )
+        initial_y = raw_y[:n].copy()
         raw_y, raw_all = _outcome_lags(raw_y, raw_all, w.sparse, n, dynamic)
         exog_names = exog_names + list(DYNAMIC_PARAMETERS[dynamic])
         times, order, t = times[1:], order[n:], t - 1
@@ -487,6 +494,7 @@ def from_formula(
         drop_reasons=reasons,
         terms=terms,
         dynamic=dynamic,
+        initial_y=initial_y,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,12 @@ from naeringsmiljo._options import DENSE_MATRIX_LIMIT, LogDetMethod, closest
 from naeringsmiljo._progress import fit_progress, progress_bar
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
+from naeringsmiljo.estimators.ml_bootstrap import (
+    BootstrapCorrection,
+    PanelProcess,
+    bootstrap_correction,
+    check_bootstrap,
+)
 from naeringsmiljo.estimators.ml_channels import fit_channels
 from naeringsmiljo.estimators.ml_random import fit_random_effects
 from naeringsmiljo.estimators.ml_search import (
@@ -46,7 +52,7 @@ from naeringsmiljo.inference.covariance import (
 )
 from naeringsmiljo.inference.dynamic import DynamicCoefficients, stability_modulus
 from naeringsmiljo.inference.dynamic import bias_correction as dynamic_bias_correction
-from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate, least_squares
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
 from naeringsmiljo.weights.logdet import LogDeterminant, make_logdet
@@ -73,18 +79,28 @@ class MLOptions:
     progress : bool
         Show a progress bar of the likelihood evaluations (each a log-determinant, a sparse
         factorisation at large n) on a terminal.
-    bias_correction : bool
-        Fixed-effects panels: the Lee & Yu (2010) transformation approach instead of the
-        direct one (:meth:`naeringsmiljo.design.panel.PanelDesign.likelihood_shape`), which
-        removes the incidental-parameter bias of sigma^2 (entity effects) and of every
-        parameter (time effects). Default False, the estimates of spreg and R splm.
+    bias_correction : {False, True, "bootstrap"}
+        Fixed-effects panels: True takes the Lee & Yu (2010) transformation approach instead
+        of the direct one (:meth:`naeringsmiljo.design.panel.PanelDesign.likelihood_shape`),
+        which removes the incidental-parameter bias of sigma^2 (entity effects) and of every
+        parameter (time effects), plus the analytic Yu-de Jong-Lee correction of a dynamic
+        panel. ``"bootstrap"`` corrects the transformation approach's ML estimates by the
+        iterative bootstrap of Everaert & Pozzi (2007) instead
+        (:mod:`naeringsmiljo.estimators.ml_bootstrap`), with the bootstrap covariance. Default
+        False, the estimates of spreg and R splm.
+    replications : int, optional
+        ``bias_correction="bootstrap"``: samples per bootstrap evaluation (default 200).
+    seed : int, optional
+        ``bias_correction="bootstrap"``: the seed of the bootstrap draws (required).
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
     cov: str | CovarianceEstimator = "information"
     fixed: Mapping[str, float] | None = None
     progress: bool = False
-    bias_correction: bool = False
+    bias_correction: Literal[False, True, "bootstrap"] = False
+    replications: int | None = None
+    seed: int | None = None
 
 
 def refined_interval(
@@ -127,8 +143,21 @@ class MaximumLikelihood:
 
     def fit(self, problem: FitProblem, options: MLOptions) -> SpatialResults:
         spec = problem.spec
+        bootstrap = options.bias_correction == "bootstrap"
+        if bootstrap:
+            replications, seed = check_bootstrap(spec, options.replications, options.seed)
+            if options.fixed:
+                raise SpecificationError(
+                    "bias_correction='bootstrap' estimates every parameter; drop fixed=."
+                )
+        elif options.replications is not None or options.seed is not None:
+            raise OptionError(
+                "replications= and seed= are options of bias_correction='bootstrap'.",
+                option="seed" if options.seed is not None else "replications",
+                value=options.seed if options.seed is not None else options.replications,
+            )
         if getattr(spec, "effects", None) == "random":
-            return fit_random_effects(problem, options.cov, options.bias_correction)
+            return fit_random_effects(problem, options.cov, bool(options.bias_correction))
         fixed = dict(options.fixed or {})
         unknown = sorted(set(fixed) - set(problem.spatial_params))
         if unknown:
@@ -171,7 +200,7 @@ class MaximumLikelihood:
                     f"I - {name} W is invertible."
                 )
         lik, problem_weights = self._likelihood(
-            problem, options.logdet, fixed, options.bias_correction
+            problem, options.logdet, fixed, bool(options.bias_correction)
         )
         bar = progress_bar(
             total=None,
@@ -219,9 +248,25 @@ class MaximumLikelihood:
         spatial_values = {"rho": est.rho, "lambda": est.lam}
         values = np.concatenate([est.beta, [spatial_values[p] for p in problem.spatial_params]])
         sigma2, record = est.sigma2, est.record
+        cov_type = inference.label
+        if bootstrap:
+            correction = self._bootstrap(
+                problem, lik, intervals, np.append(values, sigma2), replications, seed
+            )
+            values, sigma2, full = correction.estimate[:k], correction.estimate[k], correction.cov
+            cov_type = correction.label
+            record = replace(
+                record,
+                converged=record.converged and correction.converged,
+                message=f"{record.message}; {correction.message}",
+            )
+            if not correction.converged:
+                warnings.warn(
+                    f"{problem.name}: {correction.message}", ConvergenceWarning, stacklevel=4
+                )
         if getattr(spec, "dynamic", None) is not None:
             values, sigma2, record = _dynamic_estimates(
-                problem, values, sigma2, full, record, options.bias_correction
+                problem, values, sigma2, full, record, options.bias_correction is True
             )
         return SpatialResults(
             model=problem.name,
@@ -231,7 +276,7 @@ class MaximumLikelihood:
             loglik=est.loglik,
             spec=spec,
             record=record,
-            cov_type=inference.label,
+            cov_type=cov_type,
             innovations=est.innovations,
             sigma2_se=float(np.sqrt(full[k, k])),
             fixed=tuple(fixed),
@@ -239,6 +284,30 @@ class MaximumLikelihood:
             ml=inference,
             bias_correction=options.bias_correction,
         )
+
+    @staticmethod
+    def _bootstrap(
+        problem: FitProblem,
+        lik: ConcentratedLikelihood,
+        intervals: dict[str, tuple[float, float]],
+        ml: np.ndarray,
+        replications: int,
+        seed: int,
+    ) -> BootstrapCorrection:
+        """The iterative bootstrap correction of the ML estimates ``ml`` (with ``sigma^2``
+        last): each simulated sample is fitted with the data's likelihood (the same
+        observations count, log-determinant and search) on its own ``y`` and ``X``."""
+        names = problem.param_names
+
+        def refit(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+            est = MaximumLikelihood._estimate(problem, replace(lik, y=y, x=x), intervals, {})
+            spatial = {"rho": est.rho, "lambda": est.lam}
+            return np.concatenate(
+                [est.beta, [spatial[p] for p in problem.spatial_params], [est.sigma2]]
+            )
+
+        process = PanelProcess(problem.spec, names, intervals.get("rho"))  # type: ignore[arg-type]
+        return bootstrap_correction(process, refit, ml, replications, seed)
 
     @staticmethod
     def _likelihood(
@@ -275,7 +344,13 @@ class MaximumLikelihood:
         project = within() if within is not None else None
         if first is None:
             lik = ConcentratedLikelihood(
-                spec.y, spec.x, spec.weights.sparse, None, nobs=nobs, project=project
+                spec.y,
+                spec.x,
+                spec.weights.sparse,
+                None,
+                lag=spec.lag_operator("x"),  # stacked periods: (I_T ⊗ W), not W
+                nobs=nobs,
+                project=project,
             )
             return lik, (spec.weights,)
         logdet: LogDeterminant = make_logdet(first.weights, method, derivatives=derivatives)
@@ -310,8 +385,8 @@ class MaximumLikelihood:
         fixed: dict[str, float],
     ) -> MLEstimate:
         params = problem.spatial_params
-        if not params:
-            return replace(least_squares(lik.y, lik.x), record=FitRecord(method="ml"))
+        if not params:  # the likelihood's own count of observations (Lee-Yu for panels)
+            return lik.estimate(0.0, 0.0, FitRecord(method="ml"))
         free = [p for p in params if p not in fixed]
         if len(free) == 2:
             est = fit_two_parameters(lik, intervals["rho"], error_interval=intervals["lambda"])

@@ -120,8 +120,9 @@ class SpatialResults:
     iv: IVInference | None = None
     variant: str | None = None
     vertex_tests: pd.DataFrame | None = None
-    #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``).
-    bias_correction: bool = False
+    #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``),
+    #: or ``"bootstrap"``: its estimates corrected by the iterative bootstrap.
+    bias_correction: bool | str = False
     #: Panels with random effects: the variance ratio ``phi = sigma2_mu / sigma2_e`` is in
     #: ``params``; this records the random-effects structure of the error (None otherwise).
     random_effects: str | None = None
@@ -651,15 +652,20 @@ class SpatialResults:
             lines.append(
                 "Lee-Yu correction:   "
                 + (
-                    "yes (transformation approach, Lee & Yu 2010)"
-                    if self.bias_correction
-                    else "no (direct approach; sigma^2 biased for small T)"
+                    "no (direct approach; sigma^2 biased for small T)"
+                    if not self.bias_correction
+                    else "yes (transformation approach, Lee & Yu 2010)"
+                    + (
+                        "; iterative bootstrap bias correction (Everaert & Pozzi 2007)"
+                        if self.bias_correction == "bootstrap"
+                        else ""
+                    )
                 )
             )
         dynamic = getattr(spec, "dynamic_names", ())
         if dynamic:
             lags = {"tau": "tau y_{t-1}", "eta": "eta W y_{t-1}"}
-            corrected = self.bias_correction and effects in ("entity", "twoways")
+            corrected = self.bias_correction is True and effects in ("entity", "twoways")
             lines.append(
                 f"Dynamic:             {', '.join(lags[name] for name in dynamic)}; first period "
                 "conditioned on; Yu-de Jong-Lee correction: " + ("yes" if corrected else "no")
