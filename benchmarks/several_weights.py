@@ -38,6 +38,7 @@ Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.cs
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -51,7 +52,7 @@ from scipy.spatial import cKDTree
 
 from naeringsmiljo import SAR, SpatialWeights
 from naeringsmiljo.likelihood.channels import CombinedLogDet
-from naeringsmiljo.weights.logdet import taylor
+from naeringsmiljo.weights.logdet import lu, taylor
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
 
 
@@ -92,20 +93,26 @@ def problem(n: int, *, random_ties: bool, seed: int = 0) -> tuple[pd.DataFrame, 
 
 class _Counter:
     """Counts the numerical factorisations of every log-determinant object (instrumentation of
-    the benchmark only: SuperLU for the union below ``AUTO_PARDISO_LIMIT``, PARDISO above)."""
+    the benchmark only: SuperLU for the union below ``AUTO_PARDISO_LIMIT``, PARDISO above, and
+    SuperLU's one-matrix methods of the one-matrix fits)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self._saved: list[tuple[type, str, object]] = []
+        self._saved: list[tuple[object, str, object]] = []
 
     def __enter__(self) -> Self:
-        for owner, name in ((PardisoLogDet, "_factor_diagonal"), (CombinedLogDet, "_factor")):
+        targets: list[tuple[object, str]] = [
+            (PardisoLogDet, "_factor_diagonal"),
+            (CombinedLogDet, "_factor"),
+            (lu, "factor_diagonal"),
+        ]
+        for owner, name in targets:
             original = getattr(owner, name)
             self._saved.append((owner, name, original))
 
-            def counted(obj, *args, _original=original):  # type: ignore[no-untyped-def]
+            def counted(*args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
                 self.count += 1
-                return _original(obj, *args)
+                return _original(*args, **kwargs)
 
             setattr(owner, name, counted)
         return self
@@ -115,16 +122,18 @@ class _Counter:
             setattr(owner, name, original)
 
 
-def one_factorisation(weights: dict, repeats: int = 3) -> float:
-    """Median seconds of one numerical factorisation of ``I - 0.3 W_geo - 0.2 W_collab`` (the
-    union pattern, analysed once): the unit the fit times are reported in."""
+def factorisation_times(weights: dict, repeats: int = 3) -> list[float]:
+    """Seconds of ``repeats`` numerical factorisations of ``I - 0.3 W_geo - 0.2 W_collab`` (the
+    union pattern, analysed once): the unit the fit times are reported in. ``run`` takes them
+    before and after the fit and reports their median, which follows the load of a shared
+    machine better than either alone."""
     logdet = CombinedLogDet([w.sparse for w in weights.values()])
     times = []
     for j in range(repeats):
         start = time.perf_counter()
         logdet.value(np.array([0.3, 0.2 + 1e-6 * j]))
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times
 
 
 def one_product(weights: dict, repeats: int = 3) -> float:
@@ -141,6 +150,9 @@ def one_product(weights: dict, repeats: int = 3) -> float:
 
 def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -> dict:
     data, weights = problem(n, random_ties=random_ties)
+    exact = unit and logdet != "monte_carlo"
+    before = factorisation_times(weights) if exact else []
+    load = os.getloadavg()[0]
     with _Counter() as counter:
         start = time.perf_counter()
         res = SAR.from_formula("y ~ x1 + x2 + x3", data, weights).fit(logdet=logdet)
@@ -152,10 +164,12 @@ def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -
         "seconds": round(elapsed, 2),
         "factorisations": counter.count,
     }
-    if unit and logdet != "monte_carlo":
-        one = one_factorisation(weights)
+    if exact:
+        one = float(np.median(before + factorisation_times(weights)))
         row.update(
-            one_factorisation_s=round(one, 3), fit_over_factorisation=round(elapsed / one, 1)
+            one_factorisation_s=round(one, 3),
+            fit_over_factorisation=round(elapsed / one, 1),
+            load_average=round(max(load, os.getloadavg()[0]), 1),
         )
     elif unit:
         one = one_product(weights)
