@@ -450,16 +450,19 @@ def _newton_search(
 
     Each outer iteration expands the log-determinants to second order in the matrices'
     coefficients about an exact centre (:meth:`ChannelLikelihood.logdet_expansion`: value,
-    gradient and Hessian from ``1 + 2M + M(M - 1)/2`` factorisations, 6 for two matrices),
-    keeps the rest of the likelihood exact (a least-squares fit, no factorisation) and
-    maximises that model inside a trust region (SLSQP from the best of ``starts``, then Newton
-    steps on the model). The model's maximiser becomes the next centre when its exact value (one
-    factorisation) is no lower. The first centre is ``delta = 0``, where the expansion is exact
-    and free (traces of ``W_a W_b``). The search stops when the model's step from an exact
-    centre falls below :data:`_NEWTON_XTOL`: the centre is then the root of the same score as
-    SLSQP's polished solution (its gradient is the same central difference), reached with about
-    a fifth of the factorisations. None (SLSQP decides) when the maximum lies on an edge of the
-    parameter space or the steps do not settle.
+    gradient and Hessian from ``1 + 2M + M(M - 1)/2`` factorisations, 6 for two matrices, 5
+    for two matrices near the previous centre, whose cross term is a secant), keeps the rest of
+    the likelihood exact (a least-squares fit, no factorisation) and maximises that model inside
+    a trust region (SLSQP from the best of ``starts``, then Newton steps on the model). The
+    model's maximiser becomes the next centre when its exact value (one factorisation) is no
+    lower. The first model is :func:`_first_model`'s (the trace series, or the exact quadratic
+    at ``delta = 0``; no factorisation). The search stops when the model's step from an exact
+    centre falls below :data:`_NEWTON_XTOL`, or below :data:`_NEWTON_LAST` after which the
+    model's score and derivatives at the new centre are kept
+    (:meth:`ChannelLikelihood.remember_expansion`): the centre is then the root of the same
+    score as SLSQP's polished solution (its gradient is the same central difference), reached
+    with 12 factorisations for two matrices against 103. None (SLSQP decides) when the maximum
+    lies on an edge of the parameter space or the steps do not settle.
     """
     lik = cp.lik
     null = _null(cp)
