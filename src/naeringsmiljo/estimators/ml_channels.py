@@ -52,6 +52,7 @@ from naeringsmiljo.inference.channels import (
     constrained_covariance,
 )
 from naeringsmiljo.likelihood.channels import (
+    DIFFERENCE_STEP,
     ChannelLikelihood,
     LogdetExpansion,
     LogdetKind,
@@ -80,6 +81,9 @@ _NEWTON_ITERATIONS = 30
 _NEWTON_XTOL = 1e-11
 #: A step from an exact centre below this is the last: it lands within about 1e-12 of the root.
 _NEWTON_LAST = 1e-6
+#: A step from an exact centre is also the last when :func:`_landing_bound` states that it
+#: lands within this of the root in every reported parameter (far below any standard error).
+_NEWTON_STATED = 1e-8
 #: Terms and Rademacher probes of the trace series that gives the search its first centre
 #: (:func:`_first_model`): a few hundred products of a matrix with a vector, no factorisation.
 _START_ORDER = 16
@@ -324,7 +328,13 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
     found = _newton_search(cp, starts)
     if found is not None:
         return _estimate(
-            cp, found[0], True, "Newton steps on exact expansions", polish=False, score=found[1]
+            cp,
+            found[0],
+            True,
+            "Newton steps on exact expansions",
+            polish=False,
+            score=found[1],
+            landing=found[2],
         )
     values = [lik.value(s) for s in starts]
     start = starts[int(np.argmax(values))]
@@ -382,6 +392,7 @@ def _estimate(
     *,
     polish: bool,
     score: np.ndarray | None = None,
+    landing: Mapping[str, float] | None = None,
 ) -> ChannelEstimate:
     """The estimate at ``theta`` with its record; ``polish``: Newton steps to the score root
     when SLSQP stopped short of it. ``score``: the score at ``theta`` when already known (the
@@ -414,6 +425,10 @@ def _estimate(
             )
     elif converged:
         message = f"score root found (|projected score| = {free_score:.1e})"
+        if landing:
+            message += "; the search's last step leaves at most " + ", ".join(
+                f"{k} {v:.1e}" for k, v in landing.items()
+            ) + " to the exact root (a third-derivative bound)"
     else:
         message = f"{status}; |projected score| = {free_score:.1e}"
     logdet_name = "lu (combined weights: one sparse LU per evaluation)"
@@ -445,7 +460,7 @@ def _estimate(
 
 def _newton_search(
     cp: ChannelProblem, starts: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray | None] | None:
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, float] | None] | None:
     """The interior maximiser by Newton steps on exact second-order expansions, or None.
 
     Each outer iteration expands the log-determinants to second order in the matrices'
@@ -497,22 +512,74 @@ def _newton_search(
         centre, best = candidate, value
         if small == 2:
             break
-        if step < _NEWTON_LAST:
+        bound = _landing_bound(cp, expansion, centre)
+        if step < _NEWTON_LAST or (bound is not None and max(bound.values()) <= _NEWTON_STATED):
             # A Newton step of this size from an exact expansion lands within about step^2
             # times the ratio of third to second derivatives, plus 1e-6 step (the Hessian's
-            # rounding), of the root: 1e-12. The score there is the model's, and no further
-            # expansion is needed.
+            # rounding), of the root: 1e-12 below _NEWTON_LAST; _landing_bound states it
+            # otherwise. The score there is the model's, and no further expansion is needed.
             score = lik.concentrated(centre)[1] + expansion.at(centre)[1]
             if _active(cp, centre):
                 return None
             lik.remember_expansion(expansion, centre)  # the covariance's gradient and Hessian
-            return centre, score
+            return centre, score, bound
         expansion = lik.logdet_expansion(centre, previous=expansion)
     else:
         return None
     if centre is None or _active(cp, centre):
         return None
-    return centre, None
+    return centre, None, None
+
+
+def _landing_bound(
+    cp: ChannelProblem, expansion: LogdetExpansion, theta: np.ndarray
+) -> dict[str, float] | None:
+    """A bound on the distance from ``theta``, the maximiser of the model of the exact
+    ``expansion``, to the root of the score, for each reported spatial parameter; None when a
+    term is not a combination of row-standardised matrices (or the model is a trace series).
+
+    The model's gradient of ``ln|A|`` in ``delta`` differs from the exact one at ``delta`` by at
+    most ``M_3 |delta - c|_1^2 / 2`` (Taylor's theorem; ``c`` the centre), with
+    ``M_3 = 2 n / (1 - s)^3`` bounding every third derivative
+    ``2 tr(A^{-1} W_i A^{-1} W_j A^{-1} W_k)`` (``|A^{-1} W_m|_inf <= 1 / (1 - s)`` for
+    row-standardised ``W_m``, ``s`` the larger ``sum |delta_m|`` of the two points), plus the
+    central differences' truncation ``h^2 M_3 / 6`` and rounding ``4 eps (|ln|A|| + n) / h`` at
+    the centre. That gradient error ``b`` moves the root by at most
+    ``|R| |N (N' H N)^{-1} N'| |J|' b`` (as in :func:`stated_parameter_error`), ``H`` the
+    model's Hessian at ``theta``.
+    """
+    lik = cp.lik
+    grad_bound = np.zeros(cp.n_free)
+    for c in expansion.centres:
+        if c.series is not None or c.term.shape == "single":
+            return None
+        free = theta[c.where]
+        delta = c.term.coefficients(free)
+        s = max(float(np.sum(np.abs(c.delta))), float(np.sum(np.abs(delta))))
+        if s >= 1.0:
+            return None
+        third = 2.0 * lik.n / (1.0 - s) ** 3
+        h = DIFFERENCE_STEP
+        b = (
+            0.5 * third * float(np.sum(np.abs(delta - c.delta))) ** 2
+            + h * h * third / 6.0
+            + 4.0 * np.finfo(float).eps * (abs(c.value) + lik.n) / h
+        )
+        grad_bound[c.where] += np.abs(c.term.jacobian(free)).T @ np.full(delta.size, b)
+    null = _null(cp)
+    hess = null.T @ expansion.at(theta)[2] @ null
+    for j in range(null.shape[1]):
+        step = 1e-6
+        up = lik.concentrated(theta + step * null[:, j])[1]
+        down = lik.concentrated(theta - step * null[:, j])[1]
+        hess[:, j] += null.T @ (up - down) / (2 * step)
+    hess = 0.5 * (hess + hess.T)
+    try:
+        inverse = null @ np.linalg.inv(hess) @ null.T
+    except np.linalg.LinAlgError:
+        return None
+    moved = np.abs(cp.reported_jacobian()) @ (np.abs(inverse) @ grad_bound)
+    return {name: float(v) for name, v in zip(cp.spatial_names, moved, strict=True)}
 
 
 def _first_model(cp: ChannelProblem) -> LogdetExpansion:
