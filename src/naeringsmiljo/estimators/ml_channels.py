@@ -37,13 +37,13 @@ import scipy.optimize
 from naeringsmiljo._options import closest
 from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm
 from naeringsmiljo.estimators.base import FitProblem
+from naeringsmiljo.estimators.ml_search import fit_one_parameter
 from naeringsmiljo.exceptions import (
     ConvergenceWarning,
     OptionError,
     ParameterSpaceError,
     SpecificationError,
 )
-from naeringsmiljo.estimators.ml_search import fit_one_parameter
 from naeringsmiljo.inference.channels import (
     ChannelInference,
     channel_information,
@@ -426,9 +426,11 @@ def _estimate(
     elif converged:
         message = f"score root found (|projected score| = {free_score:.1e})"
         if landing:
-            message += "; the search's last step leaves at most " + ", ".join(
-                f"{k} {v:.1e}" for k, v in landing.items()
-            ) + " to the exact root (a third-derivative bound)"
+            message += (
+                "; the search's last step leaves at most "
+                + ", ".join(f"{k} {v:.1e}" for k, v in landing.items())
+                + " to the exact root (a third-derivative bound)"
+            )
     else:
         message = f"{status}; |projected score| = {free_score:.1e}"
     logdet_name = "lu (combined weights: one sparse LU per evaluation)"

@@ -675,7 +675,9 @@ class ChannelLikelihood:
                 continue
             zero = np.zeros(len(mats))
             series = TraceLogDet(mats, order=order, probes=probes, exact_order=2, seed=seed)
-            centres.append(_Centre(term, where, zero, 0.0, zero, np.zeros((zero.size,) * 2), series))
+            centres.append(
+                _Centre(term, where, zero, 0.0, zero, np.zeros((zero.size,) * 2), series)
+            )
         return LogdetExpansion(self.n_free, tuple(centres))
 
     def remember_expansion(self, expansion: LogdetExpansion, theta: np.ndarray) -> None:
