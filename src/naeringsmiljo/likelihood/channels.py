@@ -478,6 +478,10 @@ class ChannelLikelihood:
     #: Log-determinants of the lag and the error term built elsewhere (a one-matrix fit that
     #: reuses the combined term's trace series), or None to build them here.
     prebuilt: tuple[_LogDet | None, _LogDet | None] | None = None
+    #: The trace series built by :meth:`series_expansion`, by ``(order, probes, seed)``.
+    _series: dict[tuple[int, int, int], LogdetExpansion] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.n = int(self.y.shape[0])
@@ -661,11 +665,15 @@ class ChannelLikelihood:
 
     def series_expansion(self, order: int, probes: int, seed: int = 0) -> LogdetExpansion:
         """A model of ``ln|A| + ln|B|`` over the whole parameter space from the trace series
-        (:class:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet`, orders 1 to 4 exact, the
-        rest from ``probes`` Rademacher probes; no factorisation), for the first step of the
-        exact search: its maximiser lies within about 1e-4 of the exact one on
-        10-nearest-neighbour weights at ``sum |delta| = 0.5`` (against 1e-2 for the exact
-        quadratic at ``delta = 0``)."""
+        (:class:`~naeringsmiljo.weights.logdet.taylor.TraceLogDet`, orders 1 and 2 exact, the
+        rest from ``probes`` Rademacher probes; no factorisation, and no product of two
+        matrices, which orders 3 and 4 would need), for the first step of the exact search: its
+        maximiser lies within about 1e-4 of the exact one on 10-nearest-neighbour weights at
+        ``sum |delta| = 0.5`` (against 1e-2 for the exact quadratic at ``delta = 0``). Built
+        once per ``(order, probes, seed)``."""
+        key = (order, probes, seed)
+        if key in self._series:
+            return self._series[key]
         centres = []
         for term, where, mats in (
             (self.lag_map, slice(0, self.n_lag), self.lag),
@@ -678,7 +686,8 @@ class ChannelLikelihood:
             centres.append(
                 _Centre(term, where, zero, 0.0, zero, np.zeros((zero.size,) * 2), series)
             )
-        return LogdetExpansion(self.n_free, tuple(centres))
+        self._series[key] = LogdetExpansion(self.n_free, tuple(centres))
+        return self._series[key]
 
     def remember_expansion(self, expansion: LogdetExpansion, theta: np.ndarray) -> None:
         """Keep the derivatives of ``expansion`` at ``theta`` as the log-determinants' there
