@@ -28,8 +28,15 @@ on a quiet machine with the same commands to replace the tables::
 
     python benchmarks/several_weights.py --sizes 1000 10000 100000
     python benchmarks/several_weights.py --sizes 1000000 --logdet monte_carlo --probes 8 --order 24
+    flock /tmp/naer-bigmem.lock python benchmarks/several_weights.py --sizes 1000000
 
-(above 4 GB of memory: the trace run at n = 1,000,000 peaked at 5.8 GB with 8 probes).
+(above 4 GB of memory: the trace run at n = 1,000,000 peaked at 5.8 GB with 8 probes, the exact
+one at 12.8 GB, with PARDISO's factor of the union, 640 million entries, and one matrix's).
+The ratios: ``fit_over_factorisation`` to the median of three factorisations of the union
+before and three after the fit (up to ``STANDALONE_UNIT_LIMIT`` units), and
+``fit_over_union_in_fit`` to the median of the fit's own factorisations of the union, under the
+same load as the rest of the fit (``load_average``: the 1-minute load, the larger of its values
+before and after the fit).
 
 Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.csv``
 (appended, with the options used).
@@ -38,6 +45,7 @@ Results go to ``benchmarks/results/several_weights.md`` and ``several_weights.cs
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -51,7 +59,7 @@ from scipy.spatial import cKDTree
 
 from naeringsmiljo import SAR, SpatialWeights
 from naeringsmiljo.likelihood.channels import CombinedLogDet
-from naeringsmiljo.weights.logdet import taylor
+from naeringsmiljo.weights.logdet import lu, taylor
 from naeringsmiljo.weights.logdet.pardiso import PardisoLogDet
 
 
@@ -92,20 +100,40 @@ def problem(n: int, *, random_ties: bool, seed: int = 0) -> tuple[pd.DataFrame, 
 
 class _Counter:
     """Counts the numerical factorisations of every log-determinant object (instrumentation of
-    the benchmark only: SuperLU for the union below ``AUTO_PARDISO_LIMIT``, PARDISO above)."""
+    the benchmark only: SuperLU for the union below ``AUTO_PARDISO_LIMIT``, PARDISO above, and
+    SuperLU's one-matrix methods of the one-matrix fits)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self._saved: list[tuple[type, str, object]] = []
+        #: Seconds of every value of the union's log-determinant in the fit (one factorisation
+        #: each): their median is the fit's own unit, under the same load as the fit.
+        self.union_seconds: list[float] = []
+        self._saved: list[tuple[object, str, object]] = []
 
     def __enter__(self) -> Self:
-        for owner, name in ((PardisoLogDet, "_factor_diagonal"), (CombinedLogDet, "_factor")):
+        original_value = CombinedLogDet._log_abs_det
+        self._saved.append((CombinedLogDet, "_log_abs_det", original_value))
+
+        def timed(obj, delta):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            out = original_value(obj, delta)
+            if len(obj.matrices) > 1:
+                self.union_seconds.append(time.perf_counter() - start)
+            return out
+
+        CombinedLogDet._log_abs_det = timed  # type: ignore[method-assign]
+        targets: list[tuple[object, str]] = [
+            (PardisoLogDet, "_factor_diagonal"),
+            (CombinedLogDet, "_factor"),
+            (lu, "factor_diagonal"),
+        ]
+        for owner, name in targets:
             original = getattr(owner, name)
             self._saved.append((owner, name, original))
 
-            def counted(obj, *args, _original=original):  # type: ignore[no-untyped-def]
+            def counted(*args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
                 self.count += 1
-                return _original(obj, *args)
+                return _original(*args, **kwargs)
 
             setattr(owner, name, counted)
         return self
@@ -115,16 +143,23 @@ class _Counter:
             setattr(owner, name, original)
 
 
-def one_factorisation(weights: dict, repeats: int = 3) -> float:
-    """Median seconds of one numerical factorisation of ``I - 0.3 W_geo - 0.2 W_collab`` (the
-    union pattern, analysed once): the unit the fit times are reported in."""
+#: Above this many units the standalone factorisations of the unit (six of them, 5 minutes at
+#: n = 1e6 on a loaded machine) are skipped: the fit's own twelve are the unit.
+STANDALONE_UNIT_LIMIT = 200_000
+
+
+def factorisation_times(weights: dict, repeats: int = 3) -> list[float]:
+    """Seconds of ``repeats`` numerical factorisations of ``I - 0.3 W_geo - 0.2 W_collab`` (the
+    union pattern, analysed once): the unit the fit times are reported in. ``run`` takes them
+    before and after the fit and reports their median, which follows the load of a shared
+    machine better than either alone."""
     logdet = CombinedLogDet([w.sparse for w in weights.values()])
     times = []
     for j in range(repeats):
         start = time.perf_counter()
         logdet.value(np.array([0.3, 0.2 + 1e-6 * j]))
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times
 
 
 def one_product(weights: dict, repeats: int = 3) -> float:
@@ -141,6 +176,11 @@ def one_product(weights: dict, repeats: int = 3) -> float:
 
 def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -> dict:
     data, weights = problem(n, random_ties=random_ties)
+    exact = unit and logdet != "monte_carlo"
+    # above STANDALONE_UNIT_LIMIT units the fit's own factorisations of the union are the unit
+    standalone = exact and n <= STANDALONE_UNIT_LIMIT
+    before = factorisation_times(weights) if standalone else []
+    load = os.getloadavg()[0]
     with _Counter() as counter:
         start = time.perf_counter()
         res = SAR.from_formula("y ~ x1 + x2 + x3", data, weights).fit(logdet=logdet)
@@ -152,10 +192,17 @@ def run(n: int, *, random_ties: bool, logdet: str = "auto", unit: bool = True) -
         "seconds": round(elapsed, 2),
         "factorisations": counter.count,
     }
-    if unit and logdet != "monte_carlo":
-        one = one_factorisation(weights)
+    if standalone:
+        one = float(np.median(before + factorisation_times(weights)))
         row.update(
             one_factorisation_s=round(one, 3), fit_over_factorisation=round(elapsed / one, 1)
+        )
+    if exact:
+        row.update(
+            union_in_fit_s=round(float(np.median(counter.union_seconds)), 3),
+            union_factorisations=len(counter.union_seconds),
+            fit_over_union_in_fit=round(elapsed / float(np.median(counter.union_seconds)), 1),
+            load_average=round(max(load, os.getloadavg()[0]), 1),
         )
     elif unit:
         one = one_product(weights)
@@ -210,9 +257,11 @@ def main() -> None:
     table = markdown_table(frame)
     args.out.mkdir(parents=True, exist_ok=True)
     csv = args.out / "several_weights.csv"
-    frame.assign(date=time.strftime("%Y-%m-%d")).to_csv(
-        csv, mode="a", header=not csv.exists(), index=False
-    )
+    dated = frame.assign(date=time.strftime("%Y-%m-%d"))
+    # the columns grow with the options and the measurements: merged by name, not appended
+    if csv.exists():
+        dated = pd.concat([pd.read_csv(csv), dated], ignore_index=True)
+    dated.to_csv(csv, index=False)
     with open(args.out / "several_weights.md", "a", encoding="utf-8") as handle:
         handle.write(
             f"\n## {'random' if args.random else 'regional'} collaboration ties "

@@ -487,3 +487,72 @@ def test_the_sparse_information_matrix_agrees_with_the_dense_one(world, backend)
     _, _, ws = _dense(world)
     exact = np.linalg.slogdet(np.eye(N) - d_a[0] * ws[0] - d_a[1] * ws[1])[1]
     np.testing.assert_allclose(lik.lag_logdet.value(d_a), exact, rtol=1e-12)
+
+
+def _dense_logdet_derivatives(world: dict, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``-tr(A^-1 W_m)`` and ``-tr(A^-1 W_i A^-1 W_j)`` from a dense inverse."""
+    _, _, ws = _dense(world)
+    a_inv = np.linalg.inv(np.eye(N) - delta[0] * ws[0] - delta[1] * ws[1])
+    k = [a_inv @ w for w in ws]
+    grad = -np.array([np.trace(m) for m in k])
+    hess = -np.array([[np.sum(ki * kj.T) for kj in k] for ki in k])
+    return grad, hess
+
+
+def test_the_secant_cross_term_matches_the_dense_hessian(world):
+    from naeringsmiljo.likelihood.channels import CombinedLogDet
+
+    mats = [world["geo"].sparse, world["collab"].sparse]
+    start, near = np.array([0.30, 0.20]), np.array([0.302, 0.199])
+    first = CombinedLogDet(mats, backend="superlu")
+    _, g0, h0 = first.value_gradient_hessian(start)
+    assert first.factorisations == 6  # value, four differences, one cross term
+    second = CombinedLogDet(mats, backend="superlu")
+    _, grad, hess = second.value_gradient_hessian(near, previous=(start, g0, h0))
+    assert second.factorisations == 5  # the cross term from the change of the gradient
+    d_grad, d_hess = _dense_logdet_derivatives(world, near)
+    np.testing.assert_allclose(grad, d_grad, rtol=1e-9)  # central differences: ~1e-10
+    # the second differences' rounding, 4 eps |ln|A|| / h^2 (about 1e-4 here, h = 1e-5),
+    # carried into the cross term by the secant; the trapezoidal rule's O(|s|^2) is smaller
+    np.testing.assert_allclose(hess, d_hess, rtol=0, atol=4e-4)
+
+
+def test_the_covariance_takes_the_derivatives_of_the_searchs_last_expansion(world):
+    res = _fit(SAR, world)
+    lik = res.ml.lik
+    d_a, _ = lik.coefficients(res.ml.theta)
+    count = lik.lag_logdet.factorisations
+    # the search: a value at the trace series' maximiser and its expansion (1 + 5), a value at
+    # the next centre and its expansion with the secant cross term (1 + 4), the last value
+    assert count <= 12
+    grad = lik.lag_logdet.value_and_gradient(d_a)[1]
+    hess = lik.lag_logdet.known_hessian(d_a)
+    assert lik.lag_logdet.factorisations == count  # no factorisation after the search
+    d_grad, d_hess = _dense_logdet_derivatives(world, d_a)
+    # the last expansion is within 1e-6 of the estimate: its gradient there is exact to ~1e-12
+    # relative plus the central differences' 1e-10
+    np.testing.assert_allclose(grad, d_grad, rtol=1e-8)
+    # second differences: 4 eps |ln|A|| / h^2, about 1e-4
+    np.testing.assert_allclose(hess, d_hess, rtol=0, atol=4e-4)
+
+
+def test_the_lr_tests_one_matrix_fits_by_the_values_only_search_are_the_vertex_fits():
+    """Above 500 units the one-matrix fits of the LR tests take the values-only search
+    (SuperLU); their log-likelihood equals that of the combined model held at the vertex."""
+    rng = np.random.default_rng(7)
+    n = 700
+    points = pd.DataFrame(rng.uniform(size=(n, 2)), columns=["e", "n"])
+    geo = knn(points, 6).row_standardize()
+    collab = SpatialWeights.from_sparse(sp.csr_array(_collaboration(n, rng)), ids=geo.ids)
+    x = rng.normal(size=(n, 2))
+    w_c = 0.6 * geo.sparse.toarray() + 0.4 * collab.sparse.toarray()
+    y = np.linalg.solve(np.eye(n) - 0.5 * w_c, 1.0 + x @ np.array([1.0, -1.0]) + rng.normal(size=n))
+    data = pd.DataFrame({"y": y, "x1": x[:, 0], "x2": x[:, 1]}, index=geo.ids)
+    world = {"data": data, "geo": geo, "collab": collab}
+    table = _fit(SAR, world).vertex_tests
+    for vertex, alone in (("gamma_geo", "geo"), ("gamma_collab", "collab")):
+        held = _fit(SAR, world, fixed={vertex: 1.0})
+        # the values-only search locates rho to 1e-8: the log-likelihood to ~n 1e-16
+        np.testing.assert_allclose(
+            table.loc[alone, "loglik_alone"], held.loglik, rtol=1e-12, atol=1e-9
+        )

@@ -37,6 +37,7 @@ import scipy.optimize
 from naeringsmiljo._options import closest
 from naeringsmiljo.design.terms import LAG_PREFIX, SpatialTerm
 from naeringsmiljo.estimators.base import FitProblem
+from naeringsmiljo.estimators.ml_search import fit_one_parameter
 from naeringsmiljo.exceptions import (
     ConvergenceWarning,
     OptionError,
@@ -51,13 +52,16 @@ from naeringsmiljo.inference.channels import (
     constrained_covariance,
 )
 from naeringsmiljo.likelihood.channels import (
+    DIFFERENCE_STEP,
     ChannelLikelihood,
     LogdetExpansion,
     LogdetKind,
     TermMap,
 )
+from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
+from naeringsmiljo.weights.logdet import make_logdet
 from naeringsmiljo.weights.logdet.taylor import TraceLogDet
 
 #: Distance kept from the edges of the parameter space (relative): the log-determinant is
@@ -77,6 +81,13 @@ _NEWTON_ITERATIONS = 30
 _NEWTON_XTOL = 1e-11
 #: A step from an exact centre below this is the last: it lands within about 1e-12 of the root.
 _NEWTON_LAST = 1e-6
+#: A step from an exact centre is also the last when :func:`_landing_bound` states that it
+#: lands within this of the root in every reported parameter (far below any standard error).
+_NEWTON_STATED = 1e-8
+#: Terms and Rademacher probes of the trace series that gives the search its first centre
+#: (:func:`_first_model`): a few hundred products of a matrix with a vector, no factorisation.
+_START_ORDER = 16
+_START_PROBES = 4
 
 
 @dataclass(frozen=True)
@@ -317,7 +328,13 @@ def maximise(cp: ChannelProblem, guess: np.ndarray | None = None) -> ChannelEsti
     found = _newton_search(cp, starts)
     if found is not None:
         return _estimate(
-            cp, found[0], True, "Newton steps on exact expansions", polish=False, score=found[1]
+            cp,
+            found[0],
+            True,
+            "Newton steps on exact expansions",
+            polish=False,
+            score=found[1],
+            landing=found[2],
         )
     values = [lik.value(s) for s in starts]
     start = starts[int(np.argmax(values))]
@@ -375,6 +392,7 @@ def _estimate(
     *,
     polish: bool,
     score: np.ndarray | None = None,
+    landing: Mapping[str, float] | None = None,
 ) -> ChannelEstimate:
     """The estimate at ``theta`` with its record; ``polish``: Newton steps to the score root
     when SLSQP stopped short of it. ``score``: the score at ``theta`` when already known (the
@@ -407,6 +425,12 @@ def _estimate(
             )
     elif converged:
         message = f"score root found (|projected score| = {free_score:.1e})"
+        if landing:
+            message += (
+                "; the search's last step leaves at most "
+                + ", ".join(f"{k} {v:.1e}" for k, v in landing.items())
+                + " to the exact root (a third-derivative bound)"
+            )
     else:
         message = f"{status}; |projected score| = {free_score:.1e}"
     logdet_name = "lu (combined weights: one sparse LU per evaluation)"
@@ -438,28 +462,31 @@ def _estimate(
 
 def _newton_search(
     cp: ChannelProblem, starts: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray | None] | None:
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, float] | None] | None:
     """The interior maximiser by Newton steps on exact second-order expansions, or None.
 
     Each outer iteration expands the log-determinants to second order in the matrices'
     coefficients about an exact centre (:meth:`ChannelLikelihood.logdet_expansion`: value,
-    gradient and Hessian from ``1 + 2M + M(M - 1)/2`` factorisations, 6 for two matrices),
-    keeps the rest of the likelihood exact (a least-squares fit, no factorisation) and
-    maximises that model inside a trust region (SLSQP from the best of ``starts``, then Newton
-    steps on the model). The model's maximiser becomes the next centre when its exact value (one
-    factorisation) is no lower. The first centre is ``delta = 0``, where the expansion is exact
-    and free (traces of ``W_a W_b``). The search stops when the model's step from an exact
-    centre falls below :data:`_NEWTON_XTOL`: the centre is then the root of the same score as
-    SLSQP's polished solution (its gradient is the same central difference), reached with about
-    a fifth of the factorisations. None (SLSQP decides) when the maximum lies on an edge of the
-    parameter space or the steps do not settle.
+    gradient and Hessian from ``1 + 2M + M(M - 1)/2`` factorisations, 6 for two matrices, 5
+    for two matrices near the previous centre, whose cross term is a secant), keeps the rest of
+    the likelihood exact (a least-squares fit, no factorisation) and maximises that model inside
+    a trust region (SLSQP from the best of ``starts``, then Newton steps on the model). The
+    model's maximiser becomes the next centre when its exact value (one factorisation) is no
+    lower. The first model is :func:`_first_model`'s (the trace series, or the exact quadratic
+    at ``delta = 0``; no factorisation). The search stops when the model's step from an exact
+    centre falls below :data:`_NEWTON_XTOL`, or below :data:`_NEWTON_LAST` after which the
+    model's score and derivatives at the new centre are kept
+    (:meth:`ChannelLikelihood.remember_expansion`): the centre is then the root of the same
+    score as SLSQP's polished solution (its gradient is the same central difference), reached
+    with 12 factorisations for two matrices against 103. None (SLSQP decides) when the maximum
+    lies on an edge of the parameter space or the steps do not settle.
     """
     lik = cp.lik
     null = _null(cp)
     if null.shape[1] == 0:
         return None
     rows = _inequality_rows(cp)
-    expansion = lik.logdet_expansion()
+    expansion = _first_model(cp)
     centre: np.ndarray | None = None
     best = -np.inf
     radius = np.inf
@@ -487,19 +514,90 @@ def _newton_search(
         centre, best = candidate, value
         if small == 2:
             break
-        if step < _NEWTON_LAST:
+        bound = _landing_bound(cp, expansion, centre)
+        if step < _NEWTON_LAST or (bound is not None and max(bound.values()) <= _NEWTON_STATED):
             # A Newton step of this size from an exact expansion lands within about step^2
             # times the ratio of third to second derivatives, plus 1e-6 step (the Hessian's
-            # rounding), of the root: 1e-12. The score there is the model's, and no further
-            # expansion is needed.
+            # rounding), of the root: 1e-12 below _NEWTON_LAST; _landing_bound states it
+            # otherwise. The score there is the model's, and no further expansion is needed.
             score = lik.concentrated(centre)[1] + expansion.at(centre)[1]
-            return (centre, score) if not _active(cp, centre) else None
-        expansion = lik.logdet_expansion(centre)
+            if _active(cp, centre):
+                return None
+            lik.remember_expansion(expansion, centre)  # the covariance's gradient and Hessian
+            return centre, score, bound
+        expansion = lik.logdet_expansion(centre, previous=expansion)
     else:
         return None
     if centre is None or _active(cp, centre):
         return None
-    return centre, None
+    return centre, None, None
+
+
+def _landing_bound(
+    cp: ChannelProblem, expansion: LogdetExpansion, theta: np.ndarray
+) -> dict[str, float] | None:
+    """A bound on the distance from ``theta``, the maximiser of the model of the exact
+    ``expansion``, to the root of the score, for each reported spatial parameter; None when a
+    term is not a combination of row-standardised matrices (or the model is a trace series).
+
+    The model's gradient of ``ln|A|`` in ``delta`` differs from the exact one at ``delta`` by at
+    most ``M_3 |delta - c|_1^2 / 2`` (Taylor's theorem; ``c`` the centre), with
+    ``M_3 = 2 n / (1 - s)^3`` bounding every third derivative
+    ``2 tr(A^{-1} W_i A^{-1} W_j A^{-1} W_k)`` (``|A^{-1} W_m|_inf <= 1 / (1 - s)`` for
+    row-standardised ``W_m``, ``s`` the larger ``sum |delta_m|`` of the two points), plus the
+    central differences' truncation ``h^2 M_3 / 6`` and rounding ``4 eps (|ln|A|| + n) / h`` at
+    the centre. That gradient error ``b`` moves the root by at most
+    ``|R| |N (N' H N)^{-1} N'| |J|' b`` (as in :func:`stated_parameter_error`), ``H`` the
+    model's Hessian at ``theta``.
+    """
+    lik = cp.lik
+    grad_bound = np.zeros(cp.n_free)
+    for c in expansion.centres:
+        if c.series is not None or c.term.shape == "single":
+            return None
+        free = theta[c.where]
+        delta = c.term.coefficients(free)
+        s = max(float(np.sum(np.abs(c.delta))), float(np.sum(np.abs(delta))))
+        if s >= 1.0:
+            return None
+        third = 2.0 * lik.n / (1.0 - s) ** 3
+        h = DIFFERENCE_STEP
+        b = (
+            0.5 * third * float(np.sum(np.abs(delta - c.delta))) ** 2
+            + h * h * third / 6.0
+            + 4.0 * np.finfo(float).eps * (abs(c.value) + lik.n) / h
+        )
+        grad_bound[c.where] += np.abs(c.term.jacobian(free)).T @ np.full(delta.size, b)
+    null = _null(cp)
+    hess = null.T @ expansion.at(theta)[2] @ null
+    for j in range(null.shape[1]):
+        step = 1e-6
+        up = lik.concentrated(theta + step * null[:, j])[1]
+        down = lik.concentrated(theta - step * null[:, j])[1]
+        hess[:, j] += null.T @ (up - down) / (2 * step)
+    hess = 0.5 * (hess + hess.T)
+    try:
+        inverse = null @ np.linalg.inv(hess) @ null.T
+    except np.linalg.LinAlgError:
+        return None
+    moved = np.abs(cp.reported_jacobian()) @ (np.abs(inverse) @ grad_bound)
+    return {name: float(v) for name, v in zip(cp.spatial_names, moved, strict=True)}
+
+
+def _first_model(cp: ChannelProblem) -> LogdetExpansion:
+    """The model of the log-determinants that gives the Newton search its first centre.
+
+    With exact log-determinants and every term a combination (row-standardised matrices, where
+    the trace series converges over the whole space): the trace series of
+    :data:`_START_ORDER` terms and :data:`_START_PROBES` probes, whose maximiser lies close
+    enough to the exact one (about 1e-4 at ``n >= 1e4``, ``rho = 0.5``) that two exact
+    expansions (11 factorisations for two matrices) then reach the root, instead of three from
+    the exact quadratic at ``delta = 0`` (about 1e-2 away). Otherwise that quadratic.
+    """
+    lik = cp.lik
+    if lik.logdet == "exact" and all(m.shape != "single" for m in cp.maps):
+        return lik.series_expansion(_START_ORDER, _START_PROBES)
+    return lik.logdet_expansion()
 
 
 def _model_maximiser(
@@ -870,6 +968,9 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
     of their union), and its ``rho`` keeps the combination's space ``(-1, 1)``; its estimate
     equals the full model's with ``gamma_m`` held at one.
     """
+    alone = _one_matrix_fit(cp, vertex)
+    if alone is not None:
+        return alone
     lik = cp.lik
     pos = 0
     maps, keep, insert_at = [], [], 0
@@ -914,6 +1015,47 @@ def _vertex_fit(cp: ChannelProblem, est: ChannelEstimate, vertex: int) -> Channe
     mix = np.eye(size)[vertex][:-1]
     theta = np.insert(found.theta, insert_at + 1, mix)
     return replace(found, theta=theta)
+
+
+def _one_matrix_fit(cp: ChannelProblem, vertex: int) -> ChannelEstimate | None:
+    """The fit with only matrix ``vertex`` by the one-matrix model's own search, or None.
+
+    For a model whose only spatial term is the convex combination (SAR, SDM, SEM, SDEM) and
+    exact log-determinants: the one-matrix concentrated likelihood
+    (:class:`~naeringsmiljo.likelihood.gaussian.ConcentratedLikelihood`) with the matrix's own
+    log-determinant (:func:`~naeringsmiljo.weights.logdet.make_logdet`, whose ordering or
+    PARDISO analysis stays on the weights for later one-matrix fits), maximised by
+    :func:`~naeringsmiljo.estimators.ml_search.fit_one_parameter` over the combination's
+    ``(-1, 1)``. Above a few hundred units that is the values-only search, started from the
+    combined fit's trace series at the vertex (3 to 5 factorisations, the maximiser to 1e-8:
+    the log-likelihood to about ``n 1e-16``); below, the score root to rounding. Otherwise (a SAC, the trace series) None: the caller fits the
+    restricted combined likelihood.
+    """
+    lik = cp.lik
+    if lik.logdet != "exact" or len(cp.maps) != 1 or cp.maps[0].shape != "convex":
+        return None
+    term = cp.terms[0]
+    lag = lik.lag_map is not None
+    x = np.column_stack([lik.x, lik.durbin[vertex]]) if lik.durbin else lik.x
+    weights = term.channels[vertex][1]
+    single = ConcentratedLikelihood(lik.y, x, weights.sparse, make_logdet(weights, "auto"))
+    # the trace series of the combined fit's first step, at the vertex: the values-only search
+    # starts from its maximiser (about 1e-4 from the exact one) rather than from the quadratic
+    series = _first_model(cp).centres[0].series
+    alone = series.vertex(vertex) if series is not None else None
+
+    def prior(v: float) -> tuple[float, float]:
+        value, grad = alone.value_and_gradient(np.array([v]))  # type: ignore[union-attr]
+        return value, float(grad[0])
+
+    found = fit_one_parameter(
+        single, "rho" if lag else "lambda", (-1.0, 1.0), prior=prior if alone else None
+    )
+    size = cp.maps[0].size
+    theta = np.concatenate([[found.rho if lag else found.lam], np.eye(size)[vertex][:-1]])
+    return ChannelEstimate(
+        theta, found.beta, found.sigma2, found.loglik, found.innovations, found.record, []
+    )
 
 
 def _unconstrained_reported_cov(cp: ChannelProblem, est: ChannelEstimate) -> np.ndarray:

@@ -142,7 +142,12 @@ def _score_root(
 
 
 def fit_one_parameter(
-    lik: ConcentratedLikelihood, which: str, interval: tuple[float, float], *, other: float = 0.0
+    lik: ConcentratedLikelihood,
+    which: str,
+    interval: tuple[float, float],
+    *,
+    other: float = 0.0,
+    prior: Prior | None = None,
 ) -> MLEstimate:
     """Maximise over rho (``which="rho"``) or lambda (``which="lambda"``), the other held at ``other``.
 
@@ -155,6 +160,8 @@ def fit_one_parameter(
     found from a handful of exact values instead (:func:`_interpolated_search`: 5 to 8
     factorisations on 10-nearest-neighbour weights against 13 to 40 real and complex ones for
     the search above), to 1e-8: a hundred-thousandth of the standard error of rho at n = 1e6.
+    ``prior`` replaces that search's starting model of the log-determinant (see
+    :func:`_interpolated_search`).
     """
     bounds = _interior(interval)
 
@@ -168,7 +175,7 @@ def fit_one_parameter(
     if searched is not None and (
         getattr(searched, "values_search", False) or not getattr(searched, "cheap_derivative", True)
     ):
-        found = _interpolated_search(lik, which, other, interval)
+        found = _interpolated_search(lik, which, other, interval, prior=prior)
         if found is not None:
             return found
 
@@ -212,6 +219,10 @@ INTERPOLATION_XTOL = 1e-8
 INTERPOLATION_SEPARATION = 1e-7
 
 
+#: A model of ``ln|I - v W|``: ``v -> (value, derivative)``, exact to second order at ``v = 0``.
+Prior = Callable[[float], tuple[float, float]]
+
+
 def _interpolated_search(
     lik: ConcentratedLikelihood,
     which: str,
@@ -219,6 +230,7 @@ def _interpolated_search(
     interval: tuple[float, float],
     *,
     max_evaluations: int = 12,
+    prior: Prior | None = None,
 ) -> MLEstimate | None:
     """Maximise with as few exact log-determinants as possible (costly factorisations, large n).
 
@@ -236,6 +248,11 @@ def _interpolated_search(
     to the other nodes, with the model's own ``g'''``) cannot move it by more than that either;
     otherwise a node is added at ``10 * INTERPOLATION_SEPARATION`` from the newest. The newest
     node is the estimate: its likelihood is exact.
+
+    ``prior`` replaces the Taylor polynomial ``m`` by another model of ``g`` exact to second
+    order at 0, such as a trace series with more terms (the one-matrix fits of the
+    likelihood-ratio tests of combined weights reuse the combined fit's), whose maximiser lies
+    closer to the exact one; ``q`` then interpolates the remaining residual, ``O(v^3)`` as before.
 
     Returns None (the caller falls back to the bracketing search) when the model has no interior
     maximum or the steps do not settle within ``max_evaluations`` factorisations.
@@ -266,7 +283,10 @@ def _interpolated_search(
         return tails[key]
 
     def model_slope(v: float) -> float:
-        slope = concentrated(v) - m * (t1 + v * t2)
+        if prior is None:
+            slope = concentrated(v) - m * (t1 + v * t2)
+        else:
+            slope = concentrated(v) + m * prior(v)[1]
         if nodes:
             q, dq = tail(1)[:2]
             slope += m * (3 * v**2 * q(v) + v**3 * dq(v))
@@ -342,7 +362,10 @@ def _interpolated_search(
         except ParameterSpaceError:  # numerically singular near an end of the interval
             return None
         points.append(proposal)
-        residuals.append(value + t1 * proposal + t2 * proposal**2 / 2)
+        if prior is None:
+            residuals.append(value + t1 * proposal + t2 * proposal**2 / 2)
+        else:
+            residuals.append(value - prior(proposal)[0])
         nodes = _well_separated(points)
     else:
         return None
