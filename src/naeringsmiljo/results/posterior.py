@@ -216,11 +216,13 @@ class PosteriorResults:
             if values.shape[0] == 1:
                 half = values.shape[1] // 2
                 halves = values[:, : 2 * half].reshape(2, half)
+            # ArviZ returns a scalar or, for the Monte Carlo standard error when numba is
+            # installed, an array of one element: squeezed to the scalar either way
             rows[name] = {
-                "rhat": float(az.rhat(halves)),
-                "ess_bulk": float(az.ess(values, method="bulk")),
-                "ess_tail": float(az.ess(values, method="tail")),
-                "mcse": float(az.mcse(values, method="mean")),
+                "rhat": float(np.squeeze(az.rhat(halves))),
+                "ess_bulk": float(np.squeeze(az.ess(values, method="bulk"))),
+                "ess_tail": float(np.squeeze(az.ess(values, method="tail"))),
+                "mcse": float(np.squeeze(az.mcse(values, method="mean"))),
             }
         return pd.DataFrame.from_dict(rows, orient="index")
 
