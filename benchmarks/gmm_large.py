@@ -45,8 +45,8 @@ from typing import Callable
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-# benchmarks/ off the path, scale.py loaded from its file: benchmarks/coverage.py would shadow
-# the coverage package that numba (the compiled moment variances) probes at import
+# scale.py loaded from its file, without putting benchmarks/ on the path of the process: a
+# module there named like an installed package would shadow it for numba and spreg
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 _spec = importlib.util.spec_from_file_location("scale", HERE / "scale.py")
 assert _spec is not None and _spec.loader is not None

@@ -1,4 +1,4 @@
-"""Coverage of the 95% intervals of every covariance option (``benchmarks/coverage.py``).
+"""Coverage of the 95% intervals of every covariance option (``benchmarks/covariance_coverage.py``).
 
 Re-runs the committed study (same seed, size and replications) and checks what the
 documentation claims (``docs/inference.md``): under heteroskedastic innovations (variances that
@@ -26,7 +26,7 @@ RTOL_COMMITTED = 1e-5
 
 @pytest.fixture(scope="module")
 def study() -> tuple[pd.DataFrame, tuple[float, float]]:
-    module = benchmark_module("coverage")
+    module = benchmark_module("covariance_coverage")
     table = module.coverage(module.run(N, SEED, REPLICATIONS))
     return table, module.band(REPLICATIONS)
 

@@ -75,7 +75,7 @@ def _compiled() -> Any:
 
     Importing it imports numba; each loop is compiled at its first call and cached on disk.
     numba probes the ``coverage`` package at import, which a script's directory can shadow (a
-    ``coverage.py`` beside it): the scipy path then serves, with a warning.
+    ``coverage.py`` of the user's beside it): the scipy path then serves, with a warning.
     """
     try:
         from naeringsmiljo.estimators import _gram_loops

@@ -24,7 +24,7 @@ and of ``beta_1``, with the Monte Carlo standard error ``sqrt(p(1 - p)/R)``; the
 
 Usage::
 
-    python benchmarks/coverage.py --seed 20250118 --replications 400 --n 400
+    python benchmarks/covariance_coverage.py --seed 20250118 --replications 400 --n 400
 
 Writes ``benchmarks/results/coverage.csv`` and ``coverage.md`` (and, with ``--latex``, the
 paper's table ``paper/tables/coverage_covariances.tex``).
@@ -190,7 +190,7 @@ def markdown(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> s
     lines = [
         "# Coverage of 95% intervals by covariance option",
         "",
-        f"`python benchmarks/coverage.py --seed {args.seed} --replications {args.replications}"
+        f"`python benchmarks/covariance_coverage.py --seed {args.seed} --replications {args.replications}"
         f" --n {args.n}` ({seconds:.0f} s). Design: see the script's docstring. Cells: coverage"
         " (Monte Carlo standard error). Binomial band for a correct 95% interval: "
         f"[{low:.3f}, {high:.3f}].",
@@ -227,7 +227,7 @@ def latex(table: pd.DataFrame, args: argparse.Namespace) -> str:
     low, high = band(args.replications)
     se = np.sqrt(0.95 * 0.05 / args.replications)
     lines = [
-        f"% Written by benchmarks/coverage.py --seed {args.seed} --replications "
+        f"% Written by benchmarks/covariance_coverage.py --seed {args.seed} --replications "
         f"{args.replications} --n {args.n} --latex.",
         f"% {args.replications} replications; $n = {args.n}$, $W$: {K_NEIGHBOURS} nearest"
         " neighbours, row-standardised; rho = lambda = 0.4.",
