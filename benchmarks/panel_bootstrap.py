@@ -10,6 +10,10 @@ ml_bootstrap``) against the analytic corrections, on the samples of the two anal
   eta = 0.1, rho = 0.3) with entity and two-way effects, replication ``r`` the same sample as
   there; estimators: ML (direct approach), the Yu-de Jong-Lee correction, and the bootstrap
   correction of the transformation approach's ML.
+* ``dynamic_stationary``: the samples of ``dynamic``, with the bootstrap correction both from
+  the observed first period (``bootstrap_start="observed"``, the default) and from a stationary
+  start (``bootstrap_start="stationary"``), on the same replications and bootstrap seeds: the
+  test of whether the initial condition explains the ``tau`` left over by the correction.
 
 The bootstrap takes B = 200 samples per evaluation (the default) and seed ``r`` in replication
 ``r``. The replications are fixed by the CPU budget of a shared 2-core machine (about 2 s per
@@ -22,12 +26,16 @@ Usage::
 
     python benchmarks/panel_bootstrap.py --study static [--replications 500]
     python benchmarks/panel_bootstrap.py --study dynamic [--replications 300]
+    python benchmarks/panel_bootstrap.py --study dynamic_stationary [--replications 200] [--jobs 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import time
+from collections.abc import Callable
+from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +48,17 @@ from naeringsmiljo import SAR
 
 #: Bootstrap samples per evaluation of the mean map (the package's default).
 BOOTSTRAP_REPLICATIONS = 200
-REPLICATIONS = {"static": 500, "dynamic": 300}
+REPLICATIONS = {"static": 500, "dynamic": 300, "dynamic_stationary": 200}
 KEYS = ("effects", "estimator", "parameter")
 
 
-def _bootstrap(r: int) -> dict[str, object]:
-    return {"bias_correction": "bootstrap", "replications": BOOTSTRAP_REPLICATIONS, "seed": r}
+def _bootstrap(r: int, start: str = "observed") -> dict[str, object]:
+    return {
+        "bias_correction": "bootstrap",
+        "replications": BOOTSTRAP_REPLICATIONS,
+        "seed": r,
+        "bootstrap_start": start,
+    }
 
 
 def static_rows(r: int) -> list[dict[str, object]]:
@@ -60,10 +73,14 @@ def static_rows(r: int) -> list[dict[str, object]]:
     return fit_rows(model, panel_lee_yu.TRUE, {"effects": "twoways", "replication": r}, fits)
 
 
-def dynamic_rows(r: int) -> list[dict[str, object]]:
+def dynamic_rows(
+    r: int, starts: bool = False, designs: tuple[str, ...] = ("entity", "twoways")
+) -> list[dict[str, object]]:
+    """Replication ``r`` of the dynamic designs; with ``starts``, the bootstrap from both
+    initial conditions."""
     w = lattice(panel_dynamic.N_ROWS, panel_dynamic.N_COLS)
     rows = []
-    for effects in ("entity", "twoways"):
+    for effects in designs:
         point = panel_dynamic.DESIGNS.index((effects, 5))
         rng = np.random.default_rng(np.random.SeedSequence(20080, spawn_key=(point, r)))
         data = panel_dynamic.simulate(w, 5, effects, rng)
@@ -73,36 +90,79 @@ def dynamic_rows(r: int) -> list[dict[str, object]]:
             "Yu-de Jong-Lee": {"bias_correction": True},
             "bootstrap": _bootstrap(r),
         }
+        if starts:
+            fits = {
+                **{k: v for k, v in fits.items() if k != "bootstrap"},
+                "bootstrap, observed start": _bootstrap(r, "observed"),
+                "bootstrap, stationary start": _bootstrap(r, "stationary"),
+            }
         rows += fit_rows(model, panel_dynamic.TRUE, {"effects": effects, "replication": r}, fits)
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--study", choices=("static", "dynamic"), required=True)
+    parser.add_argument(
+        "--study", choices=("static", "dynamic", "dynamic_stationary"), required=True
+    )
     parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--effects", choices=("entity", "twoways"), nargs="+", default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     study = args.study
     count = REPLICATIONS[study] if args.replications is None else args.replications
-    make, true = (
-        (static_rows, panel_lee_yu.TRUE)
-        if study == "static"
-        else (dynamic_rows, panel_dynamic.TRUE)
-    )
+    make: Callable[[int], list[dict[str, object]]]
+    if study == "static":
+        make, true = static_rows, panel_lee_yu.TRUE
+    else:
+        designs = tuple(args.effects or ("entity", "twoways"))
+        make = functools.partial(
+            dynamic_rows, starts=study == "dynamic_stationary", designs=designs
+        )
+        true = panel_dynamic.TRUE
     start = time.perf_counter()
-    draws = pd.DataFrame([row for r in range(count) for row in make(r)])
+    if args.jobs > 1:
+        with Pool(args.jobs) as pool:
+            chunks = pool.map(make, range(count), chunksize=1)
+    else:
+        chunks = [make(r) for r in range(count)]
+    draws = pd.DataFrame([row for chunk in chunks for row in chunk])
     elapsed = time.perf_counter() - start
     table = summarise(draws, KEYS, true)
-    boot = draws[draws["estimator"] == "bootstrap"]
-    failed = int(boot.loc[~boot["converged"].astype(bool), "replication"].nunique())
+    boot = draws[draws["estimator"].str.startswith("bootstrap")]
+    failed = {
+        str(name): int(group.loc[~group["converged"].astype(bool), "replication"].nunique())
+        for name, group in boot.groupby("estimator", sort=False)
+    }
     table.insert(0, "study", study)
     args.out.mkdir(parents=True, exist_ok=True)
     name = f"panel_bootstrap_{study}"
     table.to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")
-    text = markdown(table, study, count, elapsed, failed)
+    text = markdown(table, study, count, elapsed, failed, args.jobs, paired(draws))
     (args.out / f"{name}.md").write_text(text)
     print(text)
+
+
+def paired(draws: pd.DataFrame) -> list[str]:
+    """Per design point and parameter, the mean difference of the stationary-start and the
+    observed-start bootstrap estimates over the same replications, with its paired Monte Carlo
+    standard error (empty unless both were fitted)."""
+    names = ("bootstrap, stationary start", "bootstrap, observed start")
+    if not set(names) <= set(draws["estimator"]):
+        return []
+    lines = []
+    for effects, group in draws.groupby("effects", sort=False):
+        wide = group[group["estimator"].isin(names)].pivot_table(
+            index=["replication", "parameter"], columns="estimator", values="estimate"
+        )
+        difference = (wide[names[0]] - wide[names[1]]).groupby(level="parameter", sort=False)
+        parts = [
+            f"{p} {d.mean():+.4f} (s.e. {d.std(ddof=1) / np.sqrt(len(d)):.4f})"
+            for p, d in difference
+        ]
+        lines.append(f"- {effects} effects: {', '.join(parts)}.")
+    return lines
 
 
 def criteria(table: pd.DataFrame, estimator: str) -> list[str]:
@@ -125,7 +185,15 @@ def criteria(table: pd.DataFrame, estimator: str) -> list[str]:
     return lines
 
 
-def markdown(table: pd.DataFrame, study: str, count: int, elapsed: float, failed: int) -> str:
+def markdown(
+    table: pd.DataFrame,
+    study: str,
+    count: int,
+    elapsed: float,
+    failed: dict[str, int],
+    jobs: int = 1,
+    differences: list[str] | None = None,
+) -> str:
     """The results page: design, table, and which criteria each correction meets."""
     design = (
         "two-way fixed-effects SAR, N = 50 (5 x 10 rook lattice, row-standardised), T = 5, "
@@ -136,14 +204,21 @@ def markdown(table: pd.DataFrame, study: str, count: int, elapsed: float, failed
         "beta = 1, sigma^2 = 1 (the samples of panel_dynamic.md)"
     )
     analytic = "Lee-Yu" if study == "static" else "Yu-de Jong-Lee"
+    unconverged = ", ".join(f"{k}: {v}" for k, v in failed.items())
+    title = {
+        "static": "static",
+        "dynamic": "dynamic",
+        "dynamic_stationary": "dynamic, observed and stationary start of the samples",
+    }[study]
     lines = [
-        f"# Iterative bootstrap bias correction of fixed-effects panels: {study} (Monte Carlo)",
+        f"# Iterative bootstrap bias correction of fixed-effects panels: {title} (Monte Carlo)",
         "",
         (
             f"{design}; {count} replications per design point (fixed in advance by the CPU "
             f"budget), bootstrap B = {BOOTSTRAP_REPLICATIONS} with seed r in replication r; "
-            f"{failed} replications with a bootstrap fit reported not converged (kept in the "
-            f"table); {elapsed:.0f} s on a loaded 2-core machine. "
+            f"replications with a bootstrap fit reported not converged (kept in the table): "
+            f"{unconverged}; {elapsed:.0f} s with {jobs} worker process(es) on a 2-core "
+            f"machine shared with other work. "
             f"`python benchmarks/panel_bootstrap.py --study {study}`."
         ),
         "",
@@ -163,9 +238,16 @@ def markdown(table: pd.DataFrame, study: str, count: int, elapsed: float, failed
         "",
         "Criteria (bias within 2 MC s.e. of the truth and 95% coverage in the binomial band):",
         "",
-        *criteria(table, "bootstrap"),
+        *[line for name in failed for line in criteria(table, name)],
         *criteria(table, analytic),
     ]
+    if differences:
+        lines += [
+            "",
+            "Stationary minus observed start, mean over the same replications (paired MC s.e.):",
+            "",
+            *differences,
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -134,6 +134,72 @@ def test_dynamic_correction(dynamic):
     assert boot.std_errors["tau"] > ml.std_errors["tau"]
 
 
+@pytest.fixture(scope="module")
+def spacetime(w):
+    data = panel(w, 5, seed=6, tau=0.4)
+    return nm.SAR.from_formula("y ~ x", data, w, effects="entity", dynamic="spacetime")
+
+
+def test_stationary_start_is_seeded_and_differs(dynamic):
+    """``bootstrap_start="stationary"``: the same seed gives the same numbers (its burn-in
+    draws are fixed across the iterations and fits), and the estimates differ from those of the
+    observed start on the same seed."""
+    options = {"bias_correction": "bootstrap", "replications": 60, "seed": 3}
+    stationary = dynamic.fit(**options, bootstrap_start="stationary")
+    again = dynamic.fit(**options, bootstrap_start="stationary")
+    observed = dynamic.fit(**options)
+    assert stationary.record.converged
+    pd.testing.assert_series_equal(stationary.params, again.params, check_exact=True)
+    assert stationary.params.index.tolist() == observed.params.index.tolist()
+    assert stationary.cov.shape == observed.cov.shape == (3, 3)
+    assert np.all(np.isfinite(stationary.std_errors))
+    assert not np.allclose(stationary.params, observed.params, rtol=1e-6, atol=0)
+    # the Nickell bias is corrected from either start: tau raised above its ML estimate
+    ml = dynamic.fit(bias_correction=False).params["tau"]
+    assert stationary.params["tau"] > ml + 0.02
+
+
+def test_stationary_start_has_the_stationary_moments(spacetime):
+    """The burn-in's end against the closed form of the stationary process with constant
+    ``f``: mean ``((1 - tau) I - (rho + eta) W)^{-1} f`` and covariance ``Sigma`` solving the
+    discrete Lyapunov equation ``Sigma = A Sigma A' + sigma^2 S^{-1} S^{-T}``
+    (``S = I - rho W``, ``A = S^{-1}(tau I + eta W)``), over 20000 draws."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    from naeringsmiljo.estimators.ml_bootstrap import BURN_IN, PanelProcess
+
+    spec = spacetime.spec
+    names = spacetime.param_names
+    process = PanelProcess(spec, names, (-1.0, 1.0), "stationary")
+    assert process.burn_in == BURN_IN
+    theta = np.zeros(len(names) + 1)
+    tau, eta, rho, sigma2 = 0.5, 0.1, 0.3, 2.0
+    for name, value in (("tau", tau), ("eta", eta), ("rho", rho), ("x", 1.0)):
+        theta[names.index(name)] = value
+    theta[-1] = sigma2
+    n, draws = spec.n_units, 20000
+    wd = spec.weights.sparse.toarray()
+    f = np.linspace(-1.0, 2.0, n)
+    s = np.eye(n) - rho * wd
+
+    def solve(v: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(s, v)
+
+    z = np.random.default_rng(0).standard_normal((BURN_IN, n, draws))
+    start = process._stationary_start(
+        np.tile(f, (5, 1)), z, theta, tau, eta, spec.weights.sparse, solve
+    )
+    mean = np.linalg.solve((1 - tau) * np.eye(n) - (rho + eta) * wd, f)
+    a = np.linalg.solve(s, tau * np.eye(n) + eta * wd)
+    s_inv = np.linalg.inv(s)
+    sigma = solve_discrete_lyapunov(a, sigma2 * s_inv @ s_inv.T)
+    # Monte Carlo error of 20000 draws: means to about 5 / sqrt(20000) of their s.d., the
+    # covariance to a few percent of its diagonal
+    sd = np.sqrt(np.diag(sigma))
+    np.testing.assert_allclose(start.mean(axis=1), mean, atol=5 * sd.max() / np.sqrt(draws))
+    np.testing.assert_allclose(np.cov(start), sigma, atol=0.05 * np.diag(sigma).max())
+
+
 @pytest.mark.parametrize(
     ("model", "kwargs", "options", "error", "match"),
     [
@@ -147,6 +213,13 @@ def test_dynamic_correction(dynamic):
         ),
         (nm.SAR, {"effects": "entity"}, {"seed": 1}, OptionError, "bootstrap"),
         (nm.SAR, {"effects": "entity"}, {"bias_correction": "boot"}, OptionError, "bootstrap"),
+        (
+            nm.SAR,
+            {"effects": "entity"},
+            {"bias_correction": "bootstrap", "seed": 1, "bootstrap_start": "burn"},
+            OptionError,
+            "bootstrap_start",
+        ),
         (
             nm.SEM,
             {"effects": "entity"},

@@ -21,6 +21,7 @@ from naeringsmiljo._progress import fit_progress, progress_bar
 from naeringsmiljo.design.terms import TermKind
 from naeringsmiljo.estimators.base import FitProblem, register
 from naeringsmiljo.estimators.ml_bootstrap import (
+    BOOTSTRAP_STARTS,
     BootstrapCorrection,
     PanelProcess,
     bootstrap_correction,
@@ -92,6 +93,10 @@ class MLOptions:
         ``bias_correction="bootstrap"``: samples per bootstrap evaluation (default 200).
     seed : int, optional
         ``bias_correction="bootstrap"``: the seed of the bootstrap draws (required).
+    bootstrap_start : {"observed", "stationary"}
+        ``bias_correction="bootstrap"`` of a dynamic panel: the first period of the simulated
+        samples, the observed one (default) or a draw from the process after a burn-in
+        (:mod:`naeringsmiljo.estimators.ml_bootstrap`).
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
@@ -101,6 +106,7 @@ class MLOptions:
     bias_correction: Literal[False, True, "bootstrap"] = False
     replications: int | None = None
     seed: int | None = None
+    bootstrap_start: Literal["observed", "stationary"] = "observed"
 
 
 def refined_interval(
@@ -149,6 +155,13 @@ class MaximumLikelihood:
             if options.fixed:
                 raise SpecificationError(
                     "bias_correction='bootstrap' estimates every parameter; drop fixed=."
+                )
+            if options.bootstrap_start not in BOOTSTRAP_STARTS:
+                raise OptionError(
+                    f"bootstrap_start={options.bootstrap_start!r}; give one of "
+                    f"{', '.join(repr(s) for s in BOOTSTRAP_STARTS)}.",
+                    option="bootstrap_start",
+                    value=options.bootstrap_start,
                 )
         elif options.replications is not None or options.seed is not None:
             raise OptionError(
@@ -251,7 +264,13 @@ class MaximumLikelihood:
         cov_type = inference.label
         if bootstrap:
             correction = self._bootstrap(
-                problem, lik, intervals, np.append(values, sigma2), replications, seed
+                problem,
+                lik,
+                intervals,
+                np.append(values, sigma2),
+                replications,
+                seed,
+                options.bootstrap_start,
             )
             values, sigma2, full = correction.estimate[:k], correction.estimate[k], correction.cov
             cov_type = correction.label
@@ -293,6 +312,7 @@ class MaximumLikelihood:
         ml: np.ndarray,
         replications: int,
         seed: int,
+        start: str = "observed",
     ) -> BootstrapCorrection:
         """The iterative bootstrap correction of the ML estimates ``ml`` (with ``sigma^2``
         last): each simulated sample is fitted with the data's likelihood (the same
@@ -306,7 +326,12 @@ class MaximumLikelihood:
                 [est.beta, [spatial[p] for p in problem.spatial_params], [est.sigma2]]
             )
 
-        process = PanelProcess(problem.spec, names, intervals.get("rho"))  # type: ignore[arg-type]
+        process = PanelProcess(
+            problem.spec,  # type: ignore[arg-type]
+            names,
+            intervals.get("rho"),
+            start,
+        )
         return bootstrap_correction(process, refit, ml, replications, seed)
 
     @staticmethod
