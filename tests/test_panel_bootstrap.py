@@ -294,6 +294,32 @@ def check_dynamic(table: pd.DataFrame) -> None:
     assert abs(t.loc[("entity", "bootstrap", "sigma2"), "bias_in_mc_se"]) < 2
 
 
+def check_dynamic_stationary(table: pd.DataFrame) -> None:
+    """The initial-condition experiment: the stationary start moves ``tau`` up by about the
+    observed start's shortfall (-0.014 and -0.024 to +0.013 and +0.001), but over-shoots
+    ``beta`` (+0.028 and +0.024, about 5 MC s.e.); neither start meets both criteria for every
+    parameter (panel_bootstrap_dynamic_stationary.md)."""
+    t = table.set_index(["effects", "estimator", "parameter"])
+    assert (t["replications"] >= 200).all()
+    for effects in ("entity", "twoways"):
+        observed = t.loc[(effects, "bootstrap, observed start")]
+        stationary = t.loc[(effects, "bootstrap, stationary start")]
+        # observed start: tau short by more than 2 MC s.e.
+        assert observed.loc["tau", "bias_in_mc_se"] < -2
+        # stationary start: |tau bias| below the observed start's, within 3 MC s.e.
+        assert abs(stationary.loc["tau", "bias"]) < abs(observed.loc["tau", "bias"])
+        assert abs(stationary.loc["tau", "bias_in_mc_se"]) < 3
+        # but beta over-shoots beyond 2 MC s.e.: not the default
+        assert stationary.loc["x", "bias_in_mc_se"] > 2
+        for name in ("tau", "eta", "rho", "x", "sigma2"):
+            row = stationary.loc[name]
+            assert row["band_low"] <= row["coverage"] <= row["band_high"], (effects, name)
+
+
+def test_committed_dynamic_stationary_table():
+    check_dynamic_stationary(pd.read_csv(RESULTS / "panel_bootstrap_dynamic_stationary.csv"))
+
+
 def test_committed_static_table():
     check_static(pd.read_csv(RESULTS / "panel_bootstrap_static.csv"))
 
@@ -303,7 +329,14 @@ def test_committed_dynamic_table():
 
 
 @pytest.mark.mc
-@pytest.mark.parametrize(("study", "check"), [("static", check_static), ("dynamic", check_dynamic)])
+@pytest.mark.parametrize(
+    ("study", "check"),
+    [
+        ("static", check_static),
+        ("dynamic", check_dynamic),
+        ("dynamic_stationary", check_dynamic_stationary),
+    ],
+)
 def test_monte_carlo_reproduces(tmp_path, monkeypatch, study, check):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import panel_bootstrap
