@@ -140,22 +140,26 @@ def test_bad_shapes_are_refused() -> None:
         gs.GramSums.of(sp.csr_array(np.ones((3, 3))))(np.ones(4))
 
 
+def _knn_weights(rng: np.random.Generator, n: int, k: int) -> SpatialWeights:
+    """Row-standardised ``k``-nearest-neighbour weights of ``n`` uniform points drawn from ``rng``."""
+    from scipy.spatial import cKDTree
+
+    points = rng.random((n, 2))
+    _, idx = cKDTree(points).query(points, k + 1)
+    matrix = sp.csr_array(
+        (np.full(n * k, 1.0 / k), (np.repeat(np.arange(n), k), idx[:, 1:].ravel())), shape=(n, n)
+    )
+    return SpatialWeights.from_sparse(matrix, transform="r")
+
+
 @needs_numba
 def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """GM error (het, hom) and GS2SLS fits with the compiled sums equal those with scipy's
     explicit ``W'W``: the same moments and weighting, the variances equal to rounding."""
     rng = np.random.default_rng(21)
-    n = 300
-    from scipy.spatial import cKDTree
-
-    points = rng.random((n, 2))
-    _, idx = cKDTree(points).query(points, 6)
-    matrix = sp.csr_array(
-        (np.full(n * 5, 0.2), (np.repeat(np.arange(n), 5), idx[:, 1:].ravel())), shape=(n, n)
-    )
-    w = SpatialWeights.from_sparse(matrix, transform="r")
-    x = rng.standard_normal((n, 2))
-    y = x @ [1.0, -0.5] + rng.standard_normal(n) * (1 + rng.random(n))
+    w = _knn_weights(rng, 300, 5)
+    x = rng.standard_normal((w.n, 2))
+    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
 
     def fits() -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
@@ -184,17 +188,9 @@ def test_hom_constants_are_kept_with_the_weights(monkeypatch: pytest.MonkeyPatch
     from naeringsmiljo.estimators import _moments as gmm
 
     rng = np.random.default_rng(31)
-    n = 200
-    from scipy.spatial import cKDTree
-
-    points = rng.random((n, 2))
-    _, idx = cKDTree(points).query(points, 5)
-    matrix = sp.csr_array(
-        (np.full(n * 4, 0.25), (np.repeat(np.arange(n), 4), idx[:, 1:].ravel())), shape=(n, n)
-    )
-    w = SpatialWeights.from_sparse(matrix, transform="r")
-    x = rng.standard_normal((n, 2))
-    y = x @ [1.0, 2.0] + rng.standard_normal(n)
+    w = _knn_weights(rng, 200, 4)
+    x = rng.standard_normal((w.n, 2))
+    y = x @ [1.0, 2.0] + rng.standard_normal(w.n)
     first = SEM.from_arrays(y, x, w).fit(method="gm_error", variant="hom")
     assert gmm.HOM_TRACES_KEY in w.prepared()
     calls: list[int] = []
