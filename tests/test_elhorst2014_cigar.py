@@ -32,7 +32,9 @@ N, T = 46, 30
 @pytest.fixture(scope="module")
 def baselines():
     data = nm.datasets.cigar()
-    return {e: panel_baseline(CIGAR, data, effects=e) for e in ("none", "entity", "time", "twoways")}
+    return {
+        e: panel_baseline(CIGAR, data, effects=e) for e in ("none", "entity", "time", "twoways")
+    }
 
 
 @pytest.mark.parametrize("added", ["entity", "time"])
@@ -85,9 +87,7 @@ def lm_tests():
     out = {}
     for effects in ("none", "entity", "time", "twoways"):
         design = np.column_stack([np.ones(N * T), x]) if effects == "none" else x
-        out[effects] = pdg.panel_lm_tests(
-            y, design, w, N, T, effects=effects, dof_correction=False
-        )
+        out[effects] = pdg.panel_lm_tests(y, design, w, N, T, effects=effects, dof_correction=False)
     return out
 
 

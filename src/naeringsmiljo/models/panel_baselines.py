@@ -262,9 +262,7 @@ def fixed_effects_lr(restricted: PanelBaseline, unrestricted: PanelBaseline) -> 
     nobs = unrestricted.nobs
     ssr_r = float(np.sum(restricted.residuals.to_numpy() ** 2))
     ssr_u = float(np.sum(unrestricted.residuals.to_numpy() ** 2))
-    statistic = max(
-        2.0 * (_gaussian_loglik(ssr_u, nobs) - _gaussian_loglik(ssr_r, nobs)), 0.0
-    )
+    statistic = max(2.0 * (_gaussian_loglik(ssr_u, nobs) - _gaussian_loglik(ssr_r, nobs)), 0.0)
     which = " and ".join(sorted(added))
     return TestResult(
         f"LR {which} fixed effects",
