@@ -266,16 +266,17 @@ def kp99_moments(u: np.ndarray, w: sp.csr_array, tr_wtw: float) -> Moments:
     return Moments(big_g, small_g)
 
 
-def two_moments(u: np.ndarray, w: Any, a1: Any) -> Moments:
+def two_moments(u: np.ndarray, w: Any, a1: Any, wu: np.ndarray | None = None) -> Moments:
     """The two quadratic moments ``E[e'A_1 e] = 0`` and ``E[e'W e] = 0`` with ``e = u - lambda W u``.
 
     ``A_1`` is symmetric: ``W'W - diag(W'W)`` for the heteroskedastic estimator (Arraiz et al.
     2010, eq. 8) or the scaled ``W'W - tr(W'W)/n I`` for the homoskedastic one (Drukker, Egger &
     Prucha 2013, eq. 5). ``w`` and ``a1`` need only products with vectors (``a1`` is an
-    :class:`A1Operator` in the estimators, which never forms ``W'W``).
+    :class:`A1Operator` in the estimators, which never forms ``W'W``). ``wu``, ``W u`` when at
+    hand.
     """
     n = u.shape[0]
-    wu = w @ u
+    wu = w @ u if wu is None else wu
     wwu = w @ wu
     if isinstance(a1, A1Operator) and a1.built_on(w):  # A_1 v = c (W'(W v) - D v), W v known
         a1u, a1wu = a1.lagged(u, wu), a1.lagged(wu, wwu)
@@ -643,7 +644,7 @@ def gm_error(
             psi = basis.variance(lam_old)
         else:
             psi = _hom_moment_variance(traces, u - lam_old * wu)[0]
-        moments = two_moments(u, w, a1)
+        moments = two_moments(u, w, a1, wu)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
@@ -737,9 +738,11 @@ def prepare_gmm(weights: Any, gmm: bool = False) -> None:
     """The set-up of :meth:`SpatialWeights.prepare(gmm=True)
     <naeringsmiljo.weights.SpatialWeights.prepare>`: ``W`` prepared for the passes over
     ``W'W`` of the heteroskedastic moment variances, and the constants of the homoskedastic
-    ones, kept on the weights until ``release("gmm")``."""
+    ones, kept on the weights until ``release("gmm")``, and the interval of the moment
+    estimators (:func:`moment_interval`, kept with the bounds)."""
     if not gmm:
         return
+    moment_interval(weights)
     if GRAM_SUMS_KEY not in weights._cache:
         weights._cache[GRAM_SUMS_KEY] = GramSums.of(weights.sparse)
     cached_hom_traces(weights)
@@ -809,7 +812,7 @@ def gs2sls_het(
         us = u - lam_old * wu
         a_vec = het_a_vectors(w, a1, projection_hp(fit.design), zs, us)
         psi = basis.variance(lam_old, a_vec)
-        moments = two_moments(u, w, a1)
+        moments = two_moments(u, w, a1, wu)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1

@@ -202,7 +202,7 @@ class SpatialWeights:
 
     # ------------------------------------------------------------------ cached set-ups
     def prepare(
-        self, *, logdet: str = "auto", interval: bool = True, gmm: bool = False
+        self, *, logdet: str | None = "auto", interval: bool = True, gmm: bool = False
     ) -> SpatialWeights:
         """Compute the set-ups that ML fits on these weights reuse, and keep them here.
 
@@ -223,9 +223,10 @@ class SpatialWeights:
 
         Parameters
         ----------
-        logdet : str, default "auto"
+        logdet : str or None, default "auto"
             The log-determinant method whose set-up is kept: ``"auto"``, ``"eigen"``,
-            ``"lu"``, ``"cholesky"`` or ``"pardiso"`` (the exact methods).
+            ``"lu"``, ``"cholesky"`` or ``"pardiso"`` (the exact methods), or None for none
+            (weights for the moment estimators only).
         interval : bool, default True
             Whether to compute the parameter interval.
         gmm : bool, default False
