@@ -204,3 +204,87 @@ def test_hom_constants_are_kept_with_the_weights(monkeypatch: pytest.MonkeyPatch
     assert gmm.HOM_TRACES_KEY not in w.prepared()
     SEM.from_arrays(y, x, w).fit(method="gm_error", variant="hom")
     assert calls == [1]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bilinear_forms_are_the_dense_definitions(engine: str) -> None:
+    """``S' M S`` for three columns at once, each entry ``s_a' M s_b`` of the dense ``M``
+    (not symmetric for ``G o W``: the orientation is checked)."""
+    n = 120
+    w = _random_weights(n, 41)
+    dense = w.toarray()
+    g = dense.T @ dense
+    s = np.random.default_rng(42).uniform(-1.0, 2.0, (n, 3))
+    forms = gs.GramSums.of(w, engine).bilinear(s)
+    for c, m in enumerate((g * g, g * dense, dense * dense + dense * dense.T)):
+        expected = s.T @ m @ s
+        scale = np.abs(s).T @ np.abs(m) @ np.abs(s)  # the rounding scale of each entry
+        np.testing.assert_allclose(forms[c], expected, rtol=0, atol=RTOL * scale.max())
+    with pytest.raises(SpecificationError, match=r"shape \(120, m\)"):
+        gs.GramSums.of(w, engine).bilinear(np.ones(n))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_pass_gives_the_variance_at_every_lambda(engine: str) -> None:
+    """``HetMomentBasis`` (one pass for residuals ``u``) equals ``het_moment_variance`` (one
+    pass per ``lambda``) at several ``lambda``, with and without the ``a`` vectors."""
+    from naeringsmiljo.estimators import _moments as gmm
+
+    rng = np.random.default_rng(43)
+    w = _knn_weights(rng, 400, 6).sparse
+    u = rng.standard_normal(w.shape[0]) * (1 + rng.random(w.shape[0]))
+    wu = w @ u
+    a1 = gmm.a1_het(w)
+    matrices = gmm.HetVarianceMatrices.of(w, a1, engine)
+    basis = gmm.HetMomentBasis.of(matrices, u, wu)
+    a_vectors = rng.standard_normal((w.shape[0], 2))
+    for lam in (-0.7, 0.0, 0.35, 0.9):
+        e2 = (u - lam * wu) ** 2
+        # the basis expands (u - lam Wu)^2 as a quadratic in lam: the same sums regrouped, with
+        # cancellation of terms of order (|u| + |Wu|)^4 / e^4 at worst; 1e-10 leaves room for it
+        np.testing.assert_allclose(
+            basis.variance(lam), gmm.het_moment_variance(matrices, e2), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            basis.variance(lam, a_vectors),
+            gmm.het_moment_variance(matrices, e2, a_vectors),
+            rtol=1e-10,
+        )
+
+
+def test_prepared_weights_serve_the_fits_and_travel_with_them() -> None:
+    """``w.prepare(gmm=True)`` keeps ``W`` prepared for the passes and the homoskedastic
+    constants; het, hom and GS2SLS fits then use them and give the numbers of unprepared
+    weights; the set-ups survive pickling and ``release("gmm")`` drops them."""
+    import pickle
+
+    from naeringsmiljo.estimators import _moments as gmm
+
+    rng = np.random.default_rng(44)
+    w = _knn_weights(rng, 300, 5)
+    x = rng.standard_normal((w.n, 2))
+    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
+    options = (
+        (SEM, {"method": "gm_error", "variant": "het"}),
+        (SEM, {"method": "gm_error", "variant": "hom"}),
+        (SAC, {"method": "gs2sls", "w_lags": 1}),
+    )
+
+    def fits(weights: SpatialWeights) -> list[np.ndarray]:
+        return [
+            model.from_arrays(y, x, weights).fit(**o).params.to_numpy() for model, o in options
+        ]
+
+    fresh = SpatialWeights.from_sparse(w.sparse, transform="r")
+    plain = fits(fresh)
+    assert gmm.GRAM_SUMS_KEY not in fresh.prepared()  # fits do not keep the large set-up
+    w.prepare(gmm=True)
+    assert {gmm.GRAM_SUMS_KEY, gmm.HOM_TRACES_KEY} <= set(w.prepared())
+    for a, b in zip(fits(w), plain, strict=True):
+        np.testing.assert_array_equal(a, b)  # the same set-up, computed ahead
+    copy = pickle.loads(pickle.dumps(w))
+    assert gmm.GRAM_SUMS_KEY in copy.prepared()
+    for a, b in zip(fits(copy), plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    w.release("gmm")
+    assert not any(key.startswith("gmm") for key in w.prepared())

@@ -47,19 +47,20 @@ def gram_sums(
     s: np.ndarray,
     n_blocks: int,
 ) -> np.ndarray:
-    """Partial sums ``(q_GG, q_GW, q_WW)`` of each block of rows (``n_blocks x 3``)."""
+    """Partial bilinear sums of each block of rows (``n_blocks x 3 x m x m``) for the ``m``
+    columns of ``s`` (``n x m``): entry ``[b, c, a1, a2]`` is block ``b``'s part of
+    ``s_a1' M_c s_a2`` with ``M_c`` the matrices ``G o G``, ``G o W``, ``W o W + W o W'``."""
     n = indptr.size - 1
-    out = np.zeros((n_blocks, 3))
+    m = s.shape[1]
+    out = np.zeros((n_blocks, 3, m, m))
     for b in numba.prange(n_blocks):
         acc = np.zeros(n)  # row i of G
         column = np.zeros(n)  # column i of W: column[j] = W_ji
         mark = np.full(n, -1, dtype=np.int64)
         touched = np.empty(n, dtype=np.int64)
-        q_gg = 0.0
-        q_gw = 0.0
-        q_ww = 0.0
+        r = np.zeros((3, m))  # row i of each M_c times each column of s
         for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
-            m = 0
+            count = 0
             for p in range(t_indptr[i], t_indptr[i + 1]):
                 k = t_indices[p]
                 w_ki = t_data[p]
@@ -68,30 +69,31 @@ def gram_sums(
                     j = indices[q]
                     if mark[j] != i:
                         mark[j] = i
-                        touched[m] = j
-                        m += 1
+                        touched[count] = j
+                        count += 1
                     acc[j] += w_ki * data[q]
-            r_gg = 0.0
-            for t in range(m):
-                g = acc[touched[t]]
-                r_gg += g * g * s[touched[t]]
-            r_gw = 0.0
-            r_ww = 0.0
+            r[:] = 0.0
+            for t in range(count):
+                j = touched[t]
+                g2 = acc[j] * acc[j]
+                for a in range(m):
+                    r[0, a] += g2 * s[j, a]
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 w_ij = data[q]
-                r_gw += acc[j] * w_ij * s[j]  # acc[j] is 0 where row i of G has no entry
-                r_ww += w_ij * (w_ij + column[j]) * s[j]
-            for t in range(m):
+                gw = acc[j] * w_ij  # acc[j] is 0 where row i of G has no entry
+                ww = w_ij * (w_ij + column[j])
+                for a in range(m):
+                    r[1, a] += gw * s[j, a]
+                    r[2, a] += ww * s[j, a]
+            for t in range(count):
                 acc[touched[t]] = 0.0
             for p in range(t_indptr[i], t_indptr[i + 1]):
                 column[t_indices[p]] = 0.0
-            q_gg += s[i] * r_gg
-            q_gw += s[i] * r_gw
-            q_ww += s[i] * r_ww
-        out[b, 0] = q_gg
-        out[b, 1] = q_gw
-        out[b, 2] = q_ww
+            for c in range(3):
+                for a1 in range(m):
+                    for a2 in range(m):
+                        out[b, c, a1, a2] += s[i, a1] * r[c, a2]
     return out
 
 

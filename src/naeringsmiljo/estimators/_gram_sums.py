@@ -130,32 +130,49 @@ class GramSums:
     def __call__(self, s: np.ndarray | None = None) -> tuple[float, float, float]:
         """``(s'(G o G)s, s'(G o W)s, s'(W o W + W o W')s)``; ``s`` of ones when None."""
         n = self.w.shape[0]
-        s = np.ones(n) if s is None else np.ascontiguousarray(s, dtype=np.float64)
+        s = np.ones(n) if s is None else np.asarray(s, dtype=np.float64)
         if s.shape != (n,):
             raise SpecificationError(f"s must have shape ({n},), got {s.shape}.")
+        q = self.bilinear(s[:, None])[:, 0, 0]
+        return float(q[0]), float(q[1]), float(q[2])
+
+    def bilinear(self, s: np.ndarray) -> np.ndarray:
+        """The bilinear forms ``S' M S`` (``3 x m x m``) of the columns of ``s`` (``n x m``)
+        with ``M`` each of ``G o G``, ``G o W`` and ``W o W + W o W'``, in one pass over the
+        rows of ``G``: the sums for every vector ``S c`` follow as ``c' (S' M S) c``."""
+        n = self.w.shape[0]
+        s = np.asarray(s, dtype=np.float64)
+        if s.ndim != 2 or s.shape[0] != n:
+            raise SpecificationError(f"s must have shape ({n}, m), got {s.shape}.")
         if self.engine == "scipy":
-            return gram_sums_scipy(self.w, s)
+            return gram_bilinear_scipy(self.w, s)
         assert self.transposed is not None and self.order is not None
         w = self.w
-        s = s[self.order]
+        s = np.ascontiguousarray(s[self.order])
         with _LAUNCH:
             parts = _compiled().gram_sums(
                 w.indptr, w.indices, w.data, *self.transposed, s, N_BLOCKS
             )
-        total = parts.sum(axis=0)
-        return float(total[0]), float(total[1]), float(total[2])
+        return np.asarray(parts.sum(axis=0))
 
 
-def gram_sums_scipy(w: sp.csr_array, s: np.ndarray) -> tuple[float, float, float]:
-    """The three sums from the explicit ``G = W'W`` (scipy's sparse product): the reference of
-    the compiled loop, and the path without numba (memory of order ``nnz(G)``)."""
+def gram_bilinear_scipy(w: sp.csr_array, s: np.ndarray) -> np.ndarray:
+    """``S' M S`` for the three matrices from the explicit ``G = W'W`` (scipy's sparse
+    product): the reference of the compiled loop, and the path without numba (memory of order
+    ``nnz(G)``)."""
     w = sp.csr_array(w)
     g = sp.csr_array(sp.csr_array(w.T) @ w)
     g_g = sp.csr_array((g.data * g.data, g.indices, g.indptr), shape=g.shape)
     g_w = sp.csr_array(g.multiply(w))
     w_w = sp.csr_array((w.data * w.data, w.indices, w.indptr), shape=w.shape)
     a2 = sp.csr_array(w_w + w.multiply(sp.csr_array(w.T)))
-    return float(s @ (g_g @ s)), float(s @ (g_w @ s)), float(s @ (a2 @ s))
+    return np.stack([s.T @ (m @ s) for m in (g_g, g_w, a2)])
+
+
+def gram_sums_scipy(w: sp.csr_array, s: np.ndarray) -> tuple[float, float, float]:
+    """The three sums for one vector ``s`` from the explicit ``G`` (:func:`gram_bilinear_scipy`)."""
+    q = gram_bilinear_scipy(w, np.asarray(s, dtype=np.float64)[:, None])[:, 0, 0]
+    return float(q[0]), float(q[1]), float(q[2])
 
 
 def gram_sums(

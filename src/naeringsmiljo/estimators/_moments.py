@@ -34,7 +34,7 @@ from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
-from naeringsmiljo.weights.spatial_weights import DENSE_EIGEN_LIMIT
+from naeringsmiljo.weights.spatial_weights import DENSE_EIGEN_LIMIT, register_preparer
 
 
 # --------------------------------------------------------------------------- options
@@ -266,16 +266,17 @@ def kp99_moments(u: np.ndarray, w: sp.csr_array, tr_wtw: float) -> Moments:
     return Moments(big_g, small_g)
 
 
-def two_moments(u: np.ndarray, w: Any, a1: Any) -> Moments:
+def two_moments(u: np.ndarray, w: Any, a1: Any, wu: np.ndarray | None = None) -> Moments:
     """The two quadratic moments ``E[e'A_1 e] = 0`` and ``E[e'W e] = 0`` with ``e = u - lambda W u``.
 
     ``A_1`` is symmetric: ``W'W - diag(W'W)`` for the heteroskedastic estimator (Arraiz et al.
     2010, eq. 8) or the scaled ``W'W - tr(W'W)/n I`` for the homoskedastic one (Drukker, Egger &
     Prucha 2013, eq. 5). ``w`` and ``a1`` need only products with vectors (``a1`` is an
-    :class:`A1Operator` in the estimators, which never forms ``W'W``).
+    :class:`A1Operator` in the estimators, which never forms ``W'W``). ``wu``, ``W u`` when at
+    hand.
     """
     n = u.shape[0]
-    wu = w @ u
+    wu = w @ u if wu is None else wu
     wwu = w @ wu
     if isinstance(a1, A1Operator) and a1.built_on(w):  # A_1 v = c (W'(W v) - D v), W v known
         a1u, a1wu = a1.lagged(u, wu), a1.lagged(wu, wwu)
@@ -429,11 +430,18 @@ class HetVarianceMatrices:
     diag_12: np.ndarray  # G_ii W_ii
 
     @classmethod
-    def of(cls, w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> HetVarianceMatrices:
-        """From ``W`` and the heteroskedastic ``A_1`` (:func:`a1_het`)."""
+    def of(
+        cls,
+        w: sp.csr_array,
+        a1: A1Operator,
+        engine: Engine = "auto",
+        sums: GramSums | None = None,
+    ) -> HetVarianceMatrices:
+        """From ``W`` and the heteroskedastic ``A_1`` (:func:`a1_het`); ``sums``, ``W``
+        prepared for the passes over ``G`` (:func:`cached_gram_sums`), when at hand."""
         w = sp.csr_array(w)
         d = a1.shift  # diag(W'W)
-        return cls(GramSums.of(w, engine), d * d, d * w.diagonal())
+        return cls(sums or GramSums.of(w, engine), d * d, d * w.diagonal())
 
 
 def het_moment_variance(
@@ -446,16 +454,68 @@ def het_moment_variance(
     ``eps2`` are the squared innovations ``(u - lambda W u)^2``. With endogenous regressors, the
     vectors ``a_1, a_2`` (``a_vectors``, n x 2) add ``a_r' diag(eps2) a_s / n``.
     """
-    n = eps2.shape[0]
     e2 = eps2 * eps2
     q_gg, q_gw, q_ww = matrices.sums(eps2)
-    t11 = 4.0 * (q_gg - float(matrices.diag_11 @ e2))
-    t12 = 4.0 * (q_gw - float(matrices.diag_12 @ e2))
-    t22 = 2.0 * q_ww
-    psi = np.array([[t11, t12], [t12, t22]]) / (2.0 * n)
+    return _het_psi(
+        q_gg - float(matrices.diag_11 @ e2),
+        q_gw - float(matrices.diag_12 @ e2),
+        q_ww,
+        eps2,
+        a_vectors,
+    )
+
+
+def _het_psi(
+    t11: float, t12: float, q_ww: float, eps2: np.ndarray, a_vectors: np.ndarray | None
+) -> np.ndarray:
+    """``Psi`` from ``tr(A_1 E A_1 E)``, ``tr(A_1 E A_2 E) / 2`` and ``tr(A_2 E A_2 E) / 2``
+    with ``A_1 = G - diag(G)`` and ``A_2 = W + W'`` (:class:`HetVarianceMatrices`)."""
+    n = eps2.shape[0]
+    psi = np.array([[4.0 * t11, 4.0 * t12], [4.0 * t12, 2.0 * q_ww]]) / (2.0 * n)
     if a_vectors is not None:
         psi = psi + (a_vectors.T * eps2) @ a_vectors / n
     return psi
+
+
+@dataclass(frozen=True)
+class HetMomentBasis:
+    """``Psi`` at every ``lambda`` for fixed residuals ``u``, from one pass over ``G``.
+
+    The squared innovations are a quadratic in ``lambda``: ``(u - lambda W u)^2 = V c`` with
+    ``V = [u^2, u o Wu, (Wu)^2]`` and ``c = (1, -2 lambda, lambda^2)``, so each of the sums in
+    ``Psi`` is ``c' (V' M V) c``. The efficiently weighted step and the covariance at the
+    final ``lambda`` use the same ``u`` (steps 2b of Arraiz et al. 2010), so one pass
+    (:meth:`~naeringsmiljo.estimators._gram_sums.GramSums.bilinear`, three vectors at once)
+    serves both, where :func:`het_moment_variance` makes one per ``lambda``.
+    """
+
+    vectors: np.ndarray  # V, n x 3
+    forms: np.ndarray  # V' M V for M = G o G, G o W, W o W + W o W' (3 x 3 x 3)
+    diag_11: np.ndarray  # V' diag(G_ii^2) V
+    diag_12: np.ndarray  # V' diag(G_ii W_ii) V
+
+    @classmethod
+    def of(cls, matrices: HetVarianceMatrices, u: np.ndarray, wu: np.ndarray) -> HetMomentBasis:
+        """The basis of residuals ``u`` with ``W u`` given (``wu``)."""
+        v = np.column_stack([u * u, u * wu, wu * wu])
+        return cls(
+            v,
+            matrices.sums.bilinear(v),
+            (v.T * matrices.diag_11) @ v,
+            (v.T * matrices.diag_12) @ v,
+        )
+
+    def variance(self, lam: float, a_vectors: np.ndarray | None = None) -> np.ndarray:
+        """``Psi`` at innovations ``u - lam W u`` (as :func:`het_moment_variance`)."""
+        c = np.array([1.0, -2.0 * lam, lam * lam])
+        q = self.forms @ c @ c  # c' (V' M V) c for each M
+        return _het_psi(
+            float(q[0] - c @ self.diag_11 @ c),
+            float(q[1] - c @ self.diag_12 @ c),
+            float(q[2]),
+            self.vectors @ c,
+            a_vectors,
+        )
 
 
 def projection_hp(design: InstrumentedDesign) -> np.ndarray:
@@ -526,6 +586,7 @@ def gm_error(
     max_iter: int = 1,
     tol: float = 1e-5,
     hom_traces: _HomTraces | None = None,
+    gram: GramSums | None = None,
 ) -> GMMEstimate:
     """GMM for the spatial error model ``y = X beta + u, u = lambda W u + e``.
 
@@ -535,7 +596,11 @@ def gm_error(
     ``het``/``hom``: OLS, unweighted GMM, then ``max_iter`` rounds of FGLS and efficiently
     weighted GMM (steps 1a-2b of Arraiz et al. 2010 / Drukker et al. 2013), and their joint
     covariance of ``(beta, lambda)``. ``hom_traces``, the constants of ``w`` in the
-    homoskedastic variances (:func:`cached_hom_traces`), are computed here when not given.
+    homoskedastic variances (:func:`cached_hom_traces`), are computed here when not given, and
+    so is ``gram``, ``w`` prepared for the heteroskedastic variances
+    (:func:`cached_gram_sums`). The variances at the efficiently weighted step and at the
+    estimate share the residuals ``u`` of the round's FGLS: one pass over ``W'W`` per round
+    (:class:`HetMomentBasis`).
     """
     n = y.shape[0]
     u = DesignFactor.of(x).residuals(y)  # OLS residuals
@@ -563,30 +628,33 @@ def gm_error(
         )
     a1 = a1_het(w) if variant == "het" else a1_hom(w)
     # the variances of the moments need sums over the entries of W'W (never stored)
-    het_matrices = HetVarianceMatrices.of(w, a1) if variant == "het" else None
+    het_matrices = HetVarianceMatrices.of(w, a1, sums=gram) if variant == "het" else None
     traces = None if variant == "het" else hom_traces or _hom_traces(w, a1)
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     iterations, change = 0, np.inf
+    basis: HetMomentBasis | None = None
     while iterations < max_iter and change > tol:
         xs, ys = x - lam_old * wx, y - lam_old * wy
         beta = DesignFactor.of(xs).coefficients(ys)
         u = y - x @ beta
+        wu = w @ u
         if het_matrices is not None:
-            psi = het_moment_variance(het_matrices, (u - lam_old * (w @ u)) ** 2)
+            basis = HetMomentBasis.of(het_matrices, u, wu)
+            psi = basis.variance(lam_old)
         else:
-            psi = _hom_moment_variance(traces, u - lam_old * (w @ u))[0]
-        moments = two_moments(u, w, a1)
+            psi = _hom_moment_variance(traces, u - lam_old * wu)[0]
+        moments = two_moments(u, w, a1, wu)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     xs = x - lam * wx
     fgls = DesignFactor.of(xs)
     xtxi = fgls.inverse_gram()  # (X_s'X_s)^{-1} from the triangular factor
-    e = u - lam * (w @ u)
+    e = u - lam * wu
     jac = moments.big_g @ np.array([1.0, 2.0 * lam])
-    if het_matrices is not None:
-        psi = het_moment_variance(het_matrices, e**2)
+    if basis is not None:
+        psi = basis.variance(lam)  # the round's u: the same pass
         cov_beta = fgls.sandwich(e**2)
         cov_lam = 1.0 / (jac @ np.linalg.solve(psi, jac)) / n
         cross = np.zeros(x.shape[1])
@@ -618,7 +686,9 @@ class _HomTraces:
     d1: np.ndarray  # diag(A_1)
 
 
-def _hom_traces(w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> _HomTraces:
+def _hom_traces(
+    w: sp.csr_array, a1: A1Operator, engine: Engine = "auto", sums: GramSums | None = None
+) -> _HomTraces:
     """The traces from entries, ``A_1 = c (G - t I)`` with ``G = W'W`` not shifted or scaled:
     ``tr(A_1^2) = c^2 (||G||_F^2 - n t^2)`` (as ``tr(G) = n t``), ``tr(A_1 W) = c (sum(G o W) -
     t tr(W))`` and ``tr(W W) + tr(W'W) = sum(W o W') + sum(W o W)``: the sums of
@@ -626,7 +696,7 @@ def _hom_traces(w: sp.csr_array, a1: A1Operator, engine: Engine = "auto") -> _Ho
     stored."""
     w = sp.csr_array(w)
     n = w.shape[0]
-    frobenius_g, sum_gw, sum_ww = GramSums.of(w, engine)()
+    frobenius_g, sum_gw, sum_ww = (sums or GramSums.of(w, engine))()
     c, t = a1.scale, float(a1.shift[0])
     tr11 = c * c * (frobenius_g - n * t * t)
     tr12 = 2.0 * c * (sum_gw - t * float(w.diagonal().sum()))
@@ -643,9 +713,42 @@ def cached_hom_traces(weights: Any) -> _HomTraces:
     ``W'W``; :meth:`~naeringsmiljo.weights.SpatialWeights.release` with ``"gmm"`` drops them."""
     if HOM_TRACES_KEY not in weights._cache:
         w = weights.sparse
-        weights._cache[HOM_TRACES_KEY] = _hom_traces(w, a1_hom(w))
+        weights._cache[HOM_TRACES_KEY] = _hom_traces(
+            w, a1_hom(w), sums=weights._cache.get(GRAM_SUMS_KEY)
+        )
     traces: _HomTraces = weights._cache[HOM_TRACES_KEY]
     return traces
+
+
+#: The key of ``W`` prepared for the passes over ``W'W`` in the weights' cache.
+GRAM_SUMS_KEY = "gmm_gram_sums"
+
+
+def cached_gram_sums(weights: Any) -> GramSums | None:
+    """``W`` of ``weights`` prepared for the passes over ``W'W`` (renumbered, with its
+    transpose: :class:`~naeringsmiljo.estimators._gram_sums.GramSums`) when
+    :meth:`~naeringsmiljo.weights.SpatialWeights.prepare` was called with ``gmm=True``, else
+    None: fits then prepare it for themselves and do not keep it (it holds two copies of
+    ``W``, about 340 MB at n = 1e6 with ten neighbours)."""
+    sums: GramSums | None = weights._cache.get(GRAM_SUMS_KEY)
+    return sums
+
+
+def prepare_gmm(weights: Any, gmm: bool = False) -> None:
+    """The set-up of :meth:`SpatialWeights.prepare(gmm=True)
+    <naeringsmiljo.weights.SpatialWeights.prepare>`: ``W`` prepared for the passes over
+    ``W'W`` of the heteroskedastic moment variances, and the constants of the homoskedastic
+    ones, kept on the weights until ``release("gmm")``, and the interval of the moment
+    estimators (:func:`moment_interval`, kept with the bounds)."""
+    if not gmm:
+        return
+    moment_interval(weights)
+    if GRAM_SUMS_KEY not in weights._cache:
+        weights._cache[GRAM_SUMS_KEY] = GramSums.of(weights.sparse)
+    cached_hom_traces(weights)
+
+
+register_preparer("gmm", prepare_gmm)
 
 
 def _hom_moment_variance(traces: _HomTraces | None, e: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -682,17 +785,20 @@ def gs2sls_het(
     bounds: tuple[float, float],
     max_iter: int = 1,
     tol: float = 1e-5,
+    gram: GramSums | None = None,
 ) -> GMMEstimate:
     """Generalised spatial 2SLS for SAC/SARAR, heteroskedasticity-robust (Kelejian & Prucha 2010;
     Arraiz et al. 2010, steps 1a-2b; covariance of App. B).
 
-    ``z`` holds X and the endogenous columns (Wy last); ``h`` the instruments.
+    ``z`` holds X and the endogenous columns (Wy last); ``h`` the instruments; ``gram``, ``w``
+    prepared for the passes over ``W'W`` (:func:`cached_gram_sums`), when at hand. As in
+    :func:`gm_error`, one pass per round serves the weighted step and the covariance.
     """
     n = y.shape[0]
     first = two_stage_least_squares(y, z, h)
     u = first.resid
     a1 = a1_het(w)
-    het_matrices = HetVarianceMatrices.of(w, a1)  # W and W' prepared once for the passes
+    het_matrices = HetVarianceMatrices.of(w, a1, sums=gram)  # W and W' prepared once
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     wz, wy = w @ z, w @ y
@@ -701,19 +807,21 @@ def gs2sls_het(
         zs, ys = z - lam_old * wz, y - lam_old * wy
         fit = two_stage_least_squares(ys, zs, h, first.design.instruments)
         u = y - z @ fit.delta
-        us = u - lam_old * (w @ u)
+        wu = w @ u
+        basis = HetMomentBasis.of(het_matrices, u, wu)
+        us = u - lam_old * wu
         a_vec = het_a_vectors(w, a1, projection_hp(fit.design), zs, us)
-        psi = het_moment_variance(het_matrices, us**2, a_vec)
-        moments = two_moments(u, w, a1)
+        psi = basis.variance(lam_old, a_vec)
+        moments = two_moments(u, w, a1, wu)
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     zs = z - lam * wz
     hp = projection_hp(InstrumentedDesign.on(first.design.instruments, zs))
-    e = u - lam * (w @ u)
+    e = u - lam * wu
     eps2 = e**2
     a_vec = het_a_vectors(w, a1, hp, zs, e)
-    psi = het_moment_variance(het_matrices, eps2, a_vec)
+    psi = basis.variance(lam, a_vec)  # the round's u: the same pass
     jac = moments.big_g @ np.array([1.0, 2.0 * lam])
     psi_inv_j = np.linalg.solve(psi, jac)
     omega_1 = psi_inv_j / (jac @ psi_inv_j)  # (J'Psi^-1 J)^-1 J'Psi^-1 as a vector

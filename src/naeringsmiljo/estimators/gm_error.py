@@ -75,6 +75,7 @@ class GMError:
             bounds=gmm.bounds_of(interval),
             max_iter=options.max_iter,
             hom_traces=gmm.cached_hom_traces(weights) if options.variant == "hom" else None,
+            gram=gmm.cached_gram_sums(weights),
         )
         return gmm.moment_results(
             problem,

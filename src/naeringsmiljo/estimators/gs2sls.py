@@ -110,7 +110,13 @@ class GeneralisedSpatialTwoStageLeastSquares:
                 variant="kp99",
             )
         est = gmm.gs2sls_het(
-            spec.y, z, h, error_weights.sparse, bounds=bounds, max_iter=options.max_iter
+            spec.y,
+            z,
+            h,
+            error_weights.sparse,
+            bounds=bounds,
+            max_iter=options.max_iter,
+            gram=gmm.cached_gram_sums(error_weights),
         )
         return gmm.moment_results(
             problem,

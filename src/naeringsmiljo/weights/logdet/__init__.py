@@ -184,15 +184,17 @@ def make_logdet(
 PREPARED_METHODS = ("auto", "eigen", "lu", "cholesky", "pardiso")
 
 
-def prepare_logdet(weights: SpatialWeights, logdet: str = "auto") -> None:
+def prepare_logdet(weights: SpatialWeights, logdet: str | None = "auto") -> None:
     """Keep the set-up of the exact log-determinant ``logdet`` on ``weights``.
 
     What :meth:`SpatialWeights.prepare` runs: the eigenvalues (``"eigen"``, and ``"auto"`` up
     to ``AUTO_EIGEN_LIMIT`` units), the ordering of the SuperLU methods (``"lu"``,
     ``"cholesky"``, ``"auto"`` without PARDISO) or PARDISO's analysis (``"pardiso"``, ``"auto"``
     above ``AUTO_PARDISO_LIMIT`` units when MKL loads). :func:`make_logdet` then starts from
-    them.
+    them. ``None`` keeps none (weights prepared for the moment estimators only).
     """
+    if logdet is None:
+        return
     check_choice("logdet", logdet, Literal["auto", "eigen", "lu", "cholesky", "pardiso"])
     if logdet == "eigen" or (logdet == "auto" and weights.n <= AUTO_EIGEN_LIMIT):
         weights.eigenvalues()
