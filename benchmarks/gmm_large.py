@@ -171,8 +171,10 @@ def write(rows: list[dict], stem: str, loads: tuple[float, float], note: str = "
         "W @ x; |Δ| is the largest difference from spreg's estimates (same instruments, "
         "w_lags = 1).",
         "",
-        "| n | estimator | Wx (s) | fit (s) | prepare (s) | fit, prepared (s) | spreg (s) "
-        "| fit / Wx | prepared / Wx | spreg / fit | \\|Δ\\| vs spreg |",
+        (
+            "| n | estimator | Wx (s) | fit (s) | prepare (s) | fit, prepared (s) | spreg (s) "
+            "| fit / Wx | prepared / Wx | spreg / fit | \\|Δ\\| vs spreg |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
