@@ -17,7 +17,8 @@ import numpy as np
 def transpose(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of ``W'`` from the CSR of square ``W`` (a counting sort; columns ascending)."""
+    """CSR of ``W'`` from the CSR of square ``W`` (a counting sort; columns ascending), its
+    column indices 32-bit (units below 2^31: a third less memory traffic in the pass)."""
     nnz = indices.size
     t_indptr = np.zeros(n + 1, dtype=np.int64)
     for p in range(nnz):
@@ -25,7 +26,7 @@ def transpose(
     for i in range(n):
         t_indptr[i + 1] += t_indptr[i]
     fill = t_indptr[:-1].copy()
-    t_indices = np.empty(nnz, dtype=np.int64)
+    t_indices = np.empty(nnz, dtype=np.int32)
     t_data = np.empty(nnz, dtype=np.float64)
     for i in range(n):
         for p in range(indptr[i], indptr[i + 1]):
@@ -127,7 +128,8 @@ def breadth_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.n
 def permute(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of ``P W P'`` where row ``r`` is row ``order[r]`` of ``W`` (columns renumbered alike)."""
+    """CSR of ``P W P'`` where row ``r`` is row ``order[r]`` of ``W`` (columns renumbered alike;
+    column indices 32-bit, as in :func:`transpose`)."""
     n = order.size
     position = np.empty(n, dtype=np.int64)
     for r in range(n):
@@ -136,7 +138,7 @@ def permute(
     for r in range(n):
         i = order[r]
         p_indptr[r + 1] = p_indptr[r] + indptr[i + 1] - indptr[i]
-    p_indices = np.empty(indices.size, dtype=np.int64)
+    p_indices = np.empty(indices.size, dtype=np.int32)
     p_data = np.empty(indices.size, dtype=np.float64)
     for r in numba.prange(n):  # rows written to disjoint slices
         i = order[r]

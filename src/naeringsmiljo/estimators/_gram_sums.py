@@ -99,10 +99,11 @@ class GramSums:
     tests compare them).
     """
 
-    w: sp.csr_array
+    w: sp.csr_array  # W as given (canonical CSR): the scipy path's matrix, and the shape
     engine: Literal["numba", "scipy"]
-    transposed: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # CSR arrays of W' (numba)
-    order: np.ndarray | None  # the renumbering of the units in ``w`` (numba)
+    permuted: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # CSR arrays of P W P' (numba)
+    transposed: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # those of its transpose
+    order: np.ndarray | None  # the renumbering of the units (numba)
 
     @classmethod
     def of(cls, w: Any, engine: Engine = "auto") -> GramSums:
@@ -117,15 +118,13 @@ class GramSums:
             engine = "numba" if w.nnz >= COMPILED_MIN_NNZ and numba_available() else "scipy"
         loops = None if engine == "scipy" else _compiled()
         if loops is None:
-            return cls(w, "scipy", None, None)
+            return cls(w, "scipy", None, None, None)
         # the loop's accesses follow the links of W: units renumbered by a breadth-first search
-        # keep them within a narrow band (the sums do not depend on the numbering)
+        # keep them within a narrow band (the sums do not depend on the numbering); W's own
+        # index arrays are read as they are (no 64-bit copies)
         with _LAUNCH:
-            order, indptr, indices, data, transposed = loops.prepare(
-                w.indptr.astype(np.int64), w.indices.astype(np.int64), w.data
-            )
-        permuted = sp.csr_array((data, indices, indptr), shape=w.shape)
-        return cls(permuted, "numba", transposed, order)
+            order, indptr, indices, data, transposed = loops.prepare(w.indptr, w.indices, w.data)
+        return cls(w, "numba", (indptr, indices, data), transposed, order)
 
     def __call__(self, s: np.ndarray | None = None) -> tuple[float, float, float]:
         """``(s'(G o G)s, s'(G o W)s, s'(W o W + W o W')s)``; ``s`` of ones when None."""
@@ -146,13 +145,11 @@ class GramSums:
             raise SpecificationError(f"s must have shape ({n}, m), got {s.shape}.")
         if self.engine == "scipy":
             return gram_bilinear_scipy(self.w, s)
-        assert self.transposed is not None and self.order is not None
-        w = self.w
-        s = np.ascontiguousarray(s[self.order])
+        assert self.permuted is not None and self.transposed is not None
+        assert self.order is not None
+        s = np.take(s, self.order, axis=0)
         with _LAUNCH:
-            parts = _compiled().gram_sums(
-                w.indptr, w.indices, w.data, *self.transposed, s, N_BLOCKS
-            )
+            parts = _compiled().gram_sums(*self.permuted, *self.transposed, s, N_BLOCKS)
         return np.asarray(parts.sum(axis=0))
 
 
