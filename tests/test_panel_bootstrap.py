@@ -162,8 +162,9 @@ def test_stationary_start_is_seeded_and_differs(dynamic):
 def test_stationary_start_has_the_stationary_moments(spacetime):
     """The burn-in's end against the closed form of the stationary process with constant
     ``f``: mean ``((1 - tau) I - (rho + eta) W)^{-1} f`` and covariance ``Sigma`` solving the
-    discrete Lyapunov equation ``Sigma = A Sigma A' + sigma^2 S^{-1} S^{-T}``
-    (``S = I - rho W``, ``A = S^{-1}(tau I + eta W)``), over 20000 draws."""
+    discrete Lyapunov equation ``Sigma = A Sigma A' + (sigma^2 + v) S^{-1} S^{-T}``
+    (``S = I - rho W``, ``A = S^{-1}(tau I + eta W)``, ``v`` the pooled within-entity variance
+    of the regressors' contribution, computed here from the data), over 20000 draws."""
     from scipy.linalg import solve_discrete_lyapunov
 
     from naeringsmiljo.estimators.ml_bootstrap import BURN_IN, PanelProcess
@@ -192,7 +193,11 @@ def test_stationary_start_has_the_stationary_moments(spacetime):
     mean = np.linalg.solve((1 - tau) * np.eye(n) - (rho + eta) * wd, f)
     a = np.linalg.solve(s, tau * np.eye(n) + eta * wd)
     s_inv = np.linalg.inv(s)
-    sigma = solve_discrete_lyapunov(a, sigma2 * s_inv @ s_inv.T)
+    # x_it beta stacked by period (beta = 1): deviations from each entity's mean over periods
+    x = spec.raw_x[:, names.index("x")].reshape(-1, n)
+    v = float(np.sum((x - x.mean(axis=0)) ** 2)) / (n * (x.shape[0] - 1))
+    assert v > 0.1 * sigma2  # the regressors' share is visible in the covariance below
+    sigma = solve_discrete_lyapunov(a, (sigma2 + v) * s_inv @ s_inv.T)
     # Monte Carlo error of 20000 draws: means to about 5 / sqrt(20000) of their s.d., the
     # covariance to a few percent of its diagonal
     sd = np.sqrt(np.diag(sigma))
