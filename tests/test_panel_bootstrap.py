@@ -300,25 +300,30 @@ def check_dynamic(table: pd.DataFrame) -> None:
 
 
 def check_dynamic_stationary(table: pd.DataFrame) -> None:
-    """The initial-condition experiment: the stationary start moves ``tau`` up by about the
-    observed start's shortfall (-0.014 and -0.024 to +0.013 and +0.001), but over-shoots
-    ``beta`` (+0.028 and +0.024, about 5 MC s.e.); neither start meets both criteria for every
-    parameter (panel_bootstrap_dynamic_stationary.md)."""
+    """The initial-condition experiment: the stationary start (pre-sample regressors drawn
+    independently of the sample's) takes ``tau`` within 2 MC s.e. of the truth with either
+    effects, where the observed start leaves it short (-3.2 and -5.8 MC s.e.); its intervals
+    cover every parameter within the binomial band; of the ten design-parameter cells, two stay
+    beyond 2 MC s.e. (rho with entity effects, +2.1; eta with two-way effects, +2.8), none
+    beyond 3 (panel_bootstrap_dynamic_stationary.md)."""
     t = table.set_index(["effects", "estimator", "parameter"])
     assert (t["replications"] >= 200).all()
+    beyond = []
     for effects in ("entity", "twoways"):
         observed = t.loc[(effects, "bootstrap, observed start")]
         stationary = t.loc[(effects, "bootstrap, stationary start")]
         # observed start: tau short by more than 2 MC s.e.
         assert observed.loc["tau", "bias_in_mc_se"] < -2
-        # stationary start: |tau bias| below the observed start's, within 3 MC s.e.
-        assert abs(stationary.loc["tau", "bias"]) < abs(observed.loc["tau", "bias"])
-        assert abs(stationary.loc["tau", "bias_in_mc_se"]) < 3
-        # but beta over-shoots beyond 2 MC s.e.: not the default
-        assert stationary.loc["x", "bias_in_mc_se"] > 2
+        # stationary start: tau and beta within 2 MC s.e. of the truth
+        assert abs(stationary.loc["tau", "bias_in_mc_se"]) < 2, effects
+        assert abs(stationary.loc["x", "bias_in_mc_se"]) < 2, effects
         for name in ("tau", "eta", "rho", "x", "sigma2"):
             row = stationary.loc[name]
             assert row["band_low"] <= row["coverage"] <= row["band_high"], (effects, name)
+            assert abs(row["bias_in_mc_se"]) < 3, (effects, name)
+            if abs(row["bias_in_mc_se"]) >= 2:
+                beyond.append((effects, name))
+    assert len(beyond) <= 2, beyond
 
 
 def test_committed_dynamic_stationary_table():
