@@ -162,8 +162,9 @@ def test_stationary_start_is_seeded_and_differs(dynamic):
 def test_stationary_start_has_the_stationary_moments(spacetime):
     """The burn-in's end against the closed form of the stationary process with constant
     ``f``: mean ``((1 - tau) I - (rho + eta) W)^{-1} f`` and covariance ``Sigma`` solving the
-    discrete Lyapunov equation ``Sigma = A Sigma A' + sigma^2 S^{-1} S^{-T}``
-    (``S = I - rho W``, ``A = S^{-1}(tau I + eta W)``), over 20000 draws."""
+    discrete Lyapunov equation ``Sigma = A Sigma A' + (sigma^2 + v) S^{-1} S^{-T}``
+    (``S = I - rho W``, ``A = S^{-1}(tau I + eta W)``, ``v`` the pooled within-entity variance
+    of the regressors' contribution, computed here from the data), over 20000 draws."""
     from scipy.linalg import solve_discrete_lyapunov
 
     from naeringsmiljo.estimators.ml_bootstrap import BURN_IN, PanelProcess
@@ -192,7 +193,11 @@ def test_stationary_start_has_the_stationary_moments(spacetime):
     mean = np.linalg.solve((1 - tau) * np.eye(n) - (rho + eta) * wd, f)
     a = np.linalg.solve(s, tau * np.eye(n) + eta * wd)
     s_inv = np.linalg.inv(s)
-    sigma = solve_discrete_lyapunov(a, sigma2 * s_inv @ s_inv.T)
+    # x_it beta stacked by period (beta = 1): deviations from each entity's mean over periods
+    x = spec.raw_x[:, names.index("x")].reshape(-1, n)
+    v = float(np.sum((x - x.mean(axis=0)) ** 2)) / (n * (x.shape[0] - 1))
+    assert v > 0.1 * sigma2  # the regressors' share is visible in the covariance below
+    sigma = solve_discrete_lyapunov(a, (sigma2 + v) * s_inv @ s_inv.T)
     # Monte Carlo error of 20000 draws: means to about 5 / sqrt(20000) of their s.d., the
     # covariance to a few percent of its diagonal
     sd = np.sqrt(np.diag(sigma))
@@ -295,25 +300,30 @@ def check_dynamic(table: pd.DataFrame) -> None:
 
 
 def check_dynamic_stationary(table: pd.DataFrame) -> None:
-    """The initial-condition experiment: the stationary start moves ``tau`` up by about the
-    observed start's shortfall (-0.014 and -0.024 to +0.013 and +0.001), but over-shoots
-    ``beta`` (+0.028 and +0.024, about 5 MC s.e.); neither start meets both criteria for every
-    parameter (panel_bootstrap_dynamic_stationary.md)."""
+    """The initial-condition experiment: the stationary start (pre-sample regressors drawn
+    independently of the sample's) takes ``tau`` within 2 MC s.e. of the truth with either
+    effects, where the observed start leaves it short (-3.2 and -5.8 MC s.e.); its intervals
+    cover every parameter within the binomial band; of the ten design-parameter cells, two stay
+    beyond 2 MC s.e. (rho with entity effects, +2.1; eta with two-way effects, +2.8), none
+    beyond 3 (panel_bootstrap_dynamic_stationary.md)."""
     t = table.set_index(["effects", "estimator", "parameter"])
     assert (t["replications"] >= 200).all()
+    beyond = []
     for effects in ("entity", "twoways"):
         observed = t.loc[(effects, "bootstrap, observed start")]
         stationary = t.loc[(effects, "bootstrap, stationary start")]
         # observed start: tau short by more than 2 MC s.e.
         assert observed.loc["tau", "bias_in_mc_se"] < -2
-        # stationary start: |tau bias| below the observed start's, within 3 MC s.e.
-        assert abs(stationary.loc["tau", "bias"]) < abs(observed.loc["tau", "bias"])
-        assert abs(stationary.loc["tau", "bias_in_mc_se"]) < 3
-        # but beta over-shoots beyond 2 MC s.e.: not the default
-        assert stationary.loc["x", "bias_in_mc_se"] > 2
+        # stationary start: tau and beta within 2 MC s.e. of the truth
+        assert abs(stationary.loc["tau", "bias_in_mc_se"]) < 2, effects
+        assert abs(stationary.loc["x", "bias_in_mc_se"]) < 2, effects
         for name in ("tau", "eta", "rho", "x", "sigma2"):
             row = stationary.loc[name]
             assert row["band_low"] <= row["coverage"] <= row["band_high"], (effects, name)
+            assert abs(row["bias_in_mc_se"]) < 3, (effects, name)
+            if abs(row["bias_in_mc_se"]) >= 2:
+                beyond.append((effects, name))
+    assert len(beyond) <= 2, beyond
 
 
 def test_committed_dynamic_stationary_table():

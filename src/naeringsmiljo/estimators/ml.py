@@ -95,8 +95,10 @@ class MLOptions:
         ``bias_correction="bootstrap"``: the seed of the bootstrap draws (required).
     bootstrap_start : {"observed", "stationary"}
         ``bias_correction="bootstrap"`` of a dynamic panel: the first period of the simulated
-        samples, the observed one (default) or a draw from the process after a burn-in
-        (:mod:`naeringsmiljo.estimators.ml_bootstrap`).
+        samples, the observed one (default) or a draw from the process after a burn-in from
+        its steady state, with the pre-sample regressors' variation drawn independently of
+        the sample's (:mod:`naeringsmiljo.estimators.ml_bootstrap`; closer to unbiased for
+        ``tau`` when the process ran long before the sample).
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
