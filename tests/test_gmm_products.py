@@ -129,3 +129,36 @@ def test_moments_from_the_lags_at_hand_are_the_operator_products() -> None:
         # the same products in the same order: equal to the last bit
         np.testing.assert_array_equal(reused.big_g, plain.big_g)
         np.testing.assert_array_equal(reused.small_g, plain.small_g)
+
+
+def test_the_design_keeps_the_factor_of_its_rank_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GM error models' first least squares use the QR factor of X that the design's rank
+    check computed (no second factorisation of the n-row design); the factor is that of the
+    design's X, and a design whose X is replaced gets its own."""
+    import dataclasses
+
+    from naeringsmiljo.linalg import DesignFactor
+
+    rng = np.random.default_rng(51)
+    matrix = _weights(60, 52)
+    matrix.setdiag(0.0)
+    w = SpatialWeights.from_sparse(sp.csr_array(matrix.toarray()), transform="r")
+    x = rng.standard_normal((60, 2))
+    y = x @ [1.0, 0.5] + rng.standard_normal(60)
+    model = SEM.from_arrays(y, x, w)
+    spec = model.spec
+    factor = spec.x_factor()
+    assert factor is spec.x_factor()
+    np.testing.assert_allclose(np.abs(factor.r), np.abs(DesignFactor.of(spec.x).r), rtol=1e-12)
+    calls: list[tuple[int, ...]] = []
+    original = DesignFactor.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, a: np.ndarray) -> DesignFactor:
+        calls.append(a.shape)
+        return original(cls, a)
+
+    monkeypatch.setattr(DesignFactor, "of", classmethod(counting))
+    model.fit(method="gm_error", variant="kp99")
+    assert calls == [spec.x.shape]  # the FGLS design only: OLS used the design's factor
+    other = dataclasses.replace(spec, x=spec.x * 2.0)
+    assert other.x_factor() is not factor

@@ -280,6 +280,7 @@ def test_prepared_weights_serve_the_fits_and_travel_with_them() -> None:
     assert gmm.GRAM_SUMS_KEY not in fresh.prepared()  # fits do not keep the large set-up
     w.prepare(gmm=True)
     assert {gmm.GRAM_SUMS_KEY, gmm.HOM_TRACES_KEY} <= set(w.prepared())
+    assert {f"{gmm.A1_KEY}_het", f"{gmm.A1_KEY}_hom"} <= set(w.prepared())
     for a, b in zip(fits(w), plain, strict=True):
         np.testing.assert_array_equal(a, b)  # the same set-up, computed ahead
     copy = pickle.loads(pickle.dumps(w))

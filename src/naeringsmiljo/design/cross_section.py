@@ -123,6 +123,18 @@ class CrossSectionDesign(TermsMixin):
     instruments: np.ndarray | None = None
     instrument_names: tuple[str, ...] = ()
     terms: SpatialTerms = field(default_factory=SpatialTerms)
+    #: The QR factor of ``x`` from the rank check, with the array it factored.
+    _x_factor: list[tuple[np.ndarray, DesignFactor]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+
+    def x_factor(self) -> DesignFactor:
+        """The QR factor of ``x`` (:class:`~naeringsmiljo.linalg.DesignFactor`): the one the
+        rank check computed when the design was built, so that an estimator's least squares in
+        ``x`` (the GM error models' first step) do not factor it again."""
+        if not self._x_factor or self._x_factor[0][0] is not self.x:
+            self._x_factor[:] = [(self.x, DesignFactor.of(self.x))]
+        return self._x_factor[0][1]
 
     def lag(self, kind: TermKind, v: np.ndarray) -> np.ndarray:
         """``W v`` with the weights of the term ``kind`` (a vector or the columns of a matrix)."""
@@ -265,7 +277,7 @@ def _durbin_columns(durbin: Durbin, names: list[str]) -> list[str]:
     return [n for n in candidates if n in chosen]
 
 
-def check_rank(x: np.ndarray, names: list[str]) -> None:
+def check_rank(x: np.ndarray, names: list[str]) -> DesignFactor | None:
     """Raise :class:`SingularDesignError` naming the columns that depend on others.
 
     The rank is decided on the column-equilibrated design by a column-pivoted QR
@@ -274,7 +286,7 @@ def check_rank(x: np.ndarray, names: list[str]) -> None:
     :class:`~naeringsmiljo.exceptions.IllConditionedWarning` stating its condition number.
     """
     if x.shape[1] == 0:
-        return
+        return None
     if x.shape[0] < x.shape[1]:
         raise SingularDesignError(
             f"{x.shape[0]} observations cannot identify {x.shape[1]} coefficients."
@@ -293,6 +305,7 @@ def check_rank(x: np.ndarray, names: list[str]) -> None:
             columns=tuple(dependent),
         )
     factor.warn_if_ill_conditioned(names)
+    return factor
 
 
 def check_outcome(y: np.ndarray, x: np.ndarray, y_name: str, names: Sequence[str]) -> None:
@@ -394,11 +407,12 @@ def assemble(
             prefix = LAG_PREFIX + (f"{channel}_" if channel else "")
             exog_names = exog_names + [prefix + n for n in lagged]
     check_outcome(y, x, y_name, exog_names)
-    check_rank(x, exog_names)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    factor = check_rank(x, exog_names)
     all_dropped = pd.Index([]).append([v for v in dropped.values()]) if dropped else pd.Index([])
-    return CrossSectionDesign(
+    design = CrossSectionDesign(
         y=np.ascontiguousarray(y, dtype=np.float64),
-        x=np.ascontiguousarray(x, dtype=np.float64),
+        x=x,
         exog_names=exog_names,
         y_name=y_name,
         weights=main,
@@ -409,6 +423,9 @@ def assemble(
         drop_reasons=dropped,
         terms=terms,
     )
+    if factor is not None:
+        design._x_factor.append((x, factor))
+    return design
 
 
 Weights = SpatialWeights | Mapping[str, SpatialWeights]

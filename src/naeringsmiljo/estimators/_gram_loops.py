@@ -50,51 +50,83 @@ def gram_sums(
 ) -> np.ndarray:
     """Partial bilinear sums of each block of rows (``n_blocks x 3 x m x m``) for the ``m``
     columns of ``s`` (``n x m``): entry ``[b, c, a1, a2]`` is block ``b``'s part of
-    ``s_a1' M_c s_a2`` with ``M_c`` the matrices ``G o G``, ``G o W``, ``W o W + W o W'``."""
+    ``s_a1' M_c s_a2`` with ``M_c`` the matrices ``G o G``, ``G o W``, ``W o W + W o W'``.
+
+    ``G`` is symmetric, so row ``i`` of ``G`` is accumulated on and right of the diagonal only
+    (``j >= i``): each pair ``i < j`` is met once and adds both of its terms. The rows of ``W``
+    must have ascending column indices: a row ``k`` is read from its end until the column falls
+    below ``i``."""
     n = indptr.size - 1
     m = s.shape[1]
     out = np.zeros((n_blocks, 3, m, m))
     for b in numba.prange(n_blocks):
-        acc = np.zeros(n)  # row i of G
+        acc = np.zeros(n)  # row i of G, right of the diagonal
         column = np.zeros(n)  # column i of W: column[j] = W_ji
         mark = np.full(n, -1, dtype=np.int64)
         touched = np.empty(n, dtype=np.int64)
-        r = np.zeros((3, m))  # row i of each M_c times each column of s
+        r_gg = np.zeros(m)  # sum_{j > i} G_ij^2 s_j
+        r_gw = np.zeros(m)  # sum_{j > i} G_ij W_ij s_j
+        r_wg = np.zeros(m)  # sum_{j > i} G_ij W_ji s_j
+        r_ww = np.zeros(m)  # sum_j (W_ij^2 + W_ij W_ji) s_j
         for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
             count = 0
             for p in range(t_indptr[i], t_indptr[i + 1]):
                 k = t_indices[p]
                 w_ki = t_data[p]
                 column[k] += w_ki
-                for q in range(indptr[k], indptr[k + 1]):
+                q = indptr[k + 1] - 1
+                while q >= indptr[k]:
                     j = indices[q]
+                    if j < i:
+                        break
                     if mark[j] != i:
                         mark[j] = i
                         touched[count] = j
                         count += 1
                     acc[j] += w_ki * data[q]
-            r[:] = 0.0
+                    q -= 1
+            g_ii = acc[i]  # 0 when column i of W is empty
+            w_ii = 0.0
+            r_gg[:] = 0.0
+            r_gw[:] = 0.0
+            r_wg[:] = 0.0
+            r_ww[:] = 0.0
             for t in range(count):
                 j = touched[t]
-                g2 = acc[j] * acc[j]
-                for a in range(m):
-                    r[0, a] += g2 * s[j, a]
+                if j != i:
+                    g2 = acc[j] * acc[j]
+                    for a in range(m):
+                        r_gg[a] += g2 * s[j, a]
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 w_ij = data[q]
-                gw = acc[j] * w_ij  # acc[j] is 0 where row i of G has no entry
+                if j > i:
+                    gw = acc[j] * w_ij
+                    for a in range(m):
+                        r_gw[a] += gw * s[j, a]
+                elif j == i:
+                    w_ii = w_ij
                 ww = w_ij * (w_ij + column[j])
                 for a in range(m):
-                    r[1, a] += gw * s[j, a]
-                    r[2, a] += ww * s[j, a]
+                    r_ww[a] += ww * s[j, a]
+            for p in range(t_indptr[i], t_indptr[i + 1]):
+                k = t_indices[p]
+                if k > i:
+                    wg = acc[k] * t_data[p]
+                    for a in range(m):
+                        r_wg[a] += wg * s[k, a]
             for t in range(count):
                 acc[touched[t]] = 0.0
             for p in range(t_indptr[i], t_indptr[i + 1]):
                 column[t_indices[p]] = 0.0
-            for c in range(3):
-                for a1 in range(m):
-                    for a2 in range(m):
-                        out[b, c, a1, a2] += s[i, a1] * r[c, a2]
+            for a1 in range(m):
+                for a2 in range(m):
+                    ss = s[i, a1] * s[i, a2]
+                    out[b, 0, a1, a2] += (
+                        s[i, a1] * r_gg[a2] + r_gg[a1] * s[i, a2] + g_ii * g_ii * ss
+                    )
+                    out[b, 1, a1, a2] += s[i, a1] * r_gw[a2] + r_wg[a1] * s[i, a2] + g_ii * w_ii * ss
+                    out[b, 2, a1, a2] += s[i, a1] * r_ww[a2]
     return out
 
 
@@ -128,8 +160,8 @@ def breadth_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.n
 def permute(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of ``P W P'`` where row ``r`` is row ``order[r]`` of ``W`` (columns renumbered alike;
-    column indices 32-bit, as in :func:`transpose`)."""
+    """CSR of ``P W P'`` where row ``r`` is row ``order[r]`` of ``W`` (columns renumbered alike
+    and sorted ascending within each row; column indices 32-bit, as in :func:`transpose`)."""
     n = order.size
     position = np.empty(n, dtype=np.int64)
     for r in range(n):
@@ -147,6 +179,16 @@ def permute(
             p_indices[q] = position[indices[p]]
             p_data[q] = data[p]
             q += 1
+        # the renumbered columns of the row in ascending order (insertion sort: k entries)
+        for a in range(p_indptr[r] + 1, p_indptr[r + 1]):
+            key, value = p_indices[a], p_data[a]
+            c = a - 1
+            while c >= p_indptr[r] and p_indices[c] > key:
+                p_indices[c + 1] = p_indices[c]
+                p_data[c + 1] = p_data[c]
+                c -= 1
+            p_indices[c + 1] = key
+            p_data[c + 1] = value
     return p_indptr, p_indices, p_data
 
 

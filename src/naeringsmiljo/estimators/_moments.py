@@ -587,6 +587,8 @@ def gm_error(
     tol: float = 1e-5,
     hom_traces: _HomTraces | None = None,
     gram: GramSums | None = None,
+    a1: A1Operator | None = None,
+    x_factor: DesignFactor | None = None,
 ) -> GMMEstimate:
     """GMM for the spatial error model ``y = X beta + u, u = lambda W u + e``.
 
@@ -598,12 +600,14 @@ def gm_error(
     covariance of ``(beta, lambda)``. ``hom_traces``, the constants of ``w`` in the
     homoskedastic variances (:func:`cached_hom_traces`), are computed here when not given, and
     so is ``gram``, ``w`` prepared for the heteroskedastic variances
-    (:func:`cached_gram_sums`). The variances at the efficiently weighted step and at the
+    (:func:`cached_gram_sums`), ``a1``, the ``A_1`` of ``variant`` (:func:`cached_a1`), and
+    ``x_factor``, the QR factor of ``x`` (the design's, from its rank check). The variances at
+    the efficiently weighted step and at the
     estimate share the residuals ``u`` of the round's FGLS: one pass over ``W'W`` per round
     (:class:`HetMomentBasis`).
     """
     n = y.shape[0]
-    u = DesignFactor.of(x).residuals(y)  # OLS residuals
+    u = (x_factor or DesignFactor.of(x)).residuals(y)  # OLS residuals
     wx, wy = w @ x, w @ y
     if variant == "kp99":
         tr_wtw = frobenius_sq(w)
@@ -626,7 +630,8 @@ def gm_error(
             e,
             "GM error model, Kelejian & Prucha (1999) moments, FGLS",
         )
-    a1 = a1_het(w) if variant == "het" else a1_hom(w)
+    if a1 is None:
+        a1 = a1_het(w) if variant == "het" else a1_hom(w)
     # the variances of the moments need sums over the entries of W'W (never stored)
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram) if variant == "het" else None
     traces = None if variant == "het" else hom_traces or _hom_traces(w, a1)
@@ -722,6 +727,8 @@ def cached_hom_traces(weights: Any) -> _HomTraces:
 
 #: The key of ``W`` prepared for the passes over ``W'W`` in the weights' cache.
 GRAM_SUMS_KEY = "gmm_gram_sums"
+#: The stem of the keys of the moments' ``A_1`` (``"_het"``, ``"_hom"``) in the weights' cache.
+A1_KEY = "gmm_a1"
 
 
 def cached_gram_sums(weights: Any) -> GramSums | None:
@@ -732,6 +739,13 @@ def cached_gram_sums(weights: Any) -> GramSums | None:
     ``W``, about 340 MB at n = 1e6 with ten neighbours)."""
     sums: GramSums | None = weights._cache.get(GRAM_SUMS_KEY)
     return sums
+
+
+def cached_a1(weights: Any, variant: Literal["het", "hom"]) -> A1Operator | None:
+    """The ``A_1`` of ``variant`` for ``weights`` when :meth:`SpatialWeights.prepare
+    <naeringsmiljo.weights.SpatialWeights.prepare>` kept it (``gmm=True``), else None."""
+    a1: A1Operator | None = weights._cache.get(f"{A1_KEY}_{variant}")
+    return a1
 
 
 def prepare_gmm(weights: Any, gmm: bool = False) -> None:
@@ -745,6 +759,8 @@ def prepare_gmm(weights: Any, gmm: bool = False) -> None:
     moment_interval(weights)
     if GRAM_SUMS_KEY not in weights._cache:
         weights._cache[GRAM_SUMS_KEY] = GramSums.of(weights.sparse)
+    for variant in ("het", "hom"):
+        weights._cache.setdefault(f"{A1_KEY}_{variant}", A1Operator.of(weights.sparse, variant))
     cached_hom_traces(weights)
 
 
@@ -786,18 +802,20 @@ def gs2sls_het(
     max_iter: int = 1,
     tol: float = 1e-5,
     gram: GramSums | None = None,
+    a1: A1Operator | None = None,
 ) -> GMMEstimate:
     """Generalised spatial 2SLS for SAC/SARAR, heteroskedasticity-robust (Kelejian & Prucha 2010;
     Arraiz et al. 2010, steps 1a-2b; covariance of App. B).
 
     ``z`` holds X and the endogenous columns (Wy last); ``h`` the instruments; ``gram``, ``w``
-    prepared for the passes over ``W'W`` (:func:`cached_gram_sums`), when at hand. As in
+    prepared for the passes over ``W'W`` (:func:`cached_gram_sums`), and ``a1`` (:func:`cached_a1`),
+    when at hand. As in
     :func:`gm_error`, one pass per round serves the weighted step and the covariance.
     """
     n = y.shape[0]
     first = two_stage_least_squares(y, z, h)
     u = first.resid
-    a1 = a1_het(w)
+    a1 = a1 or a1_het(w)
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram)  # W and W' prepared once
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)

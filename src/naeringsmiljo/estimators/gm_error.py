@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from naeringsmiljo.design.cross_section import CrossSectionDesign
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
 from naeringsmiljo.exceptions import SpecificationError
@@ -76,6 +77,8 @@ class GMError:
             max_iter=options.max_iter,
             hom_traces=gmm.cached_hom_traces(weights) if options.variant == "hom" else None,
             gram=gmm.cached_gram_sums(weights),
+            a1=None if options.variant == "kp99" else gmm.cached_a1(weights, options.variant),
+            x_factor=spec.x_factor() if isinstance(spec, CrossSectionDesign) else None,
         )
         return gmm.moment_results(
             problem,

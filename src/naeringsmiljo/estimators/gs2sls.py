@@ -117,6 +117,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
             bounds=bounds,
             max_iter=options.max_iter,
             gram=gmm.cached_gram_sums(error_weights),
+            a1=gmm.cached_a1(error_weights, "het"),
         )
         return gmm.moment_results(
             problem,
