@@ -163,7 +163,7 @@ def permute(
     """CSR of ``P W P'`` where row ``r`` is row ``order[r]`` of ``W`` (columns renumbered alike
     and sorted ascending within each row; column indices 32-bit, as in :func:`transpose`)."""
     n = order.size
-    position = np.empty(n, dtype=np.int64)
+    position = np.empty(n, dtype=np.int32)  # read at random: 32-bit halves the cache it needs
     for r in range(n):
         position[order[r]] = r
     p_indptr = np.zeros(n + 1, dtype=np.int64)

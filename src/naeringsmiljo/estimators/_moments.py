@@ -70,12 +70,21 @@ class TwoStageOptions:
 
 
 # --------------------------------------------------------------------------- instruments
+def lag_columns(w: Any, x: np.ndarray) -> np.ndarray:
+    """``W x``, one sparse product per column of a matrix ``x``: scipy's product with a block of
+    columns (``csr_matvecs``) took 0.15 s for four columns at n = 1e6 with ten neighbours, four
+    single products 0.11 s."""
+    if x.ndim != 2 or not isinstance(w, sp.sparray | sp.spmatrix):
+        return np.asarray(w @ x)
+    return np.column_stack([w @ np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])])
+
+
 def spatial_lags(w: sp.csr_array, x: np.ndarray, orders: range) -> list[np.ndarray]:
     """``[W^s x for s in orders]`` by repeated sparse products (no powers of W are formed)."""
     lags, current, power = [], x, 0
     for order in orders:
         while power < order:
-            current = w @ current
+            current = lag_columns(w, current)
             power += 1
         lags.append(current)
     return lags
@@ -608,7 +617,7 @@ def gm_error(
     """
     n = y.shape[0]
     u = (x_factor or DesignFactor.of(x)).residuals(y)  # OLS residuals
-    wx, wy = w @ x, w @ y
+    wx, wy = lag_columns(w, x), w @ y
     if variant == "kp99":
         tr_wtw = frobenius_sq(w)
         lam, _ = solve_lambda(kp99_moments(u, w, tr_wtw), bounds)
@@ -819,7 +828,7 @@ def gs2sls_het(
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram)  # W and W' prepared once
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
-    wz, wy = w @ z, w @ y
+    wz, wy = lag_columns(w, z), w @ y
     iterations, change = 0, np.inf
     while iterations < max_iter and change > tol:
         zs, ys = z - lam_old * wz, y - lam_old * wy
