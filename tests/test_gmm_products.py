@@ -149,6 +149,8 @@ def test_the_design_keeps_the_factor_of_its_rank_check(monkeypatch: pytest.Monke
     spec = model.spec
     factor = spec.x_factor()
     assert factor is spec.x_factor()
+    # the same Householder QR of the same equilibrated array (signs of R's rows aside): equal
+    # to rounding, far inside 1e-12
     np.testing.assert_allclose(np.abs(factor.r), np.abs(DesignFactor.of(spec.x).r), rtol=1e-12)
     calls: list[tuple[int, ...]] = []
     original = DesignFactor.of.__func__  # type: ignore[attr-defined]
