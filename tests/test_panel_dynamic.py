@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -139,25 +140,59 @@ def dense_fit(data: pd.DataFrame, w: nm.SpatialWeights, effects: str, durbin: bo
         options={"xatol": 1e-12},
     ).x
     _, beta, sigma2 = profile(rho)
-    # information matrix of (beta, rho, sigma^2), Lee & Yu (2010), written out
-    g = w_star @ np.linalg.inv(np.eye(n_star) - rho * w_star)
-    gz = np.kron(np.eye(periods - 1), g) @ (z @ beta)
     k = len(names)
-    info = np.zeros((k + 2, k + 2))
-    info[:k, :k] = z.T @ z / sigma2
-    info[:k, k] = info[k, :k] = z.T @ gz / sigma2
-    info[k, k] = gz @ gz / sigma2 + (periods - 1) * np.trace(g.T @ g + g @ g)
-    info[k, k + 1] = info[k + 1, k] = (periods - 1) * np.trace(g) / sigma2
-    info[k + 1, k + 1] = nobs / (2 * sigma2**2)
-    tau, eta = beta[names.index("tau")], beta[names.index("eta")]
-    r_inv = np.linalg.inv((1 - tau) * np.eye(n_star) - (rho + eta) * w_star)
-    b = np.zeros(k + 2)
-    b[names.index("tau")] = np.trace(r_inv)
-    b[names.index("eta")] = np.trace(w_star @ r_inv)
-    b[k] = tau * np.trace(g @ r_inv) + eta * np.trace(g @ w_star @ r_inv)
-    shift = np.linalg.solve(info, b)
-    estimate = pd.Series([*beta, rho, sigma2], index=[*names, "rho", "sigma2"])
-    return {"ml": estimate, "corrected": estimate + shift, "cov": np.linalg.inv(info)}
+
+    def information(theta: np.ndarray) -> np.ndarray:
+        """Information matrix of (beta, rho, sigma^2) at theta, Lee & Yu (2010), written out."""
+        beta, rho, sigma2 = theta[:k], theta[k], theta[k + 1]
+        g = w_star @ np.linalg.inv(np.eye(n_star) - rho * w_star)
+        gz = np.kron(np.eye(periods - 1), g) @ (z @ beta)
+        info = np.zeros((k + 2, k + 2))
+        info[:k, :k] = z.T @ z / sigma2
+        info[:k, k] = info[k, :k] = z.T @ gz / sigma2
+        info[k, k] = gz @ gz / sigma2 + (periods - 1) * np.trace(g.T @ g + g @ g)
+        info[k, k + 1] = info[k + 1, k] = (periods - 1) * np.trace(g) / sigma2
+        info[k + 1, k + 1] = nobs / (2 * sigma2**2)
+        return info
+
+    def correction(theta: np.ndarray) -> np.ndarray:
+        """The YdJL-corrected estimate at theta: theta + I(theta)^{-1} b(theta)."""
+        tau, eta, rho = theta[names.index("tau")], theta[names.index("eta")], theta[k]
+        g = w_star @ np.linalg.inv(np.eye(n_star) - rho * w_star)
+        r_inv = np.linalg.inv((1 - tau) * np.eye(n_star) - (rho + eta) * w_star)
+        b = np.zeros(k + 2)
+        b[names.index("tau")] = np.trace(r_inv)
+        b[names.index("eta")] = np.trace(w_star @ r_inv)
+        b[k] = tau * np.trace(g @ r_inv) + eta * np.trace(g @ w_star @ r_inv)
+        return theta + np.linalg.solve(information(theta), b)
+
+    theta = np.array([*beta, rho, sigma2])
+    index = [*names, "rho", "sigma2"]
+    return {
+        "ml": pd.Series(theta, index=index),
+        "corrected": pd.Series(correction(theta), index=index),
+        "cov": np.linalg.inv(information(theta)),
+        "map": correction,
+    }
+
+
+def richardson_jacobian(f, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
+    """Jacobian of ``f`` by Richardson extrapolation of central differences at steps ``h`` and
+    ``h/2`` (``h = step * max(|theta_j|, 0.1)``): error ``O(h^4)``, independent of the package's
+    single central difference at relative step 1e-4."""
+    theta = np.asarray(theta, dtype=float)
+    columns = []
+    for j in range(theta.size):
+        h = step * max(abs(theta[j]), 0.1)
+
+        def central(d: float) -> np.ndarray:
+            up, down = theta.copy(), theta.copy()
+            up[j] += d
+            down[j] -= d
+            return (f(up) - f(down)) / (2 * d)
+
+        columns.append((4 * central(h / 2) - central(h)) / 3)
+    return np.column_stack(columns)
 
 
 def dense_impacts(params: pd.Series, wd: np.ndarray, long_run: bool) -> pd.DataFrame:
@@ -187,18 +222,21 @@ def test_ml_and_correction_equal_dense(w, data, effects):
     model = nm.SDM.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
     reference = dense_fit(data, w, effects, durbin=True)
     names = ["x", "W_x", "tau", "eta", "rho"]
-    corrected = model.fit(bias_correction=True)
+    corrected = model.fit(bias_correction=True, correction_cov="ml")
     np.testing.assert_allclose(
         corrected.params[names].to_numpy(),
         reference["corrected"][names].to_numpy(),
         atol=CORRECTION_ATOL,
     )
     np.testing.assert_allclose(corrected.sigma2, reference["corrected"]["sigma2"], atol=1e-6)
+    # correction_cov="ml": the covariance of the ML estimate, as before the delta method
     np.testing.assert_allclose(
         corrected.cov.loc[names, names].to_numpy(),
         reference["cov"][:5, :5],
         rtol=1e-5,
     )
+    np.testing.assert_allclose(corrected.sigma2_se, np.sqrt(reference["cov"][5, 5]), rtol=1e-5)
+    assert corrected.correction_cov == "ml" and corrected.ml.jacobian is None
     if effects == "entity":
         # the direct approach (no correction) on entity effects: same beta and rho as the
         # transformation approach (sigma^2 differs by the factor (T - 1)/T)
@@ -214,13 +252,123 @@ def test_ml_and_correction_equal_dense(w, data, effects):
         )
 
 
+#: The delta covariance J V J' against the dense reference's: V agrees to 1e-5 (above), and J
+#: (a derivative of the correction, O(1/T)) is evaluated at estimates equal to 1e-6 and
+#: differenced with errors near 1e-8 (the package) and 1e-10 (Richardson): 1e-5 again.
+DELTA_RTOL = 1e-5
+
+
+@pytest.mark.parametrize("effects", ["entity", "twoways"])
+def test_delta_covariance_equals_dense(w, data, effects):
+    """The default covariance of the corrected estimate is J V J', with J the Jacobian of the
+    dense reference's own correction map (its information matrix and traces at each theta)."""
+    model = nm.SDM.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
+    reference = dense_fit(data, w, effects, durbin=True)
+    res = model.fit(bias_correction=True)
+    assert res.correction_cov == "delta"
+    jacobian = richardson_jacobian(reference["map"], reference["ml"].to_numpy())
+    expected = jacobian @ reference["cov"] @ jacobian.T
+    names = ["x", "W_x", "tau", "eta", "rho"]
+    order = [*names, "sigma2"]
+    full = np.block(
+        [
+            [res.cov.loc[names, names].to_numpy(), np.full((5, 1), np.nan)],
+            [np.full((1, 5), np.nan), np.array([[res.sigma2_se**2]])],
+        ]
+    )
+    positions = [list(reference["ml"].index).index(n) for n in order]
+    expected = expected[np.ix_(positions, positions)]
+    np.testing.assert_allclose(full[:5, :5], expected[:5, :5], rtol=DELTA_RTOL)
+    np.testing.assert_allclose(full[5, 5], expected[5, 5], rtol=DELTA_RTOL)
+    # and it is not the ML covariance: at T = 5 tau's variance grows by a fifth or more
+    ml = model.fit(bias_correction=True, correction_cov="ml")
+    assert res.cov.loc["tau", "tau"] > 1.2 * ml.cov.loc["tau", "tau"]
+    # the estimates do not depend on the covariance
+    np.testing.assert_array_equal(res.params.to_numpy(), ml.params.to_numpy())
+    assert res.sigma2 == ml.sigma2
+
+
+#: The package's Jacobian (one central difference at relative step 1e-4, truncation error
+#: ~1e-8 relative to the distance to the unit root) against Richardson extrapolation of the
+#: same map at steps 1e-3 and 5e-4 (error ~1e-12), entries of order one: with the analytic
+#: information they agree to rtol 1e-6, atol 1e-9 for the entries that vanish (beta's columns
+#: in sigma^2). The observed Hessian is itself a central difference of the score (relative
+#: step 1e-5, error ~1e-10 relatively); differenced again over 2h = 2e-4 that noise becomes
+#: ~5e-8 in J (measured 4e-8): atol 2e-7 there.
+JACOBIAN_TOLERANCE = {"information": (1e-6, 1e-9), "hessian": (1e-6, 2e-7)}
+
+
+@pytest.mark.parametrize("cov", ["information", "hessian"])
+def test_jacobian_equals_richardson(w, data, cov):
+    """J of the fit against an independent derivative of the public correction map."""
+    from naeringsmiljo.inference.covariance import covariance_estimator
+    from naeringsmiljo.inference.dynamic import CorrectionMap
+
+    model = nm.SDM.from_formula("y ~ x", data, w, effects="twoways", dynamic="spacetime")
+    res = model.fit(bias_correction=True, cov=cov)
+    est = res.ml.problem.estimate
+    ml_theta = np.concatenate([est.beta, [est.rho, est.sigma2]])
+    correction = CorrectionMap(
+        replace(res.ml, jacobian=None),
+        covariance_estimator(cov),
+        tuple(res.params.index),
+        w,
+        True,
+    )
+    # the map at the ML estimate is the reported estimate
+    np.testing.assert_allclose(
+        correction(ml_theta), np.append(res.params.to_numpy(), res.sigma2), rtol=1e-12
+    )
+    expected = richardson_jacobian(correction, ml_theta)
+    rtol, atol = JACOBIAN_TOLERANCE[cov]
+    np.testing.assert_allclose(res.ml.jacobian, expected, rtol=rtol, atol=atol)
+    # J is not the identity: d tau_c / d tau exceeds one (b_tau = tr R^{-1} grows with tau)
+    tau = list(res.params.index).index("tau")
+    assert res.ml.jacobian[tau, tau] > 1.05
+    # switching the ML covariance keeps J: J V J' with the other V
+    switched = res.with_cov("information" if cov == "hessian" else "hessian")
+    j = res.ml.jacobian
+    np.testing.assert_allclose(
+        switched.ml.covariance(), j @ switched.ml.ml_covariance() @ j.T, rtol=1e-12
+    )
+    assert "delta method" in switched.cov_type
+
+
+def test_correction_cov_where_it_does_not_apply(w, data):
+    """correction_cov= names the covariance of the analytic dynamic correction: an OptionError
+    naming the option wherever that correction is not applied, and a misspelt value too."""
+    dynamic = nm.SAR.from_formula("y ~ x", data, w, effects="entity", dynamic="time")
+    static = nm.SAR.from_formula("y ~ x", data, w, effects="entity")
+    time_only = nm.SAR.from_formula("y ~ x", data, w, effects="time", dynamic="time")
+    cases = [
+        (static, {"bias_correction": True, "correction_cov": "delta"}),
+        (dynamic, {"correction_cov": "ml"}),
+        (time_only, {"bias_correction": True, "correction_cov": "delta"}),
+        (
+            dynamic,
+            {"bias_correction": "bootstrap", "seed": 1, "replications": 50, "correction_cov": "ml"},
+        ),
+    ]
+    for model, options in cases:
+        with pytest.raises(OptionError, match="correction_cov") as info:
+            model.fit(**options)
+        assert info.value.option == "correction_cov"
+    with pytest.raises(OptionError, match="delta"):
+        dynamic.fit(bias_correction=True, correction_cov="dleta")
+    # where the correction does not apply, no option and no change
+    assert static.fit(bias_correction=True).correction_cov is None
+
+
 def test_correction_moves_the_estimates(w, data):
     """The correction is not negligible here (T = 5): tau moves up by the Nickell order 1/T."""
     model = nm.SDM.from_formula("y ~ x", data, w, effects="entity", dynamic="spacetime")
     corrected = model.fit(bias_correction=True)
     shift = corrected.params["tau"] - model.fit().params["tau"]
     assert 0.05 < shift < 0.5
-    assert "Yu-de Jong-Lee correction: yes" in str(corrected.summary())
+    assert "Yu-de Jong-Lee correction: yes (covariance: delta method" in str(corrected.summary())
+    assert "delta method through the Yu-de Jong-Lee correction" in corrected.cov_type
+    ml_cov = model.fit(bias_correction=True, correction_cov="ml")
+    assert "(covariance: that of the uncorrected ML estimate)" in str(ml_cov.summary())
 
 
 def test_design_conditions_on_the_first_period(w, data):

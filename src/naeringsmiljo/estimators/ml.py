@@ -51,8 +51,11 @@ from naeringsmiljo.inference.covariance import (
     MLProblem,
     covariance_estimator,
 )
-from naeringsmiljo.inference.dynamic import DynamicCoefficients, stability_modulus
-from naeringsmiljo.inference.dynamic import bias_correction as dynamic_bias_correction
+from naeringsmiljo.inference.dynamic import (
+    CorrectionMap,
+    DynamicCoefficients,
+    stability_modulus,
+)
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
@@ -99,6 +102,15 @@ class MLOptions:
         its steady state, with the pre-sample regressors' variation drawn independently of
         the sample's (:mod:`naeringsmiljo.estimators.ml_bootstrap`; closer to unbiased for
         ``tau`` when the process ran long before the sample).
+    correction_cov : {"delta", "ml"}, optional
+        ``bias_correction=True`` on a dynamic panel with entity or two-way effects: the
+        covariance of the Yu-de Jong-Lee corrected estimate. ``"delta"`` (the default there)
+        is the delta method's ``J V J'``, ``J`` the Jacobian of the correction map at the ML
+        estimate (:class:`naeringsmiljo.inference.dynamic.CorrectionMap`) and ``V`` the ML
+        covariance; ``"ml"`` is ``V`` itself, as Yu, de Jong & Lee (2008) report it, whose
+        intervals of ``tau`` and ``sigma^2`` under-cover at small T
+        (``benchmarks/results/panel_dynamic.md``). Given where no such correction is applied,
+        an :class:`~naeringsmiljo.exceptions.OptionError`.
     """
 
     logdet: LogDetMethod = field(default="auto", metadata={"doc": "log-determinant method"})
@@ -109,6 +121,7 @@ class MLOptions:
     replications: int | None = None
     seed: int | None = None
     bootstrap_start: Literal["observed", "stationary"] = "observed"
+    correction_cov: Literal["delta", "ml"] | None = None
 
 
 def refined_interval(
@@ -171,6 +184,7 @@ class MaximumLikelihood:
                 option="seed" if options.seed is not None else "replications",
                 value=options.seed if options.seed is not None else options.replications,
             )
+        correction_cov = _correction_cov(spec, options)
         if getattr(spec, "effects", None) == "random":
             return fit_random_effects(problem, options.cov, bool(options.bias_correction))
         fixed = dict(options.fixed or {})
@@ -285,10 +299,25 @@ class MaximumLikelihood:
                 warnings.warn(
                     f"{problem.name}: {correction.message}", ConvergenceWarning, stacklevel=4
                 )
-        if getattr(spec, "dynamic", None) is not None:
-            values, sigma2, record = _dynamic_estimates(
-                problem, values, sigma2, full, record, options.bias_correction is True
+        if correction_cov is not None:  # the analytic correction of a dynamic panel
+            correction_map = CorrectionMap(
+                inference,
+                estimator,
+                tuple(names),
+                spec.weights,
+                spec.likelihood_shape(True)[2],  # type: ignore[attr-defined]
             )
+            ml_theta = np.append(values, sigma2)
+            corrected_theta = correction_map(ml_theta)
+            values, sigma2 = corrected_theta[:k], float(corrected_theta[k])
+            if correction_cov == "delta":
+                jacobian = correction_map.jacobian(ml_theta, np.sqrt(np.diag(full)))
+                inference = inference.with_jacobian(
+                    jacobian, "delta method through the Yu-de Jong-Lee correction"
+                )
+                full, cov_type = inference.covariance(), inference.label
+        if getattr(spec, "dynamic", None) is not None:
+            record = _check_stability(problem, values, record)
         return SpatialResults(
             model=problem.name,
             params=pd.Series(values, index=names, name="estimate"),
@@ -304,6 +333,7 @@ class MaximumLikelihood:
             family=problem.family,
             ml=inference,
             bias_correction=options.bias_correction,
+            correction_cov=correction_cov,
         )
 
     @staticmethod
@@ -476,38 +506,51 @@ class MaximumLikelihood:
         return replace(record, converged=False, message=flat_message(free, list(theta)))
 
 
-def _dynamic_estimates(
-    problem: FitProblem,
-    values: np.ndarray,
-    sigma2: float,
-    full: np.ndarray,
-    record: FitRecord,
-    corrected: bool,
-) -> tuple[np.ndarray, float, FitRecord]:
-    """A dynamic panel's estimates: bias-corrected if asked, and checked for stability.
+def _correction_cov(spec: object, options: MLOptions) -> Literal["delta", "ml"] | None:
+    """The covariance of the Yu-de Jong-Lee correction, None where it is not applied.
 
-    With ``bias_correction=True`` and entity effects the Yu-de Jong-Lee correction
-    (:func:`naeringsmiljo.inference.dynamic.bias_correction`) is added to the ML estimates of
-    the transformation approach; the covariance stays that of the ML estimate, as in Yu, de
-    Jong & Lee (2008, s. 4). An unstable estimate (``tau + eta + rho >= 1`` for
-    row-standardised W) lies outside the parameter space of the model: not converged.
+    The analytic correction is applied with ``bias_correction=True`` to a dynamic panel with
+    entity or two-way effects (:func:`naeringsmiljo.inference.dynamic.bias_correction`);
+    ``correction_cov`` defaults to ``"delta"`` there and is an error anywhere else.
     """
-    spec = problem.spec
-    names = problem.param_names
-    weights = spec.weights
-    if corrected and getattr(spec, "effects", None) in ("entity", "twoways"):
-        deflated = spec.likelihood_shape(True)[2]  # type: ignore[attr-defined]
-        params = pd.Series(values, index=names)
-        shift = dynamic_bias_correction(params, full, weights, deflated)
-        values, sigma2 = values + shift[: len(names)], sigma2 + float(shift[len(names)])
-    c = DynamicCoefficients.of(values, names)
+    applied = (
+        options.bias_correction is True
+        and getattr(spec, "dynamic", None) is not None
+        and getattr(spec, "effects", None) in ("entity", "twoways")
+    )
+    if applied:
+        return options.correction_cov or "delta"
+    if options.correction_cov is not None:
+        raise OptionError(
+            f"correction_cov={options.correction_cov!r} chooses the covariance of the "
+            "Yu-de Jong-Lee correction, applied by bias_correction=True to a dynamic panel "
+            "(dynamic=) with effects='entity' or 'twoways'; this fit applies none "
+            f"(bias_correction={options.bias_correction!r}, "
+            f"dynamic={getattr(spec, 'dynamic', None)!r}, "
+            f"effects={getattr(spec, 'effects', None)!r}). Drop correction_cov=.",
+            option="correction_cov",
+            value=options.correction_cov,
+            allowed=("delta", "ml"),
+        )
+    return None
+
+
+def _check_stability(problem: FitProblem, values: np.ndarray, record: FitRecord) -> FitRecord:
+    """The record of a dynamic panel's estimate, not converged when it is not stable.
+
+    An unstable estimate (``tau + eta + rho >= 1`` for row-standardised W) lies outside the
+    parameter space of the model: not converged, with a :class:`ConvergenceWarning`. The
+    estimate checked is the reported one (after any bias correction).
+    """
+    weights = problem.spec.weights
+    c = DynamicCoefficients.of(values, problem.param_names)
     modulus = float(stability_modulus(c.tau, c.eta, c.rho, weights)[0])
     if modulus < 1.0:
-        return values, sigma2, record
+        return record
     message = (
         f"the estimated process is not stable: the largest eigenvalue modulus of "
         f"(I - rho W)^-1 (tau I + eta W) is {modulus:.6g} >= 1 (tau + eta + rho < 1 is needed "
         "with row-standardised W), outside the parameter space of the dynamic model"
     )
     warnings.warn(f"{problem.name}: {message}", ConvergenceWarning, stacklevel=5)
-    return values, sigma2, replace(record, converged=False, message=message)
+    return replace(record, converged=False, message=message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
@@ -1191,11 +1191,21 @@ class MLInference:
     information : Information
         The information matrix of the current covariance, its label and, for the sparse path,
         the accuracy of its traces.
+    jacobian : numpy.ndarray, optional
+        The reported estimate is a smooth map ``g`` of the ML estimate (the Yu-de Jong-Lee
+        correction of a dynamic panel, :class:`naeringsmiljo.inference.dynamic.CorrectionMap`)
+        and this is its Jacobian ``J = dg/dtheta'`` at the ML estimate: the covariance is then
+        the delta method's ``J V J'``, ``V`` that of the ML estimate. It is kept when the
+        covariance estimator is switched (the estimate does not change).
+    jacobian_label : str
+        What the Jacobian is of, added to :attr:`label`.
     """
 
     problem: MLProblem
     free: np.ndarray
     information: Information
+    jacobian: np.ndarray | None = None
+    jacobian_label: str = ""
 
     @classmethod
     def evaluate(
@@ -1204,19 +1214,34 @@ class MLInference:
         return cls(problem, free, evaluate_information(covariance_estimator(kind), problem))
 
     def with_estimator(self, kind: str | CovarianceEstimator) -> MLInference:
-        """The same fit with another covariance estimator."""
-        return MLInference.evaluate(self.problem, self.free, kind)
+        """The same fit with another covariance estimator (and the same :attr:`jacobian`)."""
+        switched = MLInference.evaluate(self.problem, self.free, kind)
+        return replace(switched, jacobian=self.jacobian, jacobian_label=self.jacobian_label)
+
+    def with_jacobian(self, jacobian: np.ndarray, label: str) -> MLInference:
+        """The covariance of ``g(theta_hat)`` by the delta method, ``J`` the Jacobian of ``g``."""
+        return replace(self, jacobian=jacobian, jacobian_label=label)
 
     @property
     def label(self) -> str:
-        return self.information.label
+        if self.jacobian is None:
+            return self.information.label
+        return f"{self.information.label}; {self.jacobian_label}"
 
     @property
     def information_accuracy(self) -> InformationAccuracy | None:
         return self.information.accuracy
 
     def covariance(self) -> np.ndarray:
-        """Covariance of ``(beta, rho, lambda, sigma^2)`` (zero rows for fixed parameters)."""
+        """Covariance of ``(beta, rho, lambda, sigma^2)`` (zero rows for fixed parameters);
+        ``J V J'`` with a :attr:`jacobian`."""
+        cov = self.ml_covariance()
+        if self.jacobian is None:
+            return cov
+        return np.asarray(self.jacobian @ cov @ self.jacobian.T)
+
+    def ml_covariance(self) -> np.ndarray:
+        """Covariance of the ML estimate itself (without the :attr:`jacobian`)."""
         return covariance_from_information(
             self.information.matrix,
             self.free,

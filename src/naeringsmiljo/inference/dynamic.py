@@ -18,15 +18,18 @@ has modulus below one, and the bias of the estimates is a set of traces of ratio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from naeringsmiljo.exceptions import ParameterSpaceError, SpecificationError
+from naeringsmiljo.inference.covariance import CovarianceEstimator, MLInference
 from naeringsmiljo.weights.spatial_weights import DENSE_EIGEN_LIMIT, SpatialWeights
 
 __all__ = [
+    "JACOBIAN_STEP",
+    "CorrectionMap",
     "DynamicCoefficients",
     "bias_correction",
     "long_run",
@@ -125,6 +128,9 @@ def bias_correction(
     ``N / (2 sigma^2)`` for ``sigma^2`` (Yu, de Jong & Lee 2008, eq. 20; the correction of R
     SDPDmod's ``SDPDm(..., dynamic = TRUE)`` with entity effects).
 
+    The correction as a function of the whole parameter vector, with ``I`` evaluated there as
+    well, is :class:`CorrectionMap`, whose Jacobian gives the corrected estimate's covariance.
+
     Parameters
     ----------
     params : pandas.Series
@@ -143,10 +149,18 @@ def bias_correction(
     numpy.ndarray
         The correction of ``params`` followed by that of ``sigma^2``.
     """
-    names = list(params.index)
-    c = DynamicCoefficients.of(params.to_numpy(), names)
-    tau, eta, rho = float(c.tau[0]), float(c.eta[0]), float(c.rho[0])
     omega = _spectrum(weights, deflated)
+    score = _bias_score(params.to_numpy(), list(params.index), omega, direct_sigma2)
+    return np.asarray(cov_full @ score)
+
+
+def _bias_score(
+    values: np.ndarray, names: list[str], omega: np.ndarray, direct_sigma2: float | None
+) -> np.ndarray:
+    """The mean ``b`` of the score at ``values`` (named ``names``) followed by that of
+    ``sigma^2``: the traces of :func:`bias_correction`, sums over the eigenvalues ``omega``."""
+    c = DynamicCoefficients.of(values, names)
+    tau, eta, rho = float(c.tau[0]), float(c.eta[0]), float(c.rho[0])
     r_inv = 1.0 / ((1.0 - tau) - (rho + eta) * omega)
     g = omega / (1.0 - rho * omega)
     traces = {
@@ -161,7 +175,111 @@ def bias_correction(
     for name, value in traces.items():
         if name in names:
             score[names.index(name)] = float(np.real(value))
-    return np.asarray(cov_full @ score)
+    return score
+
+
+#: Relative step of the central differences of :meth:`CorrectionMap.jacobian`. The map is a
+#: rational function of ``tau``, ``eta`` and ``rho`` with poles where the process stops being
+#: stable (``tau + eta + rho = 1`` for row-standardised W) and a polynomial in ``beta`` and
+#: ``1/sigma^2``; its higher derivatives grow like inverse powers of the distance ``d`` to the
+#: pole (0.1 or more where the correction is meant to be used). A step ``h`` of 1e-4 of the
+#: parameter's scale keeps the truncation error of a central difference, ``h^2 f''' / 6``, near
+#: ``1e-8 / d^2`` relatively, and the rounding error (the shift is an inverse information
+#: matrix times traces, good to ~1e-13 relatively, divided by ``2 h``) near 1e-9: both far
+#: below the 1e-3 to which a standard error is read. The differences of the observed Hessian
+#: (``cov="hessian"``, itself a difference of the score at a relative step of 1e-5) add an
+#: error of order 1e-10 / 1e-4 = 1e-6.
+JACOBIAN_STEP = 1e-4
+
+
+@dataclass(frozen=True)
+class CorrectionMap:
+    """The Yu-de Jong-Lee correction as a function of the parameter vector,
+    ``g(theta) = theta + I(theta)^{-1} b(theta)``.
+
+    ``theta`` is ``(beta, rho, lambda, sigma^2)`` in the order of the ML fit (the entries it
+    has; ``tau`` and ``eta`` among ``beta``); ``I(theta)^{-1}`` is the covariance of the fit's
+    estimator (:class:`~naeringsmiljo.inference.covariance.MLInference`) evaluated at
+    ``theta`` on the fit's data (the regressors, lags of the outcome among them, are fixed
+    constants), and ``b(theta)`` the mean of the score of :func:`bias_correction`. At the ML
+    estimate, ``g(theta_hat)`` is the corrected estimate of ``fit(bias_correction=True)``
+    (Yu, de Jong & Lee 2008, eq. 20-22: ``theta_c = theta_hat - B_hat / T``, with the
+    ``sigma^2`` entry and the deflated traces of period effects). Its Jacobian
+    ``J = I + d(I^{-1} b)/dtheta'`` (:meth:`jacobian`) gives the delta-method covariance of
+    the corrected estimate, ``J V J'`` with ``V`` the ML covariance (Yu, de Jong & Lee report
+    ``V`` itself, right to first order, as ``B/T`` and its derivative are ``O(1/T)``). At small
+    T the corrected estimate varies more than the ML one: ``b_tau = tr R^{-1}`` grows with
+    ``tau``, so ``J`` inflates the variance of ``tau`` and of what correlates with it.
+
+    Parameters
+    ----------
+    inference : MLInference
+        The ML fit's likelihood, estimate and free parameters.
+    estimator : CovarianceEstimator
+        The covariance estimator of the fit, evaluated at each ``theta``.
+    names : tuple of str
+        Names of ``theta`` without ``sigma^2`` (``tau``, ``eta`` and ``rho`` found by name).
+    weights : SpatialWeights
+        ``W`` over the entities.
+    deflated : bool
+        Period effects removed by the transformation approach.
+    """
+
+    inference: MLInference
+    estimator: CovarianceEstimator
+    names: tuple[str, ...]
+    weights: SpatialWeights
+    deflated: bool
+
+    def covariance(self, theta: np.ndarray) -> np.ndarray:
+        """``I(theta)^{-1}``: the fit's covariance estimator at ``theta`` (zero rows and
+        columns for parameters held fixed)."""
+        problem = self.inference.problem
+        k = problem.k
+        theta = np.asarray(theta, dtype=float)
+        position = k
+        rho = lam = 0.0
+        if problem.has_rho:
+            rho, position = float(theta[position]), position + 1
+        if problem.has_lambda:
+            lam = float(theta[position])
+        estimate = replace(
+            problem.estimate, beta=theta[:k].copy(), rho=rho, lam=lam, sigma2=float(theta[-1])
+        )
+        at = replace(problem, estimate=estimate)
+        return MLInference.evaluate(at, self.inference.free, self.estimator).ml_covariance()
+
+    def shift(self, theta: np.ndarray) -> np.ndarray:
+        """The correction ``I(theta)^{-1} b(theta)``."""
+        theta = np.asarray(theta, dtype=float)
+        omega = _spectrum(self.weights, self.deflated)
+        score = _bias_score(theta[:-1], list(self.names), omega, None)
+        return np.asarray(self.covariance(theta) @ score)
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        """The corrected estimate ``g(theta)``."""
+        return np.asarray(theta, dtype=float) + self.shift(theta)
+
+    def jacobian(
+        self, theta: np.ndarray, scale: np.ndarray, step: float = JACOBIAN_STEP
+    ) -> np.ndarray:
+        """``J = dg/dtheta'`` at ``theta`` by central differences.
+
+        Column ``j`` differences ``g`` over ``theta_j +- h_j``, ``h_j = step * max(|theta_j|,
+        scale_j)`` (see :data:`JACOBIAN_STEP`). ``scale`` is the parameters' standard errors:
+        the step then follows a rescaled regressor's coefficient, and a coefficient near zero
+        still moves by a fraction of its sampling spread. A parameter held fixed keeps the
+        identity column (its value does not vary).
+        """
+        theta = np.asarray(theta, dtype=float)
+        jac = np.eye(theta.size)
+        for j in np.flatnonzero(self.inference.free):
+            h = step * max(abs(theta[j]), float(scale[j]))
+            up, down = theta.copy(), theta.copy()
+            up[j] += h
+            down[j] -= h
+            jac[:, j] = (self(up) - self(down)) / (2.0 * h)
+        return jac
 
 
 def long_run(

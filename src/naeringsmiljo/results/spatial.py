@@ -123,6 +123,10 @@ class SpatialResults:
     #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``),
     #: or ``"bootstrap"``: its estimates corrected by the iterative bootstrap.
     bias_correction: bool | str = False
+    #: Dynamic panels with the Yu-de Jong-Lee correction: the covariance of the corrected
+    #: estimate, ``"delta"`` (the delta method through the correction map) or ``"ml"`` (that
+    #: of the ML estimate); None where the correction was not applied.
+    correction_cov: str | None = None
     #: Panels with random effects: the variance ratio ``phi = sigma2_mu / sigma2_e`` is in
     #: ``params``; this records the random-effects structure of the error (None otherwise).
     random_effects: str | None = None
@@ -668,7 +672,12 @@ class SpatialResults:
             corrected = self.bias_correction is True and effects in ("entity", "twoways")
             lines.append(
                 f"Dynamic:             {', '.join(lags[name] for name in dynamic)}; first period "
-                "conditioned on; Yu-de Jong-Lee correction: " + ("yes" if corrected else "no")
+                "conditioned on; Yu-de Jong-Lee correction: "
+                + ("yes" if corrected else "no")
+                + {
+                    "delta": " (covariance: delta method through the correction)",
+                    "ml": " (covariance: that of the uncorrected ML estimate)",
+                }.get(self.correction_cov or "", "")
             )
         if self.random_effects is not None:
             lines.append(f"Error components:    {self.random_effects}")
