@@ -87,7 +87,8 @@ def dynamic_rows(
         model = SAR.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
         fits = {
             "ML": {"bias_correction": False},
-            "Yu-de Jong-Lee": {"bias_correction": True},
+            # the covariance of the committed tables (panel_dynamic.md compares both)
+            "Yu-de Jong-Lee": {"bias_correction": True, "correction_cov": "ml"},
             "bootstrap": _bootstrap(r),
         }
         if starts:

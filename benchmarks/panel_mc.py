@@ -71,9 +71,13 @@ def fit_rows(
     return rows
 
 
-def summarise(draws: pd.DataFrame, keys: Sequence[str], true: Mapping[str, float]) -> pd.DataFrame:
+def summarise(
+    draws: pd.DataFrame, keys: Sequence[str], true: Mapping[str, float], spread: bool = False
+) -> pd.DataFrame:
     """Bias, its Monte Carlo standard error and the Wald coverage with its binomial band, per
-    group of ``keys`` (whose last entry is ``"parameter"``)."""
+    group of ``keys`` (whose last entry is ``"parameter"``); with ``spread``, also the Monte
+    Carlo standard deviation of the estimates (``mc_sd``) and the mean reported standard error
+    (``mean_se``)."""
     rows = []
     for values, group in draws.groupby(list(keys), sort=False):
         parameter = values[-1]
@@ -94,4 +98,7 @@ def summarise(draws: pd.DataFrame, keys: Sequence[str], true: Mapping[str, float
                 "band_high": 0.95 + band,
             }
         )
+        if spread:
+            rows[-1]["mc_sd"] = group["estimate"].std(ddof=1)
+            rows[-1]["mean_se"] = group["std_error"].mean()
     return pd.DataFrame(rows)
