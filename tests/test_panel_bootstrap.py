@@ -120,7 +120,7 @@ def test_dynamic_correction(dynamic):
     options = {"bias_correction": "bootstrap", "replications": 60, "seed": 1}
     boot = dynamic.fit(**options)
     again = dynamic.fit(**options)
-    ml = dynamic.fit(method="ml", bias_correction=True)
+    ml = dynamic.fit(method="ml", bias_correction=True, correction_cov="ml")
     other = dynamic.fit(**{**options, "seed": 2})
     assert boot.record.converged and "bootstrap" in boot.record.message
     assert "iterative bootstrap" in boot.cov_type and "iterative bootstrap" in boot.summary()
