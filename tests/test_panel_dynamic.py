@@ -283,9 +283,27 @@ def test_delta_covariance_equals_dense(w, data, effects):
     # and it is not the ML covariance: at T = 5 tau's variance grows by a fifth or more
     ml = model.fit(bias_correction=True, correction_cov="ml")
     assert res.cov.loc["tau", "tau"] > 1.2 * ml.cov.loc["tau", "tau"]
-    # the estimates do not depend on the covariance
+    # the estimates do not depend on the covariance, and "ml" reports the ML covariance
+    # that the delta method starts from, unchanged
     np.testing.assert_array_equal(res.params.to_numpy(), ml.params.to_numpy())
     assert res.sigma2 == ml.sigma2
+    np.testing.assert_array_equal(ml.cov.to_numpy(), res.ml.ml_covariance()[:5, :5])
+
+
+def test_delta_covariance_with_a_fixed_parameter(w, data):
+    """A parameter held fixed does not vary: its column of J is the identity's and its
+    (co)variances stay zero (NaN standard error); the others still get J V J'."""
+    model = nm.SDM.from_formula("y ~ x", data, w, effects="entity", dynamic="spacetime")
+    res = model.fit(bias_correction=True, fixed={"rho": 0.2})
+    rho = list(res.params.index).index("rho")
+    np.testing.assert_array_equal(res.ml.jacobian[:, rho], np.eye(res.ml.jacobian.shape[0])[rho])
+    assert np.isnan(res.std_errors["rho"]) and res.params["rho"] == 0.2
+    j, v = res.ml.jacobian, res.ml.ml_covariance()
+    np.testing.assert_allclose(res.cov.to_numpy(), (j @ v @ j.T)[:5, :5], rtol=1e-12, atol=0)
+    assert (
+        res.std_errors["tau"]
+        > model.fit(bias_correction=True, fixed={"rho": 0.2}, correction_cov="ml").std_errors["tau"]
+    )
 
 
 #: The package's Jacobian (one central difference at relative step 1e-4, truncation error
