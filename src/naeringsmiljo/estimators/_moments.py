@@ -548,7 +548,7 @@ def projection_hp(design: InstrumentedDesign) -> np.ndarray:
     App. B): ``n P_H Z_s (Z_s'P_H Z_s)^{-1}``, from the factors of the instruments and of the
     filtered regressors ``Z_s`` in ``design`` (``P`` enters every formula only through
     ``H P``)."""
-    return design.fitted @ (design.z.shape[0] * design.varb)
+    return design.fitted_times(design.z.shape[0] * design.varb)
 
 
 @dataclass(frozen=True)
