@@ -161,25 +161,50 @@ def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> No
     x = rng.standard_normal((w.n, 2))
     y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
 
-    def fits() -> list[tuple[np.ndarray, np.ndarray]]:
+    def fits() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
         for model, options in (
             (SEM, {"method": "gm_error", "variant": "het"}),
             (SEM, {"method": "gm_error", "variant": "hom"}),
             (SAC, {"method": "gs2sls", "w_lags": 1}),
         ):
-            res = model.from_arrays(y, x, w).fit(**options)
-            out.append((res.params.to_numpy(), res.cov.to_numpy()))
+            weights = SpatialWeights.from_sparse(w.sparse, transform="r")  # nothing kept
+            res = model.from_arrays(y, x, weights).fit(**options)
+            out.append((res.params.to_numpy(), res.cov.to_numpy(), res.resid.to_numpy()))
         return out
 
     monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", 0)  # the compiled path at any size
-    compiled = fits()
+    compiled = fits()  # run in the breadth-first order of the pass (gs.Renumbering)
     monkeypatch.setattr(gs, "numba_available", lambda: False)
-    explicit = fits()
-    for (p1, c1), (p2, c2) in zip(compiled, explicit, strict=True):
+    explicit = fits()  # in the given order
+    for (p1, c1, r1), (p2, c2, r2) in zip(compiled, explicit, strict=True):
         # the estimates are roots of the same quartic weighted by variances equal to rounding
         np.testing.assert_allclose(p1, p2, rtol=1e-10)
         np.testing.assert_allclose(c1, c2, rtol=1e-9)
+        # the residuals back in the units' order: a unit out of place would differ at order one
+        np.testing.assert_allclose(r1, r2, rtol=0, atol=1e-10 * np.abs(r2).max())
+
+
+@needs_numba
+def test_renumbering_moves_rows_and_weights_alike() -> None:
+    """``Renumbering``: ``w`` is ``P W P'`` for the gather ``into``, ``back`` undoes ``into``,
+    and the sums of vectors in that order equal those of the given order."""
+    rng = np.random.default_rng(22)
+    w = _knn_weights(rng, 250, 4).sparse
+    sums = gs.GramSums.of(w, "numba")
+    order = sums.renumbering
+    assert order is not None and not np.array_equal(order.order, np.arange(w.shape[0]))
+    v = rng.standard_normal((w.shape[0], 2))
+    np.testing.assert_array_equal(order.back(order.into(v)), v)
+    # the same products summed in another order: rounding only
+    np.testing.assert_allclose(order.w @ order.into(v), order.into(w @ v), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(
+        order.w.T @ order.into(v), order.into(w.T @ v), rtol=1e-14, atol=1e-15
+    )
+    s = rng.uniform(0.5, 2.0, (w.shape[0], 3))
+    np.testing.assert_allclose(order.gram.bilinear(order.into(s)), sums.bilinear(s), rtol=1e-12)
+    assert order.gram.renumbering is None  # already in its own order
+    assert gs.GramSums.of(w, "scipy").renumbering is None
 
 
 def test_hom_constants_are_kept_with_the_weights(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -267,6 +267,7 @@ class InstrumentedDesign:
     instruments: DesignFactor
     projected: DesignFactor
     z: np.ndarray
+    qtz: np.ndarray  # Q_H'Z, the coordinates of P_H Z in the basis Q_H
 
     @classmethod
     def of(cls, h: np.ndarray, z: np.ndarray) -> InstrumentedDesign:
@@ -275,7 +276,8 @@ class InstrumentedDesign:
     @classmethod
     def on(cls, instruments: DesignFactor, z: np.ndarray) -> InstrumentedDesign:
         """With the instruments already factored (the same ``H``, other regressors ``Z``)."""
-        return cls(instruments, DesignFactor.of(instruments.q.T @ z), z)
+        qtz = instruments.q.T @ z
+        return cls(instruments, DesignFactor.of(qtz), z, qtz)
 
     def coefficients(self, y: np.ndarray) -> np.ndarray:
         """``(Z'P_H Z)^{-1} Z'P_H y``."""
@@ -289,7 +291,11 @@ class InstrumentedDesign:
     @property
     def fitted(self) -> np.ndarray:
         """``P_H Z``: the first-stage fitted regressors, ``Q_H Q_H' Z``."""
-        return self.instruments.q @ (self.instruments.q.T @ self.z)
+        return self.instruments.q @ self.qtz
+
+    def fitted_times(self, m: np.ndarray) -> np.ndarray:
+        """``P_H Z m`` for a small matrix ``m``: one product with the n rows of ``Q_H``."""
+        return self.instruments.q @ (self.qtz @ m)
 
     def sandwich(self, middle: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """``V (P_H Z)' M (P_H Z) V`` with ``V = (Z'P_H Z)^{-1}``: the 2SLS sandwich, with

@@ -20,7 +20,7 @@ derivative rather than by a numerical optimiser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from naeringsmiljo._options import GMMVariant
-from naeringsmiljo.estimators._gram_sums import Engine, GramSums
+from naeringsmiljo.estimators._gram_sums import Engine, GramSums, Renumbering
 from naeringsmiljo.exceptions import SingularDesignError, SpecificationError
 from naeringsmiljo.inference.covariance import IVInference, IVProblem
 from naeringsmiljo.linalg import DesignFactor, InstrumentedDesign
@@ -284,13 +284,20 @@ def two_moments(u: np.ndarray, w: Any, a1: Any, wu: np.ndarray | None = None) ->
     :class:`A1Operator` in the estimators, which never forms ``W'W``). ``wu``, ``W u`` when at
     hand.
     """
-    n = u.shape[0]
     wu = w @ u if wu is None else wu
     wwu = w @ wu
     if isinstance(a1, A1Operator) and a1.built_on(w):  # A_1 v = c (W'(W v) - D v), W v known
         a1u, a1wu = a1.lagged(u, wu), a1.lagged(wu, wwu)
     else:
         a1u, a1wu = a1 @ u, a1 @ wu
+    return _two_moments(u, wu, wwu, a1u, a1wu)
+
+
+def _two_moments(
+    u: np.ndarray, wu: np.ndarray, wwu: np.ndarray, a1u: np.ndarray, a1wu: np.ndarray
+) -> Moments:
+    """:func:`two_moments` from ``u``, ``W u``, ``W^2 u``, ``A_1 u`` and ``A_1 W u``."""
+    n = u.shape[0]
     big_g = (
         np.array(
             [
@@ -404,6 +411,15 @@ class A1Operator:
     def diagonal(self) -> np.ndarray:
         """The diagonal of ``A_1`` (zero for the heteroskedastic moments)."""
         return self.scale * (self.squares - self.shift)
+
+    def renumbered(self, renumbering: Renumbering) -> A1Operator:
+        """This operator with the units in the order of ``renumbering`` (its ``P W P'``)."""
+        return A1Operator(
+            renumbering.w,
+            renumbering.into(self.shift),
+            self.scale,
+            renumbering.into(self.squares),
+        )
 
 
 def a1_het(w: sp.csr_array) -> A1Operator:
@@ -532,21 +548,55 @@ def projection_hp(design: InstrumentedDesign) -> np.ndarray:
     App. B): ``n P_H Z_s (Z_s'P_H Z_s)^{-1}``, from the factors of the instruments and of the
     filtered regressors ``Z_s`` in ``design`` (``P`` enters every formula only through
     ``H P``)."""
-    return design.fitted @ (design.z.shape[0] * design.varb)
+    return design.fitted_times(design.z.shape[0] * design.varb)
 
 
-def het_a_vectors(
-    w: sp.csr_array,
-    a1: Any,
-    hp: np.ndarray,
-    zs: np.ndarray,
-    us: np.ndarray,
-) -> np.ndarray:
-    """``a_r = H P alpha_r`` for the moments' dependence on the 2SLS estimates (Arraiz et al.)."""
-    n = hp.shape[0]
-    alpha1 = (-2.0 / n) * (zs.T @ (a1 @ us))
-    alpha2 = (-1.0 / n) * (zs.T @ (w @ us + w.T @ us))
-    return np.column_stack([hp @ alpha1, hp @ alpha2])
+@dataclass(frozen=True)
+class ResidualLags:
+    """The products of one round's residuals ``u`` that the heteroskedastic GS2SLS needs.
+
+    ``W u``, ``W^2 u``, ``W' u``, ``W'W u`` and ``W'W^2 u``: five sparse products give the two
+    moments (:func:`two_moments`) and, for the innovations ``u - lambda W u`` at every
+    ``lambda``, the vectors ``A_1 (u - lambda W u)`` and ``(W + W')(u - lambda W u)`` of the
+    dependence of the moments on the 2SLS estimates (:meth:`a_vectors`): both are linear in
+    ``lambda``, so the weighted step and the covariance at the estimate share them.
+    """
+
+    u: np.ndarray
+    wu: np.ndarray
+    wwu: np.ndarray
+    wtu: np.ndarray  # W'u
+    a1u: np.ndarray  # A_1 u
+    a1wu: np.ndarray  # A_1 W u
+
+    @classmethod
+    def of(cls, w: sp.csr_array, a1: A1Operator, u: np.ndarray) -> ResidualLags:
+        """The products of ``u`` with ``w`` and the ``A_1`` built on it (:class:`A1Operator`)."""
+        wu = w @ u
+        wwu = w @ wu
+        if a1.built_on(w):  # A_1 v = c (W'(W v) - D v), W v known
+            a1u, a1wu = a1.lagged(u, wu), a1.lagged(wu, wwu)
+        else:
+            a1u, a1wu = a1 @ u, a1 @ wu
+        return cls(u, wu, wwu, w.T @ u, a1u, a1wu)
+
+    def moments(self) -> Moments:
+        """The two moments of :func:`two_moments`."""
+        return _two_moments(self.u, self.wu, self.wwu, self.a1u, self.a1wu)
+
+    def a_vectors(
+        self, a1: A1Operator, hp: np.ndarray, zs: np.ndarray, lam: float
+    ) -> np.ndarray:
+        """``a_r = H P alpha_r`` at innovations ``u - lam W u`` (Arraiz et al. 2010, App. B):
+        ``alpha_1 = -2/n Z_s' A_1 e`` and ``alpha_2 = -1/n Z_s' (W + W') e``, with
+        ``W' W u = A_1 u / c + D u`` (``A_1 = c (W'W - D)``)."""
+        n = hp.shape[0]
+        a1_e = self.a1u - lam * self.a1wu
+        wtwu = self.a1u / a1.scale + a1.shift * self.u
+        a2_e = (self.wu - lam * self.wwu) + (self.wtu - lam * wtwu)
+        alpha1 = (-2.0 / n) * (zs.T @ a1_e)
+        alpha2 = (-1.0 / n) * (zs.T @ a2_e)
+        return np.column_stack([hp @ alpha1, hp @ alpha2])
 
 
 # --------------------------------------------------------------------------- estimators
@@ -617,8 +667,8 @@ def gm_error(
     """
     n = y.shape[0]
     u = (x_factor or DesignFactor.of(x)).residuals(y)  # OLS residuals
-    wx, wy = lag_columns(w, x), w @ y
     if variant == "kp99":
+        wx, wy = lag_columns(w, x), w @ y
         tr_wtw = frobenius_sq(w)
         lam, _ = solve_lambda(kp99_moments(u, w, tr_wtw), bounds)
         xs, ys = x - lam * wx, y - lam * wy
@@ -642,8 +692,18 @@ def gm_error(
     if a1 is None:
         a1 = a1_het(w) if variant == "het" else a1_hom(w)
     # the variances of the moments need sums over the entries of W'W (never stored)
+    if gram is None and (variant == "het" or hom_traces is None):
+        gram = GramSums.of(w)
+    traces = None if variant == "het" else hom_traces or _hom_traces(w, a1, sums=gram)
+    # the products with W in the renumbered order of those sums, when they have one
+    renumbering = None if gram is None else gram.renumbering
+    if renumbering is not None:
+        y, x, u = renumbering.into(y), renumbering.into(x), renumbering.into(u)
+        w, a1, gram = renumbering.w, a1.renumbered(renumbering), renumbering.gram
+        if traces is not None:
+            traces = replace(traces, d1=renumbering.into(traces.d1))
+    wx, wy = lag_columns(w, x), w @ y
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram) if variant == "het" else None
-    traces = None if variant == "het" else hom_traces or _hom_traces(w, a1)
     moments = two_moments(u, w, a1)
     lam_old, _ = solve_lambda(moments, bounds)
     iterations, change = 0, np.inf
@@ -687,7 +747,8 @@ def gm_error(
     cov[:k, :k] = cov_beta
     cov[k, k] = cov_lam
     cov[:k, k] = cov[k, :k] = cross
-    return GMMEstimate(beta, lam, cov, sigma2, u, e, description, iterations)
+    est = GMMEstimate(beta, lam, cov, sigma2, u, e, description, iterations)
+    return est if renumbering is None else renumbered_back(est, renumbering)
 
 
 @dataclass(frozen=True)
@@ -721,14 +782,15 @@ def _hom_traces(
 HOM_TRACES_KEY = "gmm_hom_traces"
 
 
-def cached_hom_traces(weights: Any) -> _HomTraces:
+def cached_hom_traces(weights: Any, sums: GramSums | None = None) -> _HomTraces:
     """The traces of :func:`_hom_traces` for ``weights`` (a ``SpatialWeights``), kept in its
     cache: constants of ``W``, so later homoskedastic fits on the same weights skip the pass over
-    ``W'W``; :meth:`~naeringsmiljo.weights.SpatialWeights.release` with ``"gmm"`` drops them."""
+    ``W'W``; :meth:`~naeringsmiljo.weights.SpatialWeights.release` with ``"gmm"`` drops them.
+    ``sums``, ``W`` prepared for the pass (:func:`fit_gram_sums`), when at hand."""
     if HOM_TRACES_KEY not in weights._cache:
         w = weights.sparse
         weights._cache[HOM_TRACES_KEY] = _hom_traces(
-            w, a1_hom(w), sums=weights._cache.get(GRAM_SUMS_KEY)
+            w, a1_hom(w), sums=sums or weights._cache.get(GRAM_SUMS_KEY)
         )
     traces: _HomTraces = weights._cache[HOM_TRACES_KEY]
     return traces
@@ -748,6 +810,21 @@ def cached_gram_sums(weights: Any) -> GramSums | None:
     ``W``, about 340 MB at n = 1e6 with ten neighbours)."""
     sums: GramSums | None = weights._cache.get(GRAM_SUMS_KEY)
     return sums
+
+
+def fit_gram_sums(weights: Any, variant: GMMVariant) -> GramSums | None:
+    """``W`` of ``weights`` prepared for the passes over ``W'W`` for one fit of ``variant``:
+    the one kept by :meth:`SpatialWeights.prepare(gmm=True)
+    <naeringsmiljo.weights.SpatialWeights.prepare>`, else one built for this fit and not kept
+    when the fit makes a pass (``"het"``; ``"hom"`` until its constants are kept), else None.
+    The fit then also runs its products in the renumbered order of the pass
+    (:class:`~naeringsmiljo.estimators._gram_sums.Renumbering`)."""
+    kept = cached_gram_sums(weights)
+    if kept is not None or variant == "kp99":
+        return kept
+    if variant == "hom" and HOM_TRACES_KEY in weights._cache:
+        return None  # no pass: renumbering for the products alone costs more than it saves
+    return GramSums.of(weights.sparse)
 
 
 def cached_a1(weights: Any, variant: Literal["het", "hom"]) -> A1Operator | None:
@@ -834,20 +911,19 @@ def gs2sls_het(
         zs, ys = z - lam_old * wz, y - lam_old * wy
         fit = two_stage_least_squares(ys, zs, h, first.design.instruments)
         u = y - z @ fit.delta
-        wu = w @ u
-        basis = HetMomentBasis.of(het_matrices, u, wu)
-        us = u - lam_old * wu
-        a_vec = het_a_vectors(w, a1, projection_hp(fit.design), zs, us)
+        lags = ResidualLags.of(w, a1, u)
+        basis = HetMomentBasis.of(het_matrices, u, lags.wu)
+        a_vec = lags.a_vectors(a1, projection_hp(fit.design), zs, lam_old)
         psi = basis.variance(lam_old, a_vec)
-        moments = two_moments(u, w, a1, wu)
+        moments = lags.moments()
         lam, _ = solve_lambda(moments, bounds, psi)
         change, lam_old = abs(lam - lam_old), lam
         iterations += 1
     zs = z - lam * wz
     hp = projection_hp(InstrumentedDesign.on(first.design.instruments, zs))
-    e = u - lam * wu
+    e = u - lam * lags.wu
     eps2 = e**2
-    a_vec = het_a_vectors(w, a1, hp, zs, e)
+    a_vec = lags.a_vectors(a1, hp, zs, lam)
     psi = basis.variance(lam, a_vec)  # the round's u: the same pass
     jac = moments.big_g @ np.array([1.0, 2.0 * lam])
     psi_inv_j = np.linalg.solve(psi, jac)
@@ -871,6 +947,17 @@ def gs2sls_het(
         "Arraiz et al. 2010)",
         iterations,
         extra={"h": h, "z": z},
+    )
+
+
+def renumbered_back(est: GMMEstimate, renumbering: Renumbering) -> GMMEstimate:
+    """An estimate computed with the units in the order of ``renumbering``, its vectors and
+    the arrays of ``extra`` (one row per unit) back in the units' given order."""
+    return replace(
+        est,
+        resid=renumbering.back(est.resid),
+        innovations=renumbering.back(est.innovations),
+        extra={key: renumbering.back(value) for key, value in est.extra.items()},
     )
 
 

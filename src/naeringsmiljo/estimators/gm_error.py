@@ -68,6 +68,7 @@ class GMError:
         spec = problem.spec
         weights = spec.term_weights("error")
         interval = gmm.moment_interval(weights)
+        gram = gmm.fit_gram_sums(weights, options.variant)
         est = gmm.gm_error(
             spec.y,
             spec.x,
@@ -75,8 +76,8 @@ class GMError:
             variant=options.variant,
             bounds=gmm.bounds_of(interval),
             max_iter=options.max_iter,
-            hom_traces=gmm.cached_hom_traces(weights) if options.variant == "hom" else None,
-            gram=gmm.cached_gram_sums(weights),
+            hom_traces=gmm.cached_hom_traces(weights, gram) if options.variant == "hom" else None,
+            gram=gram,
             a1=None if options.variant == "kp99" else gmm.cached_a1(weights, options.variant),
             x_factor=spec.x_factor() if isinstance(spec, CrossSectionDesign) else None,
         )

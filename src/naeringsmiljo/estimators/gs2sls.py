@@ -73,19 +73,35 @@ class GeneralisedSpatialTwoStageLeastSquares:
         error_weights = spec.term_weights("error")
         lag_weights = spec.term_weights("y")
         own_error = terms.lag is not None and not terms.shared_weights
+        # the heteroskedastic estimator's pass over W'W renumbers the units; with one matrix,
+        # the whole fit (instruments included) runs in that order (gmm.Renumbering)
+        gram = gmm.fit_gram_sums(error_weights, "het") if options.variant == "het" else None
+        renumbering = None
+        if gram is not None and (
+            lag_weights is error_weights or (terms.lag is not None and not own_error)
+        ):
+            renumbering = gram.renumbering
+        x, y, external = spec.x, spec.y, spec.instruments
+        lag_matrix = lag_weights.sparse
+        a1 = gmm.cached_a1(error_weights, "het")
+        if renumbering is not None:
+            x, y, lag_matrix = renumbering.into(x), renumbering.into(y), renumbering.w
+            external = None if external is None else renumbering.into(external)
+            a1 = (a1 or gmm.a1_het(error_weights.sparse)).renumbered(renumbering)
+            gram = renumbering.gram
         h, _ = gmm.instrument_matrix(
-            spec.x,
+            x,
             spec.exog_names,
-            lag_weights.sparse,
+            lag_matrix,
             w_lags=options.w_lags,
             endog=spec.endog,
-            external=spec.instruments,
+            external=external,
             lagged=spec.lagged,
             durbin_on_w=spec.terms.durbin is None
             or spec.terms.durbin.weights.equals(spec.term_weights("y")),
             w_error=error_weights.sparse if own_error else None,
         )
-        z = np.column_stack([spec.x, spec.lag("y", spec.y)]) if terms.lag is not None else spec.x
+        z = np.column_stack([x, lag_matrix @ y]) if terms.lag is not None else x
         intervals = {"lambda": gmm.moment_interval(error_weights)}
         if terms.lag is not None:
             intervals = {"rho": gmm.moment_interval(lag_weights), **intervals}
@@ -110,15 +126,17 @@ class GeneralisedSpatialTwoStageLeastSquares:
                 variant="kp99",
             )
         est = gmm.gs2sls_het(
-            spec.y,
+            y,
             z,
             h,
-            error_weights.sparse,
+            error_weights.sparse if renumbering is None else renumbering.w,
             bounds=bounds,
             max_iter=options.max_iter,
-            gram=gmm.cached_gram_sums(error_weights),
-            a1=gmm.cached_a1(error_weights, "het"),
+            gram=gram,
+            a1=a1,
         )
+        if renumbering is not None:
+            est = gmm.renumbered_back(est, renumbering)
         return gmm.moment_results(
             problem,
             est,
