@@ -4,6 +4,7 @@ resumable stores, weights set up once, failures recorded, summaries checked by h
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,10 @@ def test_every_backend_gives_the_same_frame_bit_for_bit(runs: dict[str, Any], ba
     assert (reference["error"] == "").all()
     # Everything but the timings: estimates and standard errors to the last bit.
     pd.testing.assert_frame_equal(_without_time(runs[backend].draws), _without_time(reference))
-    assert runs[backend].tasks["worker"].nunique() == 2
+    # the tasks ran in worker processes, not in this one; how many of the two workers took a
+    # task depends on the scheduler (one that starts late may find the queue empty)
+    workers = set(runs[backend].tasks["worker"])
+    assert 1 <= len(workers) <= 2 and os.getpid() not in workers
 
 
 def test_replication_seeds_are_children_of_the_study_seed() -> None:
