@@ -108,6 +108,26 @@ def test_compiled_sums_agree_with_scipy_on_neighbour_weights() -> None:
 
 
 @needs_numba
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_values_give_the_pass_bit_for_bit(seed: int) -> None:
+    """``keeping_gram``: the pass from the kept entries of ``G`` adds the same terms in the
+    same order as the pass that accumulates them (equal to the last bit), on weights with
+    empty rows and columns, self-links, negative and repeated entries, and kNN weights."""
+    rng = np.random.default_rng(seed + 50)
+    for w in (_random_weights(150, seed), _knn_weights(rng, 400, 6).sparse):
+        streaming = gs.GramSums.of(w, "numba")
+        kept = streaming.keeping_gram()
+        assert streaming.kept is None and kept.kept is not None
+        assert kept.keeping_gram() is kept
+        s = rng.uniform(-1.0, 2.0, (w.shape[0], 3))
+        np.testing.assert_array_equal(kept.bilinear(s), streaming.bilinear(s))
+        order = kept.renumbering
+        assert order is not None and order.gram.kept is not None
+        np.testing.assert_array_equal(order.gram.bilinear(order.into(s)), streaming.bilinear(s))
+    assert gs.GramSums.of(w, "scipy").keeping_gram().kept is None  # nothing to keep there
+
+
+@needs_numba
 def test_compiled_sums_do_not_depend_on_the_number_of_threads() -> None:
     w = _random_weights(200, 11)
     s = np.random.default_rng(12).random(200)
@@ -275,6 +295,35 @@ def test_one_pass_gives_the_variance_at_every_lambda(engine: str) -> None:
             gmm.het_moment_variance(matrices, e2, a_vectors),
             rtol=1e-10,
         )
+
+
+@needs_numba
+def test_prepared_weights_keep_g_and_give_the_same_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the compiled path, ``prepare(gmm=True)`` keeps the entries of ``G``; het, hom and
+    GS2SLS fits on those weights equal fits on unprepared weights to the last bit."""
+    from naeringsmiljo.estimators import _moments as gmm
+
+    monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", 0)  # the compiled path at any size
+    rng = np.random.default_rng(45)
+    w = _knn_weights(rng, 300, 5)
+    x = rng.standard_normal((w.n, 2))
+    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
+    options = (
+        (SEM, {"method": "gm_error", "variant": "het"}),
+        (SEM, {"method": "gm_error", "variant": "hom"}),
+        (SAC, {"method": "gs2sls", "w_lags": 1}),
+    )
+    plain = [
+        model.from_arrays(y, x, SpatialWeights.from_sparse(w.sparse, transform="r")).fit(**o)
+        for model, o in options
+    ]
+    w.prepare(gmm=True)
+    assert w._cache[gmm.GRAM_SUMS_KEY].kept is not None
+    for (model, o), before in zip(options, plain, strict=True):
+        after = model.from_arrays(y, x, w).fit(**o)
+        np.testing.assert_array_equal(after.params, before.params)
+        np.testing.assert_array_equal(after.cov, before.cov)
+        np.testing.assert_array_equal(after.resid, before.resid)
 
 
 def test_prepared_weights_serve_the_fits_and_travel_with_them() -> None:

@@ -104,6 +104,7 @@ class GramSums:
     permuted: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # CSR arrays of P W P' (numba)
     transposed: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # those of its transpose
     order: np.ndarray | None  # the renumbering of the units (numba; None in its own order)
+    kept: tuple[np.ndarray, ...] | None = None  # G's values that do not depend on s (kept)
 
     @classmethod
     def of(cls, w: Any, engine: Engine = "auto") -> GramSums:
@@ -125,6 +126,23 @@ class GramSums:
         with _LAUNCH:
             order, indptr, indices, data, transposed = loops.prepare(w.indptr, w.indices, w.data)
         return cls(w, "numba", (indptr, indices, data), transposed, order)
+
+    def keeping_gram(self) -> GramSums:
+        """This object with the values of the pass that do not depend on the vectors kept:
+        the squares of the entries of ``G`` right of its diagonal (about 15 per unit with ten
+        neighbours: 185 MB at n = 1e6) and, on the entries of ``W`` and ``W'``, the products
+        the sums weight them by (240 MB there). A pass then streams them instead of
+        accumulating each row of ``G`` again: 0.05 s against 0.33 s at n = 1e6, with the same
+        numbers to the last bit (the same terms added in the same order). Computing them
+        takes two passes. The scipy path and an object that keeps them are returned as
+        they are. For weights used in many fits (:meth:`SpatialWeights.prepare(gmm=True)
+        <naeringsmiljo.weights.SpatialWeights.prepare>`)."""
+        if self.engine == "scipy" or self.kept is not None:
+            return self
+        assert self.permuted is not None and self.transposed is not None
+        with _LAUNCH:
+            kept = _compiled().keep_gram(*self.permuted, *self.transposed, N_BLOCKS)
+        return replace(self, kept=tuple(kept))
 
     @functools.cached_property
     def renumbering(self) -> Renumbering | None:
@@ -164,7 +182,14 @@ class GramSums:
         if self.order is not None:  # None: ``s`` already in the renumbered order
             s = np.take(s, self.order, axis=0)
         with _LAUNCH:
-            parts = _compiled().gram_sums(*self.permuted, *self.transposed, s, N_BLOCKS)
+            if self.kept is None:
+                parts = _compiled().gram_sums(*self.permuted, *self.transposed, s, N_BLOCKS)
+            else:
+                indptr, indices, _ = self.permuted
+                t_indptr, t_indices, _ = self.transposed
+                parts = _compiled().kept_gram_sums(
+                    indptr, indices, t_indptr, t_indices, *self.kept, s, N_BLOCKS
+                )
         return np.asarray(parts.sum(axis=0))
 
 

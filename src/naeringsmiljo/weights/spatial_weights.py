@@ -232,9 +232,11 @@ class SpatialWeights:
         gmm : bool, default False
             Whether to prepare the moment estimators' set-ups: ``W`` renumbered and transposed
             for the passes over ``W'W`` in the variances of the heteroskedastic GM error and
-            GS2SLS moments (two copies of ``W``, about 340 MB at n = 1e6 with ten neighbours;
-            without it every such fit prepares its own and drops it), and the constants of the
-            homoskedastic variances (which fits keep by themselves).
+            GS2SLS moments, with the entries of ``W'W`` those passes weight by kept (with
+            numba: about 780 MB in all at n = 1e6 with ten neighbours, and a pass then takes
+            a third of the time; without ``gmm=True`` every such fit prepares its own, without
+            the entries, and drops it), and the constants of the homoskedastic variances
+            (which fits keep by themselves).
 
         Returns
         -------
