@@ -12,14 +12,17 @@ process builds the data and then times, on the same data:
 * the time of ``w.prepare(logdet=None, interval=False, gmm=True)`` on fresh weights (the
   moment estimators' interval, W renumbered and transposed for the passes over ``W'W``, the
   homoskedastic constants) and the same fit on those prepared weights (the Monte Carlo and
-  sweep case: set-ups of the weights computed once);
+  sweep case: set-ups of the weights computed once), then once more on a new problem with
+  the same weights (``again``: the next replication of a Monte Carlo);
 * spreg's ``GM_Lag``, ``GM_Error_Het``, ``GM_Error_Hom``, ``GM_Error`` and ``GM_Combo_Het``
   with the same instruments, unless ``--no-spreg``; the largest difference of the estimates
   is reported beside.
 
-Building the design (formula-free ``from_arrays``, the weights object) is not timed. With numba
-installed, the first fit that uses the compiled sums over ``W'W`` (GM error het) includes
-numba's start-up (import, loops loaded from the disk cache).
+Building the design (formula-free ``from_arrays``, the weights object) is not timed, nor is a
+throwaway spatial 2SLS fit before the first row (a process's first large arrays fault their
+pages in, about 0.4 s once at n = 1e6). With numba installed, the first set-up that uses the
+compiled sums over ``W'W`` (the prepare of the first row) includes numba's start-up (import,
+loops loaded from the disk cache).
 
 Usage::
 
@@ -107,6 +110,11 @@ def run(
 
         w_pysal = WSP(matrix.tocsr()).to_W(silence_warnings=True)
         w_pysal.transform = "r"
+    # a throwaway fit first: a process's first large arrays fault their pages in (about 0.4 s
+    # at n = 1e6, once), which the first row would otherwise carry
+    warm = nm.SpatialWeights.from_sparse(_row_standardised(data["neighbours"]), transform="r")
+    nm.SAR.from_arrays(data["y"], data["x"], warm).fit(method="s2sls", w_lags=1)
+    del warm
     rows = []
     for label, model, options, peer, peer_kwargs in ESTIMATORS:
         w = nm.SpatialWeights.from_sparse(_row_standardised(data["neighbours"]), transform="r")
@@ -125,6 +133,11 @@ def run(
         start = time.perf_counter()
         again.fit(**options)
         seconds_prepared = time.perf_counter() - start
+        # and once more, on a new problem (a Monte Carlo's next replication)
+        repeat = cls.from_arrays(data["y"], data["x"], prepared)
+        start = time.perf_counter()
+        repeat.fit(**options)
+        seconds_repeat = time.perf_counter() - start
         row = {
             "n": n,
             "estimator": label,
@@ -132,6 +145,7 @@ def run(
             "ours": seconds,
             "prepare": setup,
             "ours_prepared": seconds_prepared,
+            "ours_repeat": seconds_repeat,
             "spreg": None,
             "diff": None,
         }
@@ -167,23 +181,26 @@ def write(rows: list[dict], stem: str, loads: tuple[float, float], note: str = "
         "timed; then the same fit on weights prepared ahead (`w.prepare(logdet=None, "
         "interval=False, gmm=True)`: the moment estimators' interval, W renumbered and "
         "transposed for the passes over W'W, the homoskedastic constants; its time in "
-        "`prepare`). Wx is one sparse product "
+        "`prepare`), and once more on a new problem with those weights (`again`: a Monte "
+        "Carlo's next replication). Wx is one sparse product "
         "W @ x; |Δ| is the largest difference from spreg's estimates (same instruments, "
         "w_lags = 1).",
         "",
         (
-            "| n | estimator | Wx (s) | fit (s) | prepare (s) | fit, prepared (s) | spreg (s) "
-            "| fit / Wx | prepared / Wx | spreg / fit | \\|Δ\\| vs spreg |"
+            "| n | estimator | Wx (s) | fit (s) | prepare (s) | fit, prepared (s) | again (s) "
+            "| spreg (s) | fit / Wx | prepared / Wx | again / Wx | spreg / fit "
+            "| \\|Δ\\| vs spreg |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "" if r["spreg"] is None else f"{r['spreg'] / r['ours']:.1f}"
         lines.append(
             f"| {r['n']:,} | {r['estimator']} | {r['wx']:.4f} | {r['ours']:.2f} | "
-            f"{r['prepare']:.2f} | {r['ours_prepared']:.2f} | "
+            f"{r['prepare']:.2f} | {r['ours_prepared']:.2f} | {r['ours_repeat']:.2f} | "
             f"{_fmt(r['spreg'], '.2f') or 'not run'} | {r['ours'] / r['wx']:.0f} | "
-            f"{r['ours_prepared'] / r['wx']:.0f} | {ratio} | {_fmt(r['diff'], '.1e')} |"
+            f"{r['ours_prepared'] / r['wx']:.0f} | {r['ours_repeat'] / r['wx']:.0f} | {ratio} | "
+            f"{_fmt(r['diff'], '.1e')} |"
         )
     if note:
         lines += ["", note]
