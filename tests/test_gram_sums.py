@@ -172,22 +172,32 @@ def _knn_weights(rng: np.random.Generator, n: int, k: int) -> SpatialWeights:
     return SpatialWeights.from_sparse(matrix, transform="r")
 
 
+#: The fits of the moment estimators that pass over W'W.
+FITS = (
+    (SEM, {"method": "gm_error", "variant": "het"}),
+    (SEM, {"method": "gm_error", "variant": "hom"}),
+    (SAC, {"method": "gs2sls", "w_lags": 1}),
+)
+
+
+def _problem(seed: int) -> tuple[SpatialWeights, np.ndarray, np.ndarray]:
+    """kNN weights over 300 units and heteroskedastic data of a regression on two columns."""
+    rng = np.random.default_rng(seed)
+    w = _knn_weights(rng, 300, 5)
+    x = rng.standard_normal((w.n, 2))
+    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
+    return w, x, y
+
+
 @needs_numba
 def test_fits_are_the_same_on_either_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """GM error (het, hom) and GS2SLS fits with the compiled sums equal those with scipy's
     explicit ``W'W``: the same moments and weighting, the variances equal to rounding."""
-    rng = np.random.default_rng(21)
-    w = _knn_weights(rng, 300, 5)
-    x = rng.standard_normal((w.n, 2))
-    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
+    w, x, y = _problem(21)
 
     def fits() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
-        for model, options in (
-            (SEM, {"method": "gm_error", "variant": "het"}),
-            (SEM, {"method": "gm_error", "variant": "hom"}),
-            (SAC, {"method": "gs2sls", "w_lags": 1}),
-        ):
+        for model, options in FITS:
             weights = SpatialWeights.from_sparse(w.sparse, transform="r")  # nothing kept
             res = model.from_arrays(y, x, weights).fit(**options)
             out.append((res.params.to_numpy(), res.cov.to_numpy(), res.resid.to_numpy()))
@@ -304,22 +314,14 @@ def test_prepared_weights_keep_g_and_give_the_same_fits(monkeypatch: pytest.Monk
     from naeringsmiljo.estimators import _moments as gmm
 
     monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", 0)  # the compiled path at any size
-    rng = np.random.default_rng(45)
-    w = _knn_weights(rng, 300, 5)
-    x = rng.standard_normal((w.n, 2))
-    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
-    options = (
-        (SEM, {"method": "gm_error", "variant": "het"}),
-        (SEM, {"method": "gm_error", "variant": "hom"}),
-        (SAC, {"method": "gs2sls", "w_lags": 1}),
-    )
+    w, x, y = _problem(45)
     plain = [
         model.from_arrays(y, x, SpatialWeights.from_sparse(w.sparse, transform="r")).fit(**o)
-        for model, o in options
+        for model, o in FITS
     ]
     w.prepare(gmm=True)
     assert w._cache[gmm.GRAM_SUMS_KEY].kept is not None
-    for (model, o), before in zip(options, plain, strict=True):
+    for (model, o), before in zip(FITS, plain, strict=True):
         after = model.from_arrays(y, x, w).fit(**o)
         np.testing.assert_array_equal(after.params, before.params)
         np.testing.assert_array_equal(after.cov, before.cov)
@@ -334,19 +336,11 @@ def test_prepared_weights_serve_the_fits_and_travel_with_them() -> None:
 
     from naeringsmiljo.estimators import _moments as gmm
 
-    rng = np.random.default_rng(44)
-    w = _knn_weights(rng, 300, 5)
-    x = rng.standard_normal((w.n, 2))
-    y = x @ [1.0, -0.5] + rng.standard_normal(w.n) * (1 + rng.random(w.n))
-    options = (
-        (SEM, {"method": "gm_error", "variant": "het"}),
-        (SEM, {"method": "gm_error", "variant": "hom"}),
-        (SAC, {"method": "gs2sls", "w_lags": 1}),
-    )
+    w, x, y = _problem(44)
 
     def fits(weights: SpatialWeights) -> list[np.ndarray]:
         return [
-            model.from_arrays(y, x, weights).fit(**o).params.to_numpy() for model, o in options
+            model.from_arrays(y, x, weights).fit(**o).params.to_numpy() for model, o in FITS
         ]
 
     fresh = SpatialWeights.from_sparse(w.sparse, transform="r")

@@ -38,6 +38,19 @@ def transpose(
 
 
 @numba.njit(cache=True)
+def _workspace(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of :func:`_accumulate` for one block of rows: ``acc`` (a row of ``G``),
+    ``column`` (a column of ``W``), ``mark`` (the row that last touched each column) and
+    ``touched`` (the columns of the current row)."""
+    return (
+        np.zeros(n),
+        np.zeros(n),
+        np.full(n, -1, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=True)
 def _accumulate(
     i: int,
     indptr: np.ndarray,
@@ -136,10 +149,7 @@ def gram_sums(
     m = s.shape[1]
     out = np.zeros((n_blocks, 3, m, m))
     for b in numba.prange(n_blocks):
-        acc = np.zeros(n)  # row i of G, right of the diagonal
-        column = np.zeros(n)  # column i of W: column[j] = W_ji
-        mark = np.full(n, -1, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
+        acc, column, mark, touched = _workspace(n)
         r_gg = np.zeros(m)  # sum_{j > i} G_ij^2 s_j
         r_gw = np.zeros(m)  # sum_{j > i} G_ij W_ij s_j
         r_wg = np.zeros(m)  # sum_{j > i} G_ij W_ji s_j
@@ -198,10 +208,7 @@ def _count_upper(
     n = indptr.size - 1
     counts = np.zeros(n, dtype=np.int64)
     for b in numba.prange(n_blocks):
-        acc = np.zeros(n)
-        column = np.zeros(n)
-        mark = np.full(n, -1, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
+        acc, column, mark, touched = _workspace(n)
         for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
             count = _accumulate(
                 i, indptr, indices, data, t_indptr, t_indices, t_data, acc, column, mark, touched
@@ -238,10 +245,7 @@ def _store_upper(
     ww_rows = np.zeros(indices.size)
     gw_columns = np.zeros(t_indices.size)
     for b in numba.prange(n_blocks):
-        acc = np.zeros(n)
-        column = np.zeros(n)
-        mark = np.full(n, -1, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
+        acc, column, mark, touched = _workspace(n)
         for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
             count = _accumulate(
                 i, indptr, indices, data, t_indptr, t_indices, t_data, acc, column, mark, touched
