@@ -357,3 +357,47 @@ def test_prepared_weights_serve_the_fits_and_travel_with_them() -> None:
         np.testing.assert_array_equal(a, b)
     w.release("gmm")
     assert not any(key.startswith("gmm") for key in w.prepared())
+
+
+@needs_numba
+def test_renumbered_gs2sls_with_durbin_terms_and_instruments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GS2SLS in the renumbered order with lags of X among the regressors (GNS), with an
+    endogenous regressor and its external instrument, and with error weights of their own (no
+    renumbering then): the same fits as on the scipy path in the given order."""
+    import pandas as pd
+
+    from naeringsmiljo import GNS
+
+    rng = np.random.default_rng(23)
+    w = _knn_weights(rng, 300, 5)
+    other = _knn_weights(rng, 300, 4)
+    z = rng.standard_normal(w.n)
+    frame = pd.DataFrame(
+        {"x1": rng.standard_normal(w.n), "z": z, "x2": z + rng.standard_normal(w.n)},
+        index=w.ids,
+    )
+    frame["y"] = frame["x1"] - 0.5 * frame["x2"] + rng.standard_normal(w.n) * (1 + z**2)
+    specs = (
+        lambda: GNS.from_formula("y ~ x1 + x2", frame, w),
+        lambda: SEM.from_formula("y ~ x1 + x2", frame, w, endog=["x2"], instruments=["z"]),
+        lambda: SAC.from_formula("y ~ x1 + x2", frame, w, w_error=other),
+    )
+
+    def fits() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        out = []
+        for make in specs:
+            res = make().fit(method="gs2sls", w_lags=2)
+            out.append((res.params.to_numpy(), res.cov.to_numpy(), res.resid.to_numpy()))
+        return out
+
+    monkeypatch.setattr(gs, "COMPILED_MIN_NNZ", 0)
+    compiled = fits()
+    monkeypatch.setattr(gs, "numba_available", lambda: False)
+    explicit = fits()
+    for (p1, c1, r1), (p2, c2, r2) in zip(compiled, explicit, strict=True):
+        # rounding only, as in test_fits_are_the_same_on_either_path
+        np.testing.assert_allclose(p1, p2, rtol=1e-10)
+        np.testing.assert_allclose(c1, c2, rtol=1e-9)
+        np.testing.assert_allclose(r1, r2, rtol=0, atol=1e-10 * np.abs(r2).max())
