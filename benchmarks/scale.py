@@ -366,7 +366,7 @@ def _fit_all(
     if have_r:
         for method in ("LU", "MC"):
             skip = (
-                "exact LU: 302 s at n = 1e5 (issue text)"
+                "exact LU: minutes at n = 1e5"
                 if method == "LU" and n > SUPERLU_LIMIT
                 else ""
             )
