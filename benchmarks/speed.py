@@ -16,7 +16,7 @@ process measures, on the same data:
 
 and another child runs spreg ``ML_Lag`` / ``ML_Error`` with ``method="LU"`` (its dense
 covariance limits it to ``--spreg-limit`` units; a fit that exceeds ``--timeout`` is reported as
-such). The issue's targets are ratios, so the table reports them: ``first / lu``,
+such). The targets are ratios, so the table reports them: ``first / lu``,
 ``repeat / lu`` and ``spreg / first``; on a loaded machine (other processes on the cores) the
 ratios within one row are what carries over, not the seconds.
 

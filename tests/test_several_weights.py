@@ -127,7 +127,7 @@ def test_convex_combination_matches_a_brute_force_maximisation(world, model, kin
     _, beta, sigma2 = _profile(y, x, ws, rho, gamma, kind=kind, durbin=durbin)
     res = _fit(model, world)
     parameter = "rho" if kind == "lag" else "lambda"
-    # 1e-6: the agreement; both maxima are polished far below it (Nelder-Mead xatol 1e-11)
+    # 1e-6: the agreement asked for; both maxima are polished far below it (Nelder-Mead xatol 1e-11)
     np.testing.assert_allclose(res.params[parameter], rho, rtol=0, atol=1e-6)
     np.testing.assert_allclose(res.params["gamma_geo"], gamma, rtol=0, atol=1e-6)
     np.testing.assert_allclose(res.params["gamma_collab"], 1 - gamma, rtol=0, atol=1e-6)
@@ -170,7 +170,7 @@ def test_hessian_standard_errors_match_a_numerical_hessian(world, model, durbin)
     hessian = _numerical_hessian(lambda p: _full_loglik(y, x, ws, p, durbin=durbin), point)
     se = np.sqrt(np.diag(np.linalg.inv(-hessian)))
     names = list(res.params.index[:k]) + ["rho", "gamma_geo"]
-    # 1e-4 relative: the tolerance; the reference's O(h^2) differencing error is ~1e-7
+    # 1e-4 relative: the tolerance asked for; the reference's O(h^2) differencing error is ~1e-7
     np.testing.assert_allclose(res.std_errors[names], se[:-1], rtol=1e-4)
     np.testing.assert_allclose(res.std_errors["gamma_collab"], se[-2], rtol=1e-4)
 

@@ -53,7 +53,7 @@ ENTROPY_ATOL = 1e-12
 SOLVE_ATOL = 1e-10
 # Row sums of a row-standardised matrix are one to rounding (a division per row).
 ROW_SUM_ATOL = 1e-12
-# The mix of the shipped economy: the criterion is that the true gamma (and rho) lie
+# The mix of the shipped economy: the criterion is that the true gamma (and rho) lie
 # inside the 95% intervals. One seeded draw, so the test is deterministic; a correct estimator
 # would miss for a given parameter with probability 5% over seeds (the shipped draw has
 # z = -0.33 for gamma_geo and -1.26 for rho). The other coefficients use RECOVERY_Z.

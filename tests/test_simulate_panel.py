@@ -39,7 +39,7 @@ CSV_RTOL = 1e-12
 SOLVE_ATOL = 1e-10
 # Dense inverse against eigenvalue traces for N = 356: both exact up to rounding.
 IMPACT_ATOL = 1e-10
-# 95% intervals (the criterion: the truth inside the interval of each parameter).
+# 95% intervals (the criterion: the truth inside the interval of each parameter).
 Z95 = 1.959964
 # Coverage of 95% intervals over 100 redraws: binomial s.e. 2.2 points; accept 88%-100%
 # (three standard errors below).

@@ -27,7 +27,7 @@ from naeringsmiljo.weights.logdet import CholeskyLogDet, SparseLULogDet, make_lo
 from test_large_n import STANDARD_ERRORS, knn_problem
 
 # The values-only search stops when its step plus its model's error is below 1e-8
-# (INTERPOLATION_XTOL); the issue asks for |delta| < 1e-8 against the exact score root.
+# (INTERPOLATION_XTOL); the target is |delta| < 1e-8 against the exact score root.
 SEARCH_ATOL = 1e-8
 # Factorisations the values-only search may take on these problems (5-8 measured at 1e3-1e6).
 MAX_FACTORISATIONS = 8

@@ -129,7 +129,7 @@ MIX_EFFECT_LABELS = {
     "collab": r"\quad via collaboration",
     "total": "total",
 }
-#: The issue's criterion for the mix: the true rho and gamma inside their 95% intervals.
+#: The criterion for the mix: the true rho and gamma inside their 95% intervals.
 MIX_LEVEL = 0.95
 #: Impacts against the truth: within 3.23 standard errors, the two-sided 5% band of a Bonferroni
 #: correction over the 40 impacts of the two models (norm.ppf(1 - 0.05 / 80) = 3.227). A band
@@ -141,7 +141,7 @@ MIX_IMPACT_Z = 3.23
 #: The panel's impacts against the truth: within 2.87 standard errors, the two-sided 5% band of a
 #: Bonferroni correction over the 12 impacts (norm.ppf(1 - 0.05 / 24) = 2.865).
 PANEL_IMPACT_Z = 2.87
-#: The panel's parameters: the issue's criterion, the truth inside the 95% interval.
+#: The panel's parameters: the criterion, the truth inside the 95% interval.
 PANEL_LEVEL = 0.95
 
 
@@ -838,7 +838,7 @@ FIRM_DRAWS = {
     "fast": {"draws": 600, "burn": 200, "chains": 2},
     "full": {"draws": 4_000, "burn": 1_000, "chains": 2},
 }
-#: The issue's criterion: the true beta, rho and sigma2_theta inside their 95% intervals.
+#: The criterion: the true beta, rho and sigma2_theta inside their 95% intervals.
 FIRM_LEVEL = 0.95
 
 
