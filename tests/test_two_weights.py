@@ -372,7 +372,7 @@ def test_gs2sls_with_durbin_lags_on_the_error_matrix_depends_only_on_the_instrum
     queen, knn4 = weights["queen"], weights["knn4"]
     model = _model("GNS", columbus, queen, knn4, w_durbin=knn4)
     spec = model.spec
-    h, _ = _moments.instrument_matrix(
+    h = _moments.instrument_matrix(
         spec.x,
         spec.exog_names,
         queen.sparse,
@@ -380,7 +380,7 @@ def test_gs2sls_with_durbin_lags_on_the_error_matrix_depends_only_on_the_instrum
         lagged=spec.lagged,
         w_error=knn4.sparse,
         durbin_on_w=False,  # the lags of X are by knn4, not by w: W X is an instrument
-    )
+    ).matrix
     m = knn4.sparse.toarray()
     z = np.column_stack([spec.x, queen.sparse @ spec.y])
     delta, lam = _gs2sls_kp99_by_hand(spec.y, z, h, m)

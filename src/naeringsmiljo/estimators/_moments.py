@@ -90,6 +90,16 @@ def spatial_lags(w: sp.csr_array, x: np.ndarray, orders: range) -> list[np.ndarr
     return lags
 
 
+@dataclass(frozen=True)
+class Instruments:
+    """The instruments ``H`` of a 2SLS fit, their names, and their QR factor (computed once,
+    for the check that no column repeats earlier ones and for every 2SLS step with ``H``)."""
+
+    matrix: np.ndarray
+    names: list[str]
+    factor: DesignFactor
+
+
 def instrument_matrix(
     x: np.ndarray,
     names: list[str],
@@ -101,7 +111,7 @@ def instrument_matrix(
     lagged: list[str] | None = None,
     w_error: sp.csr_array | None = None,
     durbin_on_w: bool = True,
-) -> tuple[np.ndarray, list[str]]:
+) -> Instruments:
     """Instruments ``H`` for spatial 2SLS/GS2SLS (Kelejian & Prucha 1998, s. 3).
 
     The exogenous columns of ``x`` (all but ``endog``), then spatial lags ``W^s q`` of the
@@ -117,7 +127,8 @@ def instrument_matrix(
     ``durbin_on_w`` says whether the lagged regressors of the model are lags by ``w``; when they
     use other weights (``w_durbin=``), ``W X`` is an instrument like in a model without them.
     Columns in the span of earlier ones (a lag by ``M`` equal to a Durbin regressor, say) are
-    dropped, so that ``H'H`` is invertible.
+    dropped, so that ``H'H`` is invertible; the QR factor that decides it is kept
+    (:class:`Instruments`).
     """
     if w_lags < 1:
         raise SpecificationError(f"w_lags must be at least 1, got {w_lags}.")
@@ -157,8 +168,14 @@ def instrument_matrix(
                     "M" + ("W" if order == 1 else f"W^{order}" if order else "") + f"_{label}"
                 )
     h = np.column_stack(columns)
-    keep = _independent_columns(h)
-    return h[:, keep], [labels[j] for j in keep]
+    # the factor of the 2SLS steps decides the rank as _independent_columns does (QR in the
+    # order of the columns, the same tolerance); factored again only when a column goes
+    factor = DesignFactor.of(h)
+    if factor.full_rank:
+        return Instruments(h, labels, factor)
+    keep = sorted(int(j) for j in factor.perm[: factor.rank])
+    kept = h[:, keep]
+    return Instruments(kept, [labels[j] for j in keep], DesignFactor.of(kept))
 
 
 def channel_instruments(
@@ -203,14 +220,17 @@ def _independent_columns(h: np.ndarray) -> list[int]:
 # --------------------------------------------------------------------------- 2SLS
 @dataclass(frozen=True)
 class TwoStageFit:
-    """A 2SLS fit ``delta = (Z'P_H Z)^{-1} Z'P_H y`` with the pieces its covariances need."""
+    """A 2SLS fit ``delta = (Z'P_H Z)^{-1} Z'P_H y`` with its factored design; the pieces of
+    its covariances come from the factors when asked for (the iterations of GS2SLS need none)."""
 
     delta: np.ndarray
     resid: np.ndarray
-    varb: np.ndarray  # (Z' H (H'H)^{-1} H' Z)^{-1}
-    zthhthi: np.ndarray  # Z' H (H'H)^{-1}
-    hthi: np.ndarray  # (H'H)^{-1}
     design: InstrumentedDesign
+
+    @property
+    def varb(self) -> np.ndarray:
+        """``(Z'H (H'H)^{-1} H'Z)^{-1}``."""
+        return self.design.varb
 
 
 def two_stage_least_squares(
@@ -243,8 +263,7 @@ def two_stage_least_squares(
         [f"z{j}" for j in range(z.shape[1])], what="projection of the regressors on the instruments"
     )
     delta = design.coefficients(y)
-    varb, zthhthi, hthi = design.varb, design.zthhthi, design.instruments.inverse_gram()
-    return TwoStageFit(delta, y - z @ delta, varb, zthhthi, hthi, design)
+    return TwoStageFit(delta, y - z @ delta, design)
 
 
 # --------------------------------------------------------------------------- moments
@@ -617,9 +636,12 @@ class GMMEstimate:
     iv: IVInference | None = None  # a 2SLS fit's covariances, with its factors
 
 
-def s2sls(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> GMMEstimate:
-    """Spatial 2SLS (Kelejian & Prucha 1998): ``z`` holds X (and WX) and Wy as its last column."""
-    fit = two_stage_least_squares(y, z, h)
+def s2sls(
+    y: np.ndarray, z: np.ndarray, h: np.ndarray, instruments: DesignFactor | None = None
+) -> GMMEstimate:
+    """Spatial 2SLS (Kelejian & Prucha 1998): ``z`` holds X (and WX) and Wy as its last column;
+    ``instruments``, the factor of ``h`` when at hand (:class:`Instruments`)."""
+    fit = two_stage_least_squares(y, z, h, instruments)
     n = y.shape[0]
     sigma2 = float(fit.resid @ fit.resid) / n
     return GMMEstimate(
@@ -630,7 +652,6 @@ def s2sls(y: np.ndarray, z: np.ndarray, h: np.ndarray) -> GMMEstimate:
         resid=fit.resid,
         innovations=fit.resid,
         description="spatial two-stage least squares (Kelejian & Prucha 1998)",
-        extra={"h": h, "z": z, "varb": fit.varb, "zthhthi": fit.zthhthi},
         iv=IVInference(IVProblem.with_factors(h, z, fit.resid, fit.design)),
     )
 
@@ -891,17 +912,18 @@ def gs2sls_het(
     tol: float = 1e-5,
     gram: GramSums | None = None,
     a1: A1Operator | None = None,
+    instruments: DesignFactor | None = None,
 ) -> GMMEstimate:
     """Generalised spatial 2SLS for SAC/SARAR, heteroskedasticity-robust (Kelejian & Prucha 2010;
     Arraiz et al. 2010, steps 1a-2b; covariance of App. B).
 
     ``z`` holds X and the endogenous columns (Wy last); ``h`` the instruments; ``gram``, ``w``
-    prepared for the passes over ``W'W`` (:func:`cached_gram_sums`), and ``a1`` (:func:`cached_a1`),
-    when at hand. As in
+    prepared for the passes over ``W'W`` (:func:`cached_gram_sums`), ``a1`` (:func:`cached_a1`)
+    and ``instruments``, the factor of ``h`` (:class:`Instruments`), when at hand. As in
     :func:`gm_error`, one pass per round serves the weighted step and the covariance.
     """
     n = y.shape[0]
-    first = two_stage_least_squares(y, z, h)
+    first = two_stage_least_squares(y, z, h, instruments)
     u = first.resid
     a1 = a1 or a1_het(w)
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram)  # W and W' prepared once
@@ -948,7 +970,6 @@ def gs2sls_het(
         "generalised spatial 2SLS, heteroskedasticity-robust (Kelejian & Prucha 2010; "
         "Arraiz et al. 2010)",
         iterations,
-        extra={"h": h, "z": z},
     )
 
 
@@ -970,6 +991,7 @@ def gs2sls_kp99(
     w: sp.csr_array,
     *,
     bounds: tuple[float, float],
+    instruments: DesignFactor | None = None,
 ) -> GMMEstimate:
     """Generalised spatial 2SLS of Kelejian & Prucha (1998), homoskedastic.
 
@@ -977,14 +999,15 @@ def gs2sls_kp99(
     filtered model ``y - lambda W y`` on ``Z - lambda W Z`` with the same instruments (the span of
     ``[X, WX, W^2X]`` contains the filtered X, so this equals R spatialreg's ``gstsls``, which uses
     ``[X_s, WX, W^2X]``). The covariance is that of the second-step 2SLS, ``sigma^2 (Z_s'P_H
-    Z_s)^{-1}`` with ``sigma^2 = e'e/n``; lambda has no standard error.
+    Z_s)^{-1}`` with ``sigma^2 = e'e/n``; lambda has no standard error. ``instruments``, the
+    factor of ``h`` when at hand (:class:`Instruments`).
     """
     n = y.shape[0]
-    first = two_stage_least_squares(y, z, h)
+    first = two_stage_least_squares(y, z, h, instruments)
     tr_wtw = frobenius_sq(w)
     lam, _ = solve_lambda(kp99_moments(first.resid, w, tr_wtw), bounds)
     zs, ys = z - lam * (w @ z), y - lam * (w @ y)
-    second = two_stage_least_squares(ys, zs, h)
+    second = two_stage_least_squares(ys, zs, h, first.design.instruments)
     u = y - z @ second.delta
     e = second.resid
     sigma2 = float(e @ e) / n

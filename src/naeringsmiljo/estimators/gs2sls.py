@@ -89,7 +89,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
             external = None if external is None else renumbering.into(external)
             a1 = (a1 or gmm.a1_het(error_weights.sparse)).renumbered(renumbering)
             gram = renumbering.gram
-        h, _ = gmm.instrument_matrix(
+        instruments = gmm.instrument_matrix(
             x,
             spec.exog_names,
             lag_matrix,
@@ -101,6 +101,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
             or spec.terms.durbin.weights.equals(spec.term_weights("y")),
             w_error=error_weights.sparse if own_error else None,
         )
+        h = instruments.matrix
         z = np.column_stack([x, lag_matrix @ y]) if terms.lag is not None else x
         intervals = {"lambda": gmm.moment_interval(error_weights)}
         if terms.lag is not None:
@@ -109,7 +110,9 @@ class GeneralisedSpatialTwoStageLeastSquares:
         interval = next(iter(intervals.values()))
         optimizer = f"; w_lags={options.w_lags}"
         if options.variant == "kp99":
-            est = gmm.gs2sls_kp99(spec.y, z, h, error_weights.sparse, bounds=bounds)
+            est = gmm.gs2sls_kp99(
+                spec.y, z, h, error_weights.sparse, bounds=bounds, instruments=instruments.factor
+            )
             k = z.shape[1]
             iv = IVInference(IVProblem(h, est.extra["z"], est.innovations))
             covariance = est.cov
@@ -134,6 +137,7 @@ class GeneralisedSpatialTwoStageLeastSquares:
             max_iter=options.max_iter,
             gram=gram,
             a1=a1,
+            instruments=instruments.factor,
         )
         if renumbering is not None:
             est = gmm.renumbered_back(est, renumbering)

@@ -45,7 +45,7 @@ class SpatialTwoStageLeastSquares:
         spec = problem.spec
         if spec.terms.combined is not None:
             return _fit_combined(problem, options)
-        h, _ = gmm.instrument_matrix(
+        instruments = gmm.instrument_matrix(
             spec.x,
             spec.exog_names,
             spec.term_weights("y").sparse,
@@ -57,7 +57,7 @@ class SpatialTwoStageLeastSquares:
             or spec.terms.durbin.weights.equals(spec.term_weights("y")),
         )
         z = np.column_stack([spec.x, spec.lag("y", spec.y)])
-        est = gmm.s2sls(spec.y, z, h)
+        est = gmm.s2sls(spec.y, z, instruments.matrix, instruments.factor)
         iv = est.iv
         assert iv is not None
         covariance = options.iv_covariance(iv)
