@@ -668,7 +668,7 @@ def gm_error(
     hom_traces: _HomTraces | None = None,
     gram: GramSums | None = None,
     a1: A1Operator | None = None,
-    x_factor: DesignFactor | None = None,
+    ols_resid: np.ndarray | None = None,
 ) -> GMMEstimate:
     """GMM for the spatial error model ``y = X beta + u, u = lambda W u + e``.
 
@@ -681,13 +681,17 @@ def gm_error(
     homoskedastic variances (:func:`cached_hom_traces`), are computed here when not given, and
     so is ``gram``, ``w`` prepared for the heteroskedastic variances
     (:func:`cached_gram_sums`), ``a1``, the ``A_1`` of ``variant`` (:func:`cached_a1`), and
-    ``x_factor``, the QR factor of ``x`` (the design's, from its rank check). The variances at
-    the efficiently weighted step and at the
-    estimate share the residuals ``u`` of the round's FGLS: one pass over ``W'W`` per round
-    (:class:`HetMomentBasis`).
+    ``ols_resid``, the OLS residuals of ``y`` on ``x`` (from the design's QR factor). The
+    variances at the efficiently weighted step and at the estimate share the residuals ``u`` of
+    the round's FGLS: one pass over ``W'W`` per round (:class:`HetMomentBasis`).
+
+    The units are taken in the order given; the estimator
+    (:class:`~naeringsmiljo.estimators.gm_error.GMError`) gives them in the renumbered order of
+    the pass when it has one (:class:`~naeringsmiljo.estimators._gram_sums.Renumbering`), with
+    ``w``, ``a1``, ``gram`` and ``hom_traces`` in that order too.
     """
     n = y.shape[0]
-    u = (x_factor or DesignFactor.of(x)).residuals(y)  # OLS residuals
+    u = DesignFactor.of(x).residuals(y) if ols_resid is None else ols_resid
     if variant == "kp99":
         wx, wy = lag_columns(w, x), w @ y
         tr_wtw = frobenius_sq(w)
@@ -716,13 +720,6 @@ def gm_error(
     if gram is None and (variant == "het" or hom_traces is None):
         gram = GramSums.of(w)
     traces = None if variant == "het" else hom_traces or _hom_traces(w, a1, sums=gram)
-    # the products with W in the renumbered order of those sums, when they have one
-    renumbering = None if gram is None else gram.renumbering
-    if renumbering is not None:
-        y, x, u = renumbering.into(y), renumbering.into(x), renumbering.into(u)
-        w, a1, gram = renumbering.w, a1.renumbered(renumbering), renumbering.gram
-        if traces is not None:
-            traces = replace(traces, d1=renumbering.into(traces.d1))
     wx, wy = lag_columns(w, x), w @ y
     het_matrices = HetVarianceMatrices.of(w, a1, sums=gram) if variant == "het" else None
     moments = two_moments(u, w, a1)
@@ -768,8 +765,7 @@ def gm_error(
     cov[:k, :k] = cov_beta
     cov[k, k] = cov_lam
     cov[:k, k] = cov[k, :k] = cross
-    est = GMMEstimate(beta, lam, cov, sigma2, u, e, description, iterations)
-    return est if renumbering is None else renumbered_back(est, renumbering)
+    return GMMEstimate(beta, lam, cov, sigma2, u, e, description, iterations)
 
 
 @dataclass(frozen=True)
@@ -780,6 +776,11 @@ class _HomTraces:
     tr12: float  # tr(A_1 (2 A_2)) = tr(A_1 (W + W')) = 2 tr(A_1 W)
     tr22: float  # 2 tr(A_2 A_2) = tr(W W) + tr(W'W)
     d1: np.ndarray  # diag(A_1)
+
+    def renumbered(self, renumbering: Renumbering) -> _HomTraces:
+        """The traces with ``diag(A_1)`` in the order of ``renumbering`` (the traces are
+        invariant)."""
+        return replace(self, d1=renumbering.into(self.d1))
 
 
 def _hom_traces(

@@ -21,6 +21,7 @@ from naeringsmiljo.design.cross_section import CrossSectionDesign
 from naeringsmiljo.estimators import _moments as gmm
 from naeringsmiljo.estimators.base import FitProblem, refuse_combined_weights, register
 from naeringsmiljo.exceptions import SpecificationError
+from naeringsmiljo.linalg import DesignFactor
 from naeringsmiljo.results.spatial import SpatialResults
 
 #: The covariance each variant carries.
@@ -66,21 +67,38 @@ class GMError:
 
     def fit(self, problem: FitProblem, options: GMErrorOptions) -> SpatialResults:
         spec = problem.spec
+        variant = options.variant
         weights = spec.term_weights("error")
         interval = gmm.moment_interval(weights)
-        gram = gmm.fit_gram_sums(weights, options.variant)
+        gram = gmm.fit_gram_sums(weights, variant)
+        traces = gmm.cached_hom_traces(weights, gram) if variant == "hom" else None
+        y, x, w = spec.y, spec.x, weights.sparse
+        factor = spec.x_factor() if isinstance(spec, CrossSectionDesign) else DesignFactor.of(x)
+        ols_resid = factor.residuals(y)
+        a1 = None
+        # the moments' fits (not KP99's) run in the renumbered order of the pass over W'W when
+        # there is one (gmm.Renumbering): every product with W then reads within a narrow band
+        renumbering = None if gram is None or variant == "kp99" else gram.renumbering
+        if variant != "kp99":
+            a1 = gmm.cached_a1(weights, variant) or gmm.A1Operator.of(w, variant)
+        if renumbering is not None and a1 is not None:
+            y, x, ols_resid = (renumbering.into(v) for v in (y, x, ols_resid))
+            w, a1, gram = renumbering.w, a1.renumbered(renumbering), renumbering.gram
+            traces = None if traces is None else traces.renumbered(renumbering)
         est = gmm.gm_error(
-            spec.y,
-            spec.x,
-            weights.sparse,
-            variant=options.variant,
+            y,
+            x,
+            w,
+            variant=variant,
             bounds=gmm.bounds_of(interval),
             max_iter=options.max_iter,
-            hom_traces=gmm.cached_hom_traces(weights, gram) if options.variant == "hom" else None,
+            hom_traces=traces,
             gram=gram,
-            a1=None if options.variant == "kp99" else gmm.cached_a1(weights, options.variant),
-            x_factor=spec.x_factor() if isinstance(spec, CrossSectionDesign) else None,
+            a1=a1,
+            ols_resid=ols_resid,
         )
+        if renumbering is not None:
+            est = gmm.renumbered_back(est, renumbering)
         return gmm.moment_results(
             problem,
             est,
