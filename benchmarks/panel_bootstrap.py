@@ -27,12 +27,15 @@ Usage::
     python benchmarks/panel_bootstrap.py --study static [--replications 500]
     python benchmarks/panel_bootstrap.py --study dynamic [--replications 300]
     python benchmarks/panel_bootstrap.py --study dynamic_stationary [--replications 200] [--jobs 2]
+    python benchmarks/panel_bootstrap.py --study dynamic_stationary --starts stationary \
+        --replications 600 --jobs 2 --stem panel_bootstrap_dynamic_stationary_600
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import sys
 import time
 from collections.abc import Callable
 from multiprocessing import Pool
@@ -74,10 +77,10 @@ def static_rows(r: int) -> list[dict[str, object]]:
 
 
 def dynamic_rows(
-    r: int, starts: bool = False, designs: tuple[str, ...] = ("entity", "twoways")
+    r: int, starts: tuple[str, ...] = (), designs: tuple[str, ...] = ("entity", "twoways")
 ) -> list[dict[str, object]]:
-    """Replication ``r`` of the dynamic designs; with ``starts``, the bootstrap from both
-    initial conditions."""
+    """Replication ``r`` of the dynamic designs; with ``starts``, the bootstrap from those
+    initial conditions (``"observed"``, ``"stationary"``) rather than the default one."""
     w = lattice(panel_dynamic.N_ROWS, panel_dynamic.N_COLS)
     rows = []
     for effects in designs:
@@ -94,8 +97,7 @@ def dynamic_rows(
         if starts:
             fits = {
                 **{k: v for k, v in fits.items() if k != "bootstrap"},
-                "bootstrap, observed start": _bootstrap(r, "observed"),
-                "bootstrap, stationary start": _bootstrap(r, "stationary"),
+                **{f"bootstrap, {start} start": _bootstrap(r, start) for start in starts},
             }
         rows += fit_rows(model, panel_dynamic.TRUE, {"effects": effects, "replication": r}, fits)
     return rows
@@ -108,8 +110,16 @@ def main() -> None:
     )
     parser.add_argument("--replications", type=int, default=None)
     parser.add_argument("--effects", choices=("entity", "twoways"), nargs="+", default=None)
+    parser.add_argument(
+        "--starts",
+        choices=("observed", "stationary"),
+        nargs="+",
+        default=None,
+        help="dynamic_stationary: the initial conditions of the bootstrap (default both)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--stem", default=None, help="file name (default panel_bootstrap_STUDY)")
     args = parser.parse_args()
     study = args.study
     count = REPLICATIONS[study] if args.replications is None else args.replications
@@ -118,8 +128,9 @@ def main() -> None:
         make, true = static_rows, panel_lee_yu.TRUE
     else:
         designs = tuple(args.effects or ("entity", "twoways"))
+        starts = tuple(args.starts or ("observed", "stationary"))
         make = functools.partial(
-            dynamic_rows, starts=study == "dynamic_stationary", designs=designs
+            dynamic_rows, starts=starts if study == "dynamic_stationary" else (), designs=designs
         )
         true = panel_dynamic.TRUE
     start = time.perf_counter()
@@ -138,9 +149,19 @@ def main() -> None:
     }
     table.insert(0, "study", study)
     args.out.mkdir(parents=True, exist_ok=True)
-    name = f"panel_bootstrap_{study}"
+    name = args.stem or f"panel_bootstrap_{study}"
     table.to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")
-    text = markdown(table, study, count, elapsed, failed, args.jobs, paired(draws))
+    text = markdown(
+        table,
+        study,
+        count,
+        elapsed,
+        failed,
+        args.jobs,
+        paired(draws),
+        starts=tuple(args.starts or ("observed", "stationary")),
+        command=" ".join(sys.argv[1:]),
+    )
     (args.out / f"{name}.md").write_text(text)
     print(text)
 
@@ -194,6 +215,8 @@ def markdown(
     failed: dict[str, int],
     jobs: int = 1,
     differences: list[str] | None = None,
+    starts: tuple[str, ...] = ("observed", "stationary"),
+    command: str = "",
 ) -> str:
     """The results page: design, table, and which criteria each correction meets."""
     design = (
@@ -209,7 +232,7 @@ def markdown(
     title = {
         "static": "static",
         "dynamic": "dynamic",
-        "dynamic_stationary": "dynamic, observed and stationary start of the samples",
+        "dynamic_stationary": f"dynamic, {' and '.join(starts)} start of the samples",
     }[study]
     lines = [
         f"# Iterative bootstrap bias correction of fixed-effects panels: {title} (Monte Carlo)",
@@ -220,7 +243,7 @@ def markdown(
             f"replications with a bootstrap fit reported not converged (kept in the table): "
             f"{unconverged}; {elapsed:.0f} s with {jobs} worker process(es) on a 2-core "
             f"machine shared with other work. "
-            f"`python benchmarks/panel_bootstrap.py --study {study}`."
+            f"`python benchmarks/panel_bootstrap.py {command or '--study ' + study}`."
         ),
         "",
         (

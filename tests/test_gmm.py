@@ -248,3 +248,29 @@ def test_bad_gmm_input(columbus, w_anselin) -> None:
     res = nm.SAR.from_formula(FORMULA, columbus, w_anselin).fit(method="gmm")
     with pytest.raises(ValueError, match="kernel"):
         res.with_cov("hac")
+
+
+def test_instruments_keep_the_factor_that_decided_their_rank() -> None:
+    """``instrument_matrix`` drops the columns in the span of earlier ones and returns the QR
+    factor of the columns it keeps, which every 2SLS step reuses: an external instrument that
+    repeats a regressor (and its lag, which repeats the regressor's lag) goes, and the factor
+    spans exactly the kept columns."""
+    from naeringsmiljo.estimators import _moments as gmm
+
+    w = nm.datasets.columbus_weights("queen").row_standardize()
+    data = nm.datasets.columbus().loc[w.ids]
+    x = np.column_stack([np.ones(w.n), data["INC"], data["HOVAL"]])
+    names = ["Intercept", "INC", "HOVAL"]
+    external = data[["INC"]].to_numpy() * 1e3  # INC in other units: still the same column
+    inst = gmm.instrument_matrix(x, names, w.sparse, w_lags=1, endog=("HOVAL",), external=external)
+    assert inst.names == ["Intercept", "INC", "W_INC"]
+    assert inst.matrix.shape == (w.n, 3)
+    assert inst.factor.full_rank and inst.factor.scale.size == 3
+    # Q spans the kept columns: their residuals on Q are rounding (columns of norm ~1e2-1e3)
+    scale = np.linalg.norm(inst.matrix, axis=0)
+    np.testing.assert_allclose(
+        inst.factor.residuals(inst.matrix) / scale, 0.0, atol=1e-12
+    )  # 1e-12: a few ulps of unit columns, far below any real distance from the span
+    full = gmm.instrument_matrix(x, names, w.sparse, w_lags=1)
+    assert full.names == ["Intercept", "INC", "HOVAL", "W_INC", "W_HOVAL"]
+    np.testing.assert_array_equal(full.factor.q, nm.linalg.DesignFactor.of(full.matrix).q)
