@@ -75,12 +75,14 @@ class GMError:
         y, x, w = spec.y, spec.x, weights.sparse
         factor = spec.x_factor() if isinstance(spec, CrossSectionDesign) else DesignFactor.of(x)
         ols_resid = factor.residuals(y)
-        a1 = None
-        # the moments' fits (not KP99's) run in the renumbered order of the pass over W'W when
-        # there is one (gmm.Renumbering): every product with W then reads within a narrow band
-        renumbering = None if gram is None or variant == "kp99" else gram.renumbering
-        if variant != "kp99":
-            a1 = gmm.cached_a1(weights, variant) or gmm.A1Operator.of(w, variant)
+        a1 = (
+            None
+            if variant == "kp99"
+            else gmm.cached_a1(weights, variant) or gmm.A1Operator.of(w, variant)
+        )
+        # the two-moment fits (not KP99's) run in the renumbered order of the pass over W'W
+        # when there is one (gmm.Renumbering): every product with W then reads a narrow band
+        renumbering = None if gram is None or a1 is None else gram.renumbering
         if renumbering is not None and a1 is not None:
             y, x, ols_resid = (renumbering.into(v) for v in (y, x, ols_resid))
             w, a1, gram = renumbering.w, a1.renumbered(renumbering), renumbering.gram
