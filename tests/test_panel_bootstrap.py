@@ -379,3 +379,34 @@ def test_fixed_point_beyond_the_stable_region_is_not_converged():
     assert not res.record.converged
     total = res.params[["tau", "eta", "rho"]].sum()
     assert 0.99 < total < 1.0  # at the edge of the stable region, inside it
+
+
+def check_dynamic_stationary_1000(table: pd.DataFrame) -> None:
+    """The stationary start at 1,000 replications (panel_bootstrap_dynamic_stationary_1000.md):
+    its remainders are detectable (five of ten cells beyond 2 MC s.e., none beyond 4) but small,
+    at most 0.15 of the estimates' Monte Carlo standard deviation, and tau's is under half the
+    analytic correction's; coverage stays within 0.02 of 95% (the binomial band at 1,000
+    replications is +-0.014; two cells are just outside it)."""
+    t = table.set_index(["effects", "estimator", "parameter"])
+    assert (t["replications"] >= 1000).all()
+    beyond = []
+    for effects in ("entity", "twoways"):
+        ml, analytic = t.loc[(effects, "ML")], t.loc[(effects, "Yu-de Jong-Lee")]
+        stationary = t.loc[(effects, "bootstrap, stationary start")]
+        assert ml.loc["tau", "bias_in_mc_se"] < -10
+        assert abs(stationary.loc["tau", "bias"]) < 0.5 * abs(analytic.loc["tau", "bias"])
+        for name in ("tau", "eta", "rho", "x", "sigma2"):
+            row = stationary.loc[name]
+            sd = row["mc_se"] * np.sqrt(row["replications"])
+            assert abs(row["bias"]) < 0.15 * sd, (effects, name)
+            assert abs(row["bias_in_mc_se"]) < 4, (effects, name)
+            assert abs(row["coverage"] - 0.95) < 0.02, (effects, name)
+            if abs(row["bias_in_mc_se"]) >= 2:
+                beyond.append((effects, name))
+    assert len(beyond) <= 5, beyond
+
+
+def test_committed_dynamic_stationary_1000_table():
+    check_dynamic_stationary_1000(
+        pd.read_csv(RESULTS / "panel_bootstrap_dynamic_stationary_1000.csv")
+    )
