@@ -19,8 +19,8 @@ shortfall (``panel_bootstrap_dynamic_stationary.md``, 200 replications): with
 ``bootstrap_start="stationary"`` the ``tau`` bias goes from -0.014 and -0.024 (entity, two-way
 effects) to +0.007 and -0.004 (within 2 MC s.e.), eight of the ten design-parameter cells meet
 both the bias and the coverage criterion (``rho`` with entity effects and ``eta`` with two-way
-effects stay at +2.1 and +2.8 MC s.e.), and more fits reach the edge of the stable region (43
-against 15 of 400). At 1,000 replications
+effects stay at +2.1 and +2.8 MC s.e.), and more fits reach the edge of the stable region (in 43
+against 15 of the 200 replications). At 1,000 replications
 (``panel_bootstrap_dynamic_stationary_1000.md``) the stationary start leaves ``tau`` +0.006 and
 +0.005 (3.1 and 2.2 MC s.e.), ``rho`` +0.008 (3.6, entity effects), ``beta`` +0.007 (2.9,
 entity) and ``eta`` +0.009 (2.6, two-way): about a tenth of a standard deviation, with
