@@ -66,6 +66,7 @@ def fit_rows(
                     "std_error": float(error),
                     "covered": bool(abs(value - value_true) <= Z95 * error),
                     "converged": bool(res.record.converged),
+                    "no_root": "no root" in res.record.message,
                 }
             )
     return rows

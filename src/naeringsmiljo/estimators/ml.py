@@ -29,6 +29,7 @@ from naeringsmiljo.estimators.ml_bootstrap import (
 )
 from naeringsmiljo.estimators.ml_channels import fit_channels
 from naeringsmiljo.estimators.ml_random import fit_random_effects
+from naeringsmiljo.estimators.ml_score import ScoreEstimate, adjusted_score_fit
 from naeringsmiljo.estimators.ml_search import (
     VALUES_SEARCH,
     boundary_message,
@@ -54,8 +55,10 @@ from naeringsmiljo.inference.covariance import (
 from naeringsmiljo.inference.dynamic import (
     CorrectionMap,
     DynamicCoefficients,
+    spectrum,
     stability_modulus,
 )
+from naeringsmiljo.inference.dynamic import bias_correction as ydjl_correction
 from naeringsmiljo.likelihood.gaussian import ConcentratedLikelihood, MLEstimate
 from naeringsmiljo.records import FitRecord
 from naeringsmiljo.results.spatial import SpatialResults
@@ -83,15 +86,18 @@ class MLOptions:
     progress : bool
         Show a progress bar of the likelihood evaluations (each a log-determinant, a sparse
         factorisation at large n) on a terminal.
-    bias_correction : {False, True, "bootstrap"}
+    bias_correction : {False, True, "bootstrap", "score"}
         Fixed-effects panels: True takes the Lee & Yu (2010) transformation approach instead
         of the direct one (:meth:`naeringsmiljo.design.panel.PanelDesign.likelihood_shape`),
         which removes the incidental-parameter bias of sigma^2 (entity effects) and of every
         parameter (time effects), plus the analytic Yu-de Jong-Lee correction of a dynamic
         panel. ``"bootstrap"`` corrects the transformation approach's ML estimates by the
         iterative bootstrap of Everaert & Pozzi (2007) instead
-        (:mod:`naeringsmiljo.estimators.ml_bootstrap`), with the bootstrap covariance. Default
-        False, the estimates of spreg and R splm.
+        (:mod:`naeringsmiljo.estimators.ml_bootstrap`), with the bootstrap covariance.
+        ``"score"`` (dynamic panels with entity or two-way effects) solves the likelihood's
+        score equations less their exact fixed-T mean instead, the M-estimator of Yang (2018),
+        consistent at fixed T (:mod:`naeringsmiljo.estimators.ml_score`), with its sandwich
+        covariance. Default False, the estimates of spreg and R splm.
     replications : int, optional
         ``bias_correction="bootstrap"``: samples per bootstrap evaluation (default 200).
     seed : int, optional
@@ -117,7 +123,7 @@ class MLOptions:
     cov: str | CovarianceEstimator = "information"
     fixed: Mapping[str, float] | None = None
     progress: bool = False
-    bias_correction: Literal[False, True, "bootstrap"] = False
+    bias_correction: Literal[False, True, "bootstrap", "score"] = False
     replications: int | None = None
     seed: int | None = None
     bootstrap_start: Literal["observed", "stationary"] = "observed"
@@ -185,6 +191,9 @@ class MaximumLikelihood:
                 value=options.seed if options.seed is not None else options.replications,
             )
         correction_cov = _correction_cov(spec, options)
+        score = options.bias_correction == "score"
+        if score:
+            _check_score(spec, options)
         if getattr(spec, "effects", None) == "random":
             return fit_random_effects(problem, options.cov, bool(options.bias_correction))
         fixed = dict(options.fixed or {})
@@ -299,6 +308,17 @@ class MaximumLikelihood:
                 warnings.warn(
                     f"{problem.name}: {correction.message}", ConvergenceWarning, stacklevel=4
                 )
+        if score:
+            fitted = self._adjusted_score(problem, lik, np.append(values, sigma2), full)
+            values, sigma2, full = fitted.estimate[:k], float(fitted.estimate[k]), fitted.cov
+            cov_type = fitted.label
+            record = replace(
+                record,
+                converged=record.converged and fitted.converged,
+                message=f"{record.message}; {fitted.message}",
+            )
+            if not fitted.converged:
+                warnings.warn(f"{problem.name}: {fitted.message}", ConvergenceWarning, stacklevel=4)
         if correction_cov is not None:  # the analytic correction of a dynamic panel
             correction_map = CorrectionMap(
                 inference,
@@ -331,7 +351,7 @@ class MaximumLikelihood:
             sigma2_se=float(np.sqrt(full[k, k])),
             fixed=tuple(fixed),
             family=problem.family,
-            ml=inference,
+            ml=None if score else inference,  # a score fit has no ML covariance to switch to
             bias_correction=options.bias_correction,
             correction_cov=correction_cov,
         )
@@ -365,6 +385,29 @@ class MaximumLikelihood:
             start,
         )
         return bootstrap_correction(process, refit, ml, replications, seed)
+
+    @staticmethod
+    def _adjusted_score(
+        problem: FitProblem, lik: ConcentratedLikelihood, ml: np.ndarray, cov: np.ndarray
+    ) -> ScoreEstimate:
+        """The adjusted-score M-estimate of a dynamic panel from the transformation approach's
+        data (``lik``: the within-transformed outcome, its lag and regressors), started at the
+        Yu-de Jong-Lee corrected estimate (its first-order approximation), then at the ML
+        estimate ``ml`` (``sigma^2`` last; ``cov`` its covariance)."""
+        spec = problem.spec
+        deflated = spec.likelihood_shape(True)[2]  # type: ignore[attr-defined]
+        names = problem.param_names
+        shift = ydjl_correction(pd.Series(ml[:-1], index=names), cov, spec.weights, deflated)
+        return adjusted_score_fit(
+            lik.y,
+            lik.wy,
+            lik.x,
+            names,
+            spectrum(spec.weights, deflated),
+            spec.n_periods,
+            lik.n,
+            [(ml + shift)[:-1], ml[:-1]],
+        )
 
     @staticmethod
     def _likelihood(
@@ -535,6 +578,21 @@ def _correction_cov(spec: object, options: MLOptions) -> Literal["delta", "ml"] 
     return None
 
 
+def _check_score(spec: object, options: MLOptions) -> None:
+    """``bias_correction="score"`` needs a dynamic panel with entity or two-way effects and
+    every parameter free."""
+    effects = getattr(spec, "effects", None)
+    if getattr(spec, "dynamic", None) is None or effects not in ("entity", "twoways"):
+        raise SpecificationError(
+            "bias_correction='score' is the adjusted-score estimator of a dynamic panel "
+            "(dynamic=) with effects='entity' or 'twoways', where conditioning on the first "
+            f"period biases the score; this model has dynamic={getattr(spec, 'dynamic', None)!r}"
+            f", effects={effects!r}. Static fixed-effects panels: bias_correction=True."
+        )
+    if options.fixed:
+        raise SpecificationError("bias_correction='score' estimates every parameter; drop fixed=.")
+
+
 def _check_stability(problem: FitProblem, values: np.ndarray, record: FitRecord) -> FitRecord:
     """The record of a dynamic panel's estimate, not converged when it is not stable.
 
@@ -553,4 +611,6 @@ def _check_stability(problem: FitProblem, values: np.ndarray, record: FitRecord)
         "with row-standardised W), outside the parameter space of the dynamic model"
     )
     warnings.warn(f"{problem.name}: {message}", ConvergenceWarning, stacklevel=5)
+    if not record.converged:  # keep what else went wrong (an adjusted score without a root)
+        message = f"{record.message}; {message}"
     return replace(record, converged=False, message=message)

@@ -31,8 +31,10 @@ __all__ = [
     "JACOBIAN_STEP",
     "CorrectionMap",
     "DynamicCoefficients",
+    "ResponseBlocks",
     "bias_correction",
     "long_run",
+    "spectrum",
     "stability_modulus",
 ]
 
@@ -78,8 +80,9 @@ def stability_modulus(
     return np.maximum(*moduli)
 
 
-def _spectrum(weights: SpatialWeights, deflated: bool) -> np.ndarray:
-    """The eigenvalues of ``W`` (less the eigenvalue one removed by period effects)."""
+def spectrum(weights: SpatialWeights, deflated: bool) -> np.ndarray:
+    """The eigenvalues of ``W`` (less the eigenvalue one removed by period effects), which the
+    bias corrections of a dynamic panel sum over."""
     if weights.n > DENSE_EIGEN_LIMIT:
         raise SpecificationError(
             f"The bias correction of a dynamic panel takes the eigenvalues of W, available up to "
@@ -149,7 +152,7 @@ def bias_correction(
     numpy.ndarray
         The correction of ``params`` followed by that of ``sigma^2``.
     """
-    omega = _spectrum(weights, deflated)
+    omega = spectrum(weights, deflated)
     score = _bias_score(params.to_numpy(), list(params.index), omega, direct_sigma2)
     return np.asarray(cov_full @ score)
 
@@ -176,6 +179,68 @@ def _bias_score(
         if name in names:
             score[names.index(name)] = float(np.real(value))
     return score
+
+
+@dataclass(frozen=True)
+class ResponseBlocks:
+    """How the regressors of ``tau``, ``eta`` and ``rho`` respond to the innovations, per
+    eigenvalue of ``W``: the exact fixed-T moments of the within-transformed score.
+
+    Conditional on the first period ``y_0``, the fixed effects and X, the process gives
+    ``y_t = d_t + sum_{r <= t} A^{t-r} B^{-1} e_r`` with ``B = I - rho W``,
+    ``A = B^{-1}(tau I + eta W)`` and ``d_t`` non-random. So each regressor of a spatial
+    parameter is non-random plus ``L_j e``, ``e`` the innovations of periods 1 to T stacked:
+    ``L_tau`` has the ``N x N`` block ``A^{t-1-r} B^{-1}`` in row period ``t`` and column period
+    ``r < t`` (``y_{t-1}``), ``L_eta = (I_T ⊗ W) L_tau`` (``W y_{t-1}``) and ``L_rho`` the
+    blocks ``W A^{t-r} B^{-1}``, ``r <= t`` (``W y_t``). Every block is a rational function of
+    ``W``, so with ``Q = Q_T ⊗ I_N`` the within transformation (``Q_T ⊗ (I - J_N)`` with period
+    effects) the traces that the score's moments need reduce to sums over the eigenvalues
+    ``omega`` of ``W`` (less the eigenvalue one with period effects, as ``(I - J_N) f(W)
+    (I - J_N) g(W)`` has the trace ``sum_{omega != 1} f g`` when ``W 1 = 1``) of ``T x T``
+    matrices: ``blocks[j][m]`` is ``L_j`` at ``omega[m]``.
+
+    The mean of the score ``z_j' Q e / sigma^2`` of parameter ``j`` is :meth:`mean`,
+    ``tr(Q L_j)`` (Yu, de Jong & Lee 2008 give its large-T limit; Yang 2018, s. 2, its
+    fixed-T form). Under normal innovations the scores of ``j`` and ``k`` (a linear plus a
+    quadratic form in ``e``) have the covariance ``d_j' Q d_k / sigma^2 + tr(Q L_j Q L_k) +
+    tr(L_j' Q L_k)``, and ``z_j' z_k / sigma^2 - tr(L_j' Q L_k)`` estimates its first,
+    non-random term without bias. So the covariance is estimated by ``z_j' z_k / sigma^2``
+    plus :meth:`product`, ``tr(Q L_j Q L_k)``: free of the initial condition and the fixed
+    effects, which enter only through ``d``.
+    """
+
+    blocks: dict[str, np.ndarray]
+    periods: int
+
+    @classmethod
+    def at(
+        cls, tau: float, eta: float, rho: float, omega: np.ndarray, periods: int
+    ) -> ResponseBlocks:
+        """The blocks at the parameters, for the eigenvalues ``omega`` and ``periods`` periods."""
+        omega = np.asarray(omega)
+        b = 1.0 / (1.0 - rho * omega)
+        a = (tau + eta * omega) * b
+        t = np.arange(periods)
+        gap = t[:, None] - t[None, :]  # row period minus column period
+        powers = a[:, None] ** t[None, :]  # a^h, h = 0 .. T - 1
+        current = np.where(gap >= 0, powers[:, np.clip(gap, 0, None)], 0.0) * b[:, None, None]
+        previous = np.where(gap >= 1, powers[:, np.clip(gap - 1, 0, None)], 0.0) * b[:, None, None]
+        w = omega[:, None, None]
+        return cls({"tau": previous, "eta": w * previous, "rho": w * current}, periods)
+
+    def _within(self, name: str) -> np.ndarray:
+        """``Q_T L_j`` at each eigenvalue: each column less its mean over the periods."""
+        block = self.blocks[name]
+        return block - block.mean(axis=1, keepdims=True)
+
+    def mean(self, name: str) -> float:
+        """``tr(Q L_j)``: the mean of the score of ``j`` (the ``rho`` one includes the
+        ``(T - 1) tr G`` that the Jacobian term of the likelihood cancels)."""
+        return float(np.real(np.einsum("mtt->", self._within(name))))
+
+    def product(self, first: str, second: str) -> float:
+        """``tr(Q L_j Q L_k)``, the part of the scores' covariance beyond ``z_j' z_k``."""
+        return float(np.real(np.einsum("mtr,mrt->", self._within(first), self._within(second))))
 
 
 #: Relative step of the central differences of :meth:`CorrectionMap.jacobian`. The map is a
@@ -252,7 +317,7 @@ class CorrectionMap:
     def shift(self, theta: np.ndarray) -> np.ndarray:
         """The correction ``I(theta)^{-1} b(theta)``."""
         theta = np.asarray(theta, dtype=float)
-        omega = _spectrum(self.weights, self.deflated)
+        omega = spectrum(self.weights, self.deflated)
         score = _bias_score(theta[:-1], list(self.names), omega, None)
         return np.asarray(self.covariance(theta) @ score)
 

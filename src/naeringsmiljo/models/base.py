@@ -187,8 +187,9 @@ class SpatialModel:
             and the likelihood conditional on the first period; for OLS, SLX, SAR and SDM.
             ``fit(bias_correction=True)`` then also removes the ``O(1/T)`` bias of the
             dynamics, with the delta-method covariance of the corrected estimate
-            (``correction_cov="delta"``; ``"ml"`` for the ML estimate's). See
-            ``docs/panels.md``.
+            (``correction_cov="delta"``; ``"ml"`` for the ML estimate's);
+            ``fit(bias_correction="score")`` solves the score equations less their exact
+            fixed-T mean instead (Yang 2018; consistent at fixed T). See ``docs/panels.md``.
         lag_convention : {"lag_then_demean", "demean_then_lag"}
             With time effects: ``Q(W y)`` (the exact transform, default) or ``W(Q y)`` (R
             splm).
@@ -385,7 +386,8 @@ class SpatialModel:
             in ``docs/inference.md``),
             ``fixed`` (spatial parameters held at given values, e.g. ``{"rho": 0.0}``),
             ``bias_correction`` (fixed-effects panels: the Lee & Yu 2010 transformation
-            approach instead of the direct one; ``docs/panels.md``), ``correction_cov``
+            approach instead of the direct one; ``"bootstrap"`` and, for dynamic panels,
+            ``"score"``; ``docs/panels.md``), ``correction_cov``
             (a dynamic panel's Yu-de Jong-Lee correction: ``"delta"``, the default, or
             ``"ml"``). Panels with
             ``effects="random"`` take ``cov="information"`` (the expected information of the

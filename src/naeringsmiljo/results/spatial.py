@@ -121,7 +121,8 @@ class SpatialResults:
     variant: str | None = None
     vertex_tests: pd.DataFrame | None = None
     #: Panels: the Lee-Yu (2010) transformation approach was used (``fit(bias_correction=True)``),
-    #: or ``"bootstrap"``: its estimates corrected by the iterative bootstrap.
+    #: ``"bootstrap"``: its estimates corrected by the iterative bootstrap, or ``"score"``: the
+    #: adjusted-score M-estimator of a dynamic panel.
     bias_correction: bool | str = False
     #: Dynamic panels with the Yu-de Jong-Lee correction: the covariance of the corrected
     #: estimate, ``"delta"`` (the delta method through the correction map) or ``"ml"`` (that
@@ -659,11 +660,11 @@ class SpatialResults:
                     "no (direct approach; sigma^2 biased for small T)"
                     if not self.bias_correction
                     else "yes (transformation approach, Lee & Yu 2010)"
-                    + (
-                        "; iterative bootstrap bias correction (Everaert & Pozzi 2007)"
-                        if self.bias_correction == "bootstrap"
-                        else ""
-                    )
+                    + {
+                        "bootstrap": "; iterative bootstrap bias correction (Everaert & Pozzi "
+                        "2007)",
+                        "score": "; adjusted score, consistent at fixed T (Yang 2018)",
+                    }.get(str(self.bias_correction), "")
                 )
             )
         dynamic = getattr(spec, "dynamic_names", ())
@@ -672,8 +673,12 @@ class SpatialResults:
             corrected = self.bias_correction is True and effects in ("entity", "twoways")
             lines.append(
                 f"Dynamic:             {', '.join(lags[name] for name in dynamic)}; first period "
-                "conditioned on; Yu-de Jong-Lee correction: "
-                + ("yes" if corrected else "no")
+                "conditioned on; "
+                + (
+                    "score adjusted by its exact fixed-T mean"
+                    if self.bias_correction == "score"
+                    else "Yu-de Jong-Lee correction: " + ("yes" if corrected else "no")
+                )
                 + {
                     "delta": " (covariance: delta method through the correction)",
                     "ml": " (covariance: that of the uncorrected ML estimate)",
