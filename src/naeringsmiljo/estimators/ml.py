@@ -287,8 +287,9 @@ class MaximumLikelihood:
         values = np.concatenate([est.beta, [spatial_values[p] for p in problem.spatial_params]])
         sigma2, record = est.sigma2, est.record
         cov_type = inference.label
+        adjusted: BootstrapCorrection | ScoreEstimate | None = None
         if bootstrap:
-            correction = self._bootstrap(
+            adjusted = self._bootstrap(
                 problem,
                 lik,
                 intervals,
@@ -297,28 +298,20 @@ class MaximumLikelihood:
                 seed,
                 options.bootstrap_start,
             )
-            values, sigma2, full = correction.estimate[:k], correction.estimate[k], correction.cov
-            cov_type = correction.label
+        elif score:
+            adjusted = self._adjusted_score(problem, lik, np.append(values, sigma2), full)
+        if adjusted is not None:  # estimates and covariance replaced by the correction's
+            values, sigma2, full = adjusted.estimate[:k], float(adjusted.estimate[k]), adjusted.cov
+            cov_type = adjusted.label
             record = replace(
                 record,
-                converged=record.converged and correction.converged,
-                message=f"{record.message}; {correction.message}",
+                converged=record.converged and adjusted.converged,
+                message=f"{record.message}; {adjusted.message}",
             )
-            if not correction.converged:
+            if not adjusted.converged:
                 warnings.warn(
-                    f"{problem.name}: {correction.message}", ConvergenceWarning, stacklevel=4
+                    f"{problem.name}: {adjusted.message}", ConvergenceWarning, stacklevel=4
                 )
-        if score:
-            fitted = self._adjusted_score(problem, lik, np.append(values, sigma2), full)
-            values, sigma2, full = fitted.estimate[:k], float(fitted.estimate[k]), fitted.cov
-            cov_type = fitted.label
-            record = replace(
-                record,
-                converged=record.converged and fitted.converged,
-                message=f"{record.message}; {fitted.message}",
-            )
-            if not fitted.converged:
-                warnings.warn(f"{problem.name}: {fitted.message}", ConvergenceWarning, stacklevel=4)
         if correction_cov is not None:  # the analytic correction of a dynamic panel
             correction_map = CorrectionMap(
                 inference,
