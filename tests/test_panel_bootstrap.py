@@ -132,6 +132,9 @@ def test_dynamic_correction(dynamic):
     assert boot.params["tau"] > dynamic.fit(bias_correction=False).params["tau"] + 0.02
     # the corrected estimator varies more than the ML one (J's tau entry below one)
     assert boot.std_errors["tau"] > ml.std_errors["tau"]
+    # the ML covariances are of the ML estimate, not of the corrected one: not switched to
+    with pytest.raises(SpecificationError, match="cannot be switched"):
+        boot.with_cov("hessian")
 
 
 @pytest.fixture(scope="module")

@@ -344,7 +344,8 @@ class MaximumLikelihood:
             sigma2_se=float(np.sqrt(full[k, k])),
             fixed=tuple(fixed),
             family=problem.family,
-            ml=None if score else inference,  # a score fit has no ML covariance to switch to
+            # a corrected fit has no ML covariance of its estimate to switch to
+            ml=None if adjusted is not None else inference,
             bias_correction=options.bias_correction,
             correction_cov=correction_cov,
         )

@@ -538,12 +538,18 @@ class SpatialResults:
             cov[:k, :k] = block
             label = f"2SLS, {kind}" + (" (divisor n-k)" if df_correction else "")
             return replace(self, cov=pd.DataFrame(cov, index=names, columns=names), cov_type=label)
-        loaded = (
-            " (results loaded from a file keep no likelihood when it did not pickle, as on "
-            "PARDISO factorisations)"
-            if self.record.method == "ml"
-            else ""
-        )
+        if self.bias_correction in ("bootstrap", "score"):
+            loaded = (
+                f" (bias_correction={self.bias_correction!r}: the ML covariances are of the ML "
+                "estimate, not of the corrected one)"
+            )
+        elif self.record.method == "ml":
+            loaded = (
+                " (results loaded from a file keep no likelihood when it did not pickle, as on "
+                "PARDISO factorisations)"
+            )
+        else:
+            loaded = ""
         raise SpecificationError(
             f"The covariance of this {self.model} fit ({self.record.method}) cannot be "
             f"switched{loaded}; refit with the desired options."
