@@ -54,16 +54,24 @@ SCORE, SCORE_CONVERGED = "adjusted score", "adjusted score (converged fits)"
 
 
 def simulate(
-    w: SpatialWeights, periods: int, effects: str, rng: np.random.Generator
+    w: SpatialWeights,
+    periods: int,
+    effects: str,
+    rng: np.random.Generator,
+    skewed: bool = False,
 ) -> pd.DataFrame:
     """``periods + 1`` observed periods of the process (the first one conditioned on), with
-    period effects when ``effects="twoways"``."""
+    period effects when ``effects="twoways"``; normal innovations, or with ``skewed`` centred
+    chi-square(3) ones of the same variance (skewness 1.63, excess kurtosis 4)."""
     n, total = w.n, BURN_IN + periods + 1
     dense = w.sparse.toarray()
     mu = rng.normal(size=n)
     xi = rng.normal(size=total) if effects == "twoways" else np.zeros(total)
     x = rng.normal(size=(total, n)) + 0.5 * mu[None, :]
-    e = rng.normal(scale=np.sqrt(TRUE["sigma2"]), size=(total, n))
+    if skewed:
+        e = np.sqrt(TRUE["sigma2"] / 6.0) * (rng.chisquare(3, size=(total, n)) - 3.0)
+    else:
+        e = rng.normal(scale=np.sqrt(TRUE["sigma2"]), size=(total, n))
     s = np.eye(n) - TRUE["rho"] * dense
     b = TRUE["tau"] * np.eye(n) + TRUE["eta"] * dense
     y = np.zeros((total, n))

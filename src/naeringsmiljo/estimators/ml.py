@@ -401,6 +401,8 @@ class MaximumLikelihood:
             spec.n_periods,
             lik.n,
             [(ml + shift)[:-1], ml[:-1]],
+            spec.weights.sparse.toarray(),  # N <= DENSE_EIGEN_LIMIT, checked by spectrum()
+            deflated,
         )
 
     @staticmethod

@@ -23,11 +23,13 @@ non-random part), so the estimator is consistent as N grows with T fixed.
 
 Its covariance is the sandwich ``H^{-1} Omega H^{-T}``: ``H`` the derivative of the adjusted
 equations at the estimate (analytic, with central differences of the traces) and ``Omega`` the
-covariance of the adjusted score under normal innovations, ``z_j' z_k / sigma^2 +
-tr(Q L_j Q L_k)`` (:class:`~naeringsmiljo.inference.dynamic.ResponseBlocks`), ``tr(Q L_j) /
-sigma^2`` between ``j`` and ``sigma^2`` and ``n / (2 sigma^4)`` for ``sigma^2``. Yang's
-martingale-difference estimator of ``Omega`` is robust to non-normal innovations as well; this
-one is exact under normality and, like it, needs no model of the first period.
+covariance of the adjusted score, a linear-quadratic form in i.i.d. innovations (Kelejian &
+Prucha 2001, lemma A.1): ``z_j' z_k / sigma^2 + tr(Q L_j Q L_k)``
+(:class:`~naeringsmiljo.inference.dynamic.ResponseBlocks`), ``tr(Q L_j) / sigma^2`` between
+``j`` and ``sigma^2`` and ``n / (2 sigma^4)`` for ``sigma^2`` under normality, plus the terms
+of the innovations' third and fourth moments, estimated from the residuals. Like Yang's
+martingale-difference estimator it needs no model of the first period and no normality; unlike
+it, it assumes the innovations identically distributed.
 
 Written here because no library in the registries estimates dynamic spatial panels at fixed T.
 """
@@ -40,7 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from naeringsmiljo.inference.dynamic import ResponseBlocks
+from naeringsmiljo.inference.dynamic import (
+    ResponseBlocks,
+    innovation_moments,
+    response_diagonals,
+)
 from naeringsmiljo.linalg import DesignFactor
 
 __all__ = ["SCORE_STEP", "ScoreEstimate", "adjusted_score_fit"]
@@ -87,7 +93,7 @@ class ScoreEstimate:
     message: str
     evaluations: int
 
-    label = "sandwich of the adjusted score (Gaussian innovations; Yang 2018)"
+    label = "sandwich of the adjusted score (i.i.d. innovations; Yang 2018)"
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,8 @@ def adjusted_score_fit(
     periods: int,
     nobs: int,
     starts: Sequence[np.ndarray],
+    w: np.ndarray,
+    deflated: bool,
 ) -> ScoreEstimate:
     """Solve the adjusted score equations of a dynamic fixed-effects panel.
 
@@ -150,11 +158,16 @@ def adjusted_score_fit(
     nobs : int
         The dimensions the within transformation leaves.
     starts : sequence of numpy.ndarray
-        Starting values in the order of ``names``, tried in turn until one reaches a root.
-        The equations can have several roots in short panels (one in the explosive region is
-        common); the estimator is the root reached from the first start that reaches one,
-        the Yu-de Jong-Lee corrected estimate where it is finite (the first-order
-        approximation of this estimator), then the ML estimate.
+        Starting values in the order of ``names``, tried in turn until one reaches a root of
+        a stable process. The equations can have several roots in short panels (one in the
+        explosive region is common); the estimator is the first stable root, in the order of
+        the starts: the Yu-de Jong-Lee corrected estimate where it is finite (the
+        first-order approximation of this estimator), then the ML estimate; without a stable
+        root, the first root (reported not stable by the caller).
+    w : numpy.ndarray
+        ``W`` over the entities, dense (for the diagonals of the covariance's moment terms).
+    deflated : bool
+        Period effects removed by the transformation (``Q_T ⊗ (I - J_N)``).
     """
     names = tuple(names)
     lag = [j for j, name in enumerate(names[: x.shape[1]]) if name in DYNAMIC]
@@ -198,15 +211,30 @@ def adjusted_score_fit(
     ]
     if not initial:
         raise ValueError("adjusted_score_fit needs a finite starting value.")
+    spectrum_w = np.linalg.eigvals(w)
+
+    def stable(psi: np.ndarray) -> bool:
+        values = dict(zip(data.free, (float(v) for v in psi), strict=True))
+        tau, eta, rho = (values.get(name, 0.0) for name in ("tau", "eta", "rho"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            modulus = np.abs((tau + eta * spectrum_w) / (1.0 - rho * spectrum_w))
+        return bool(np.all(modulus < 1.0))
+
+    roots = []
     for psi0 in initial:
         psi, gap = solve(psi0)
         if gap <= SCORE_TOLERANCE:
-            converged = True
-            message = (
-                f"adjusted score equations solved ({evaluations} evaluations; largest "
-                f"equation {gap:.2g} of n)"
-            )
-            break
+            roots.append(psi)
+            if stable(psi):
+                break
+    if roots:  # the first stable root, else the first root (reported not stable)
+        psi = next((root for root in roots if stable(root)), roots[0])
+        gap = float(np.max(np.abs(equations(psi))))
+        converged = True
+        message = (
+            f"adjusted score equations solved ({evaluations} evaluations; largest "
+            f"equation {gap:.2g} of n)"
+        )
     else:
         # No root from any start (in short panels, samples whose estimate would lie near the
         # edge of the stable region): the point nearest to one, from the first start.
@@ -230,7 +258,7 @@ def adjusted_score_fit(
     theta = np.array([*coefficients, *([rho] if data.has_rho else [])])
     e = y - x @ coefficients - rho * wy
     sigma2 = float(e @ e) / dof
-    cov = _sandwich(y, wy, x, names, data, theta, sigma2, dof)
+    cov = _sandwich(y, wy, x, names, data, theta, sigma2, dof, w, deflated)
     return ScoreEstimate(np.append(theta, sigma2), cov, converged, message, evaluations)
 
 
@@ -243,8 +271,19 @@ def _sandwich(
     theta: np.ndarray,
     sigma2: float,
     dof: int,
+    w: np.ndarray,
+    deflated: bool,
 ) -> np.ndarray:
-    """``H^{-1} Omega H^{-T}`` of the adjusted scores of ``theta`` and ``sigma^2``."""
+    """``H^{-1} Omega H^{-T}`` of the adjusted scores of ``theta`` and ``sigma^2``.
+
+    ``Omega`` is the covariance of linear-quadratic forms in i.i.d. innovations (Kelejian &
+    Prucha 2001, lemma A.1): the Gaussian part, plus ``mu_3`` times the linear parts against
+    the diagonals of the quadratic ones and ``mu_4 - 3 sigma^4`` times the products of those
+    diagonals (:func:`~naeringsmiljo.inference.dynamic.response_diagonals`), with ``mu_3``
+    and ``mu_4`` estimated from the residuals
+    (:func:`~naeringsmiljo.inference.dynamic.innovation_moments`); the linear parts' unknown
+    non-random factors are replaced by the regressors, whose expectation they are.
+    """
     k = x.shape[1]
     has_rho = data.has_rho
     z = np.column_stack([x, wy]) if has_rho else x
@@ -277,6 +316,28 @@ def _sandwich(
             omega[positions[a], positions[b]] += blocks.product(first, second)
     omega[positions, p] = omega[p, positions] = means / s2
     omega[p, p] = data.nobs / (2.0 * s4)
+    # Third and fourth moments of the innovations.
+    n_units = w.shape[0]
+    mu3, mu4 = innovation_moments(e, sigma2, n_units, data.periods, deflated)
+    excess = mu4 - 3.0 * s4
+    values = dict(zip(free, (float(v) for v in psi), strict=True))
+    diagonals = response_diagonals(
+        values.get("tau", 0.0),
+        values.get("eta", 0.0),
+        values.get("rho", 0.0),
+        w,
+        data.periods,
+        deflated,
+    )
+    d = np.zeros((z.shape[0], p + 1))  # diag of each score's quadratic form (times sigma^2)
+    for a, name in enumerate(free):
+        d[:, positions[a]] = diagonals[name]
+    d[:, p] = (1.0 - 1.0 / data.periods) * ((1.0 - 1.0 / n_units) if deflated else 1.0) / 2.0
+    scaled = np.ones(p + 1)
+    scaled[p] = 1.0 / s2  # sigma^2's score is e'Qe / (2 sigma^4): one sigma^2 more
+    linear = np.column_stack([z, np.zeros(z.shape[0])])  # linear parts (times sigma^2)
+    cross = linear.T @ d
+    omega += (mu3 * (cross + cross.T) + excess * (d.T @ d)) / s4 * np.outer(scaled, scaled)
     # Scale-free inversion: both matrices in the units of the parameters' own spread.
     scale = 1.0 / np.sqrt(np.diag(omega))
     h = hessian * scale[:, None] * scale[None, :]

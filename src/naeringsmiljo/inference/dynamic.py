@@ -33,7 +33,9 @@ __all__ = [
     "DynamicCoefficients",
     "ResponseBlocks",
     "bias_correction",
+    "innovation_moments",
     "long_run",
+    "response_diagonals",
     "spectrum",
     "stability_modulus",
 ]
@@ -241,6 +243,79 @@ class ResponseBlocks:
     def product(self, first: str, second: str) -> float:
         """``tr(Q L_j Q L_k)``, the part of the scores' covariance beyond ``z_j' z_k``."""
         return float(np.real(np.einsum("mtr,mrt->", self._within(first), self._within(second))))
+
+
+def response_diagonals(
+    tau: float, eta: float, rho: float, w: np.ndarray, periods: int, deflated: bool
+) -> dict[str, np.ndarray]:
+    """The diagonals of ``L_j' Q`` (:class:`ResponseBlocks`), stacked by period with the
+    entities inner, for the third- and fourth-moment terms of the score's covariance.
+
+    Entry ``(t, i)`` is ``sum_s Q_T[s, t] (P f_{s,t}(W))_{ii}`` with ``f_{s,t}`` the block of
+    ``L_j`` in row period ``s`` and column period ``t`` and ``P`` the entities' part of the
+    within transformation (``I``, or ``I - J_N`` with period effects). These need the diagonal
+    entries of the blocks, not their traces, so they are computed from the dense ``N x N``
+    matrices ``A^h B^{-1}`` (``h < T``; ``w`` dense, up to ``DENSE_EIGEN_LIMIT`` entities),
+    once per fit.
+    """
+    n = w.shape[0]
+    b_inv = np.linalg.inv(np.eye(n) - rho * w)
+    a = b_inv @ (tau * np.eye(n) + eta * w)
+    powers = [b_inv]  # A^h B^{-1}
+    for _ in range(1, periods):
+        powers.append(a @ powers[-1])
+
+    def diagonal(f: np.ndarray) -> np.ndarray:
+        d = np.diag(f).copy()
+        return d - f.sum(axis=0) / n if deflated else d  # (I - J) f: less the column means
+
+    own = np.array([diagonal(f) for f in powers])  # h -> diag(P A^h B^{-1})
+    lagged = np.array([diagonal(w @ f) for f in powers])  # h -> diag(P W A^h B^{-1})
+    q = np.eye(periods) - 1.0 / periods
+    out = {name: np.zeros((periods, n)) for name in ("tau", "eta", "rho")}
+    for s in range(periods):
+        for t in range(periods):
+            if s - 1 - t >= 0:  # y_{s-1} responds to e_t through A^{s-1-t} B^{-1}
+                out["tau"][t] += q[s, t] * own[s - 1 - t]
+                out["eta"][t] += q[s, t] * lagged[s - 1 - t]
+            if s - t >= 0:  # W y_s responds to e_t through W A^{s-t} B^{-1}
+                out["rho"][t] += q[s, t] * lagged[s - t]
+    return {name: value.reshape(-1) for name, value in out.items()}
+
+
+def innovation_moments(
+    residuals: np.ndarray, sigma2: float, n_units: int, periods: int, deflated: bool
+) -> tuple[float, float]:
+    """The third and fourth moments of the innovations from within-transformed residuals.
+
+    Each residual is ``sum_q c_q e_q`` with the coefficients ``c`` of a row of the within
+    transformation (``delta - 1/T`` over periods, times ``delta - 1/N`` over entities with
+    period effects), so ``E r^2 = sigma^2 sum c^2``, ``E r^3 = mu_3 sum c^3`` and
+    ``E r^4 = mu_4 sum c^4 + 3 sigma^4 ((sum c^2)^2 - sum c^4)``. The standardised moments
+    ``m_3 / m_2^1.5`` and ``m_4 / m_2^2`` of the residuals are solved for ``mu_3 / sigma^3``
+    and ``mu_4 / sigma^4``, which are returned times ``sigma2``'s powers: the residuals at the
+    estimate are smaller than the transformed innovations by the fitted coefficients' share,
+    and standardising by their own second moment cancels that to first order (with ``m_4``
+    set against ``sigma2`` instead, normal innovations would show an excess kurtosis of order
+    ``-k / n``, times a factor that grows as T falls: -0.18 at N = 50, T = 5 and four
+    coefficients, which took 4% off the standard error of sigma^2). With two periods
+    ``sum c^3`` is zero (the residuals of an entity are symmetric), and ``mu_3`` is taken as
+    zero.
+    """
+
+    def power_sum(m: int, p: int) -> float:
+        return (1.0 - 1.0 / m) ** p + (m - 1) * (-1.0 / m) ** p
+
+    def sums(p: int) -> float:
+        return power_sum(periods, p) * (power_sum(n_units, p) if deflated else 1.0)
+
+    m2 = float(np.mean(residuals**2))
+    skew = float(np.mean(residuals**3)) / m2**1.5
+    kurt = float(np.mean(residuals**4)) / m2**2
+    c2, c3, c4 = sums(2), sums(3), sums(4)
+    mu3 = skew * c2**1.5 / c3 * sigma2**1.5 if abs(c3) > 1e-12 else 0.0
+    mu4 = (kurt * c2**2 - 3.0 * (c2**2 - c4)) / c4 * sigma2**2
+    return mu3, mu4
 
 
 #: Relative step of the central differences of :meth:`CorrectionMap.jacobian`. The map is a
