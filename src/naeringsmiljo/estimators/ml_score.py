@@ -12,12 +12,14 @@ M-estimation") for the spatial one:
 .. math::
 
     \\frac{z_j' Q e(\\theta)}{\\sigma^2} - \\operatorname{tr}(Q L_j(\\theta)) = 0,\\quad
-    j \\in \\{\\tau, \\eta, \\rho\\};\\qquad X' Q e = 0;\\qquad e' Q e = n \\sigma^2 ,
+    j \\in \\{\\tau, \\eta, \\rho\\};\\qquad X' Q e = 0;\\qquad e' Q e = (n - k) \\sigma^2 ,
 
 with ``z_j`` the regressor of ``j`` (``y_{t-1}``, ``W y_{t-1}``, ``W y_t``), ``n`` the
 dimensions the within transformation leaves (``N(T - 1)``, ``(N - 1)(T - 1)`` with period
-effects) and the traces of :class:`naeringsmiljo.inference.dynamic.ResponseBlocks` (the ``rho``
-one includes the ``(T - 1) tr G`` of the log-determinant). The equations are unbiased at any T,
+effects), ``k`` the coefficients of the mean (X's, ``tau``, ``eta``, ``rho``: the residual
+variance's degrees of freedom, exact for X's concentrated coefficients) and the traces of
+:class:`naeringsmiljo.inference.dynamic.ResponseBlocks` (the ``rho`` one includes the
+``(T - 1) tr G`` of the log-determinant). The equations are unbiased at any T,
 whatever the first period and the fixed effects (they enter the regressors only through their
 non-random part), so the estimator is consistent as N grows with T fixed.
 
@@ -165,9 +167,15 @@ def adjusted_score_fit(
         first-order approximation of this estimator), then the ML estimate; without a stable
         root, the first root (reported not stable by the caller).
     w : numpy.ndarray
-        ``W`` over the entities, dense (for the diagonals of the covariance's moment terms).
+        ``W`` over the entities, dense: its eigenvalues decide whether a root is a stable
+        process, and its powers give the diagonals of the covariance's moment terms.
     deflated : bool
         Period effects removed by the transformation (``Q_T ⊗ (I - J_N)``).
+
+    Returns
+    -------
+    ScoreEstimate
+        The estimate (``sigma^2`` last), its covariance and how the solution ended.
     """
     names = tuple(names)
     lag = [j for j, name in enumerate(names[: x.shape[1]]) if name in DYNAMIC]
