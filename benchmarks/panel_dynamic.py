@@ -84,47 +84,70 @@ def simulate(
     return pd.DataFrame({"y": y.T.reshape(-1), "x": x.T.reshape(-1)}, index=index)
 
 
-def replicate(w: SpatialWeights, seed: int, point: int, r: int) -> list[dict[str, object]]:
-    effects, periods = DESIGNS[point]
+def replicate(
+    w: SpatialWeights,
+    seed: int,
+    point: int,
+    r: int,
+    designs: tuple[tuple[str, int], ...] = DESIGNS,
+    fits: dict[str, dict[str, object]] = FITS,
+    skewed: bool = False,
+) -> list[dict[str, object]]:
+    effects, periods = designs[point]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, r)))
-    data = simulate(w, periods, effects, rng)
+    data = simulate(w, periods, effects, rng, skewed)
     model = SAR.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
     labels = {"effects": effects, "periods": periods, "replication": r}
-    return fit_rows(model, TRUE, labels, FITS)
+    return fit_rows(model, TRUE, labels, fits)
 
 
-def main() -> None:
+def arguments(seed: int) -> argparse.Namespace:
+    """The command line of a study: replications, seed (default ``seed``) and output folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=20080)
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def run(
+    designs: tuple[tuple[str, int], ...],
+    fits: dict[str, dict[str, object]],
+    args: argparse.Namespace,
+    skewed: bool = False,
+) -> tuple[pd.DataFrame, float]:
+    """Every fit of every replication of every design point, and the seconds they took."""
     w = lattice(N_ROWS, N_COLS)
     start = time.perf_counter()
     rows = [
         row
-        for point in range(len(DESIGNS))
+        for point in range(len(designs))
         for r in range(args.replications)
-        for row in replicate(w, args.seed, point, r)
+        for row in replicate(w, args.seed, point, r, designs, fits, skewed)
     ]
-    elapsed = time.perf_counter() - start
-    draws = pd.DataFrame(rows)
+    return pd.DataFrame(rows), time.perf_counter() - start
+
+
+def summary(draws: pd.DataFrame) -> pd.DataFrame:
+    """:func:`panel_mc.summarise` with the median standard error (a fit without a root has an
+    unbounded one) and the counts of fits without a root and not converged."""
+    table = summarise(draws, KEYS, TRUE, spread=True)
+    grouped = draws.groupby(list(KEYS), sort=False)
+    table["median_se"] = grouped["std_error"].median().to_numpy()
+    table["no_root"] = grouped["no_root"].agg(lambda c: int(c.sum())).to_numpy()
+    table["not_converged"] = grouped["converged"].agg(lambda c: int((~c).sum())).to_numpy()
+    return table
+
+
+def main() -> None:
+    args = arguments(20080)
+    draws, elapsed = run(DESIGNS, FITS, args)
     score = draws[draws["estimator"] == SCORE]
     converged = score[score["converged"]].assign(estimator=SCORE_CONVERGED)
-    draws = pd.concat([draws, converged], ignore_index=True)
-    table = summarise(draws, KEYS, TRUE, spread=True)
-    # the median standard error: a fit without a root has an unbounded one
-    median = draws.groupby(list(KEYS), sort=False)["std_error"].median()
-    table["median_se"] = median.to_numpy()
-    table["no_root"] = (
-        draws.groupby(list(KEYS), sort=False)["no_root"].agg(lambda c: int(c.sum())).to_numpy()
-    )
-    table["not_converged"] = (
-        draws.groupby(list(KEYS), sort=False)["converged"].agg(lambda c: int((~c).sum())).to_numpy()
-    )
+    table = summary(pd.concat([draws, converged], ignore_index=True))
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel_dynamic.csv", index=False, float_format="%.6g")
-    lines = report(table, w.n, args.replications, args.seed, elapsed)
+    lines = report(table, N_ROWS * N_COLS, args.replications, args.seed, elapsed)
     (args.out / "panel_dynamic.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

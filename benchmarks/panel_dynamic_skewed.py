@@ -18,16 +18,8 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
-from panel_dynamic import N_COLS, N_ROWS, TRUE, simulate
-from panel_mc import fit_rows, lattice, summarise
-
-from naeringsmiljo import SAR, SpatialWeights
+from panel_dynamic import TRUE, arguments, run, summary
 
 DESIGNS = (("entity", 5), ("twoways", 5))
 KEYS = ("effects", "periods", "estimator", "parameter")
@@ -37,36 +29,10 @@ FITS: dict[str, dict[str, object]] = {
 }
 
 
-def replicate(w: SpatialWeights, seed: int, point: int, r: int) -> list[dict[str, object]]:
-    effects, periods = DESIGNS[point]
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, r)))
-    data = simulate(w, periods, effects, rng, skewed=True)
-    model = SAR.from_formula("y ~ x", data, w, effects=effects, dynamic="spacetime")
-    labels = {"effects": effects, "periods": periods, "replication": r}
-    return fit_rows(model, TRUE, labels, FITS)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=20081)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = parser.parse_args()
-    w = lattice(N_ROWS, N_COLS)
-    start = time.perf_counter()
-    draws = pd.DataFrame(
-        [
-            row
-            for point in range(len(DESIGNS))
-            for r in range(args.replications)
-            for row in replicate(w, args.seed, point, r)
-        ]
-    )
-    elapsed = time.perf_counter() - start
-    table = summarise(draws, KEYS, TRUE, spread=True)
-    grouped = draws.groupby(list(KEYS), sort=False)
-    table["median_se"] = grouped["std_error"].median().to_numpy()
-    table["not_converged"] = grouped["converged"].agg(lambda c: int((~c).sum())).to_numpy()
+    args = arguments(20081)
+    draws, elapsed = run(DESIGNS, FITS, args, skewed=True)
+    table = summary(draws)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "panel_dynamic_skewed.csv", index=False, float_format="%.6g")
     lines = report(table, args.replications, args.seed, elapsed)

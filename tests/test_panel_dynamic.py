@@ -13,8 +13,6 @@ the bias are dense inverses.
 from __future__ import annotations
 
 import json
-import sys
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from naeringsmiljo.exceptions import (
     SpecificationError,
 )
 from naeringsmiljo.inference.dynamic import bias_correction
+from tools import rerun_study
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "benchmarks" / "results" / "panel_dynamic.csv"
@@ -580,16 +579,7 @@ def test_committed_monte_carlo_table():
 
 @pytest.mark.mc
 def test_monte_carlo_reproduces(tmp_path, monkeypatch):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import panel_dynamic
-
-    monkeypatch.setattr(sys, "argv", ["panel_dynamic.py", "--out", str(tmp_path)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        panel_dynamic.main()
-    fresh = pd.read_csv(tmp_path / "panel_dynamic.csv")
-    pd.testing.assert_frame_equal(fresh, pd.read_csv(TABLE), check_exact=False, rtol=1e-6)
-    check(fresh)
+    rerun_study("panel_dynamic", tmp_path, monkeypatch, check)
 
 
 def test_documented_cigar_example():

@@ -26,6 +26,7 @@ import naeringsmiljo as nm
 from naeringsmiljo.exceptions import OptionError, SpecificationError
 from naeringsmiljo.inference.dynamic import ResponseBlocks, response_diagonals, spectrum
 from test_panel_dynamic import PERIODS, orthonormal_complement, panel, weights
+from tools import rerun_study
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "benchmarks" / "results" / "panel_dynamic.csv"
@@ -462,15 +463,4 @@ def test_committed_skewed_table():
 
 @pytest.mark.mc
 def test_skewed_monte_carlo_reproduces(tmp_path, monkeypatch):
-    import sys
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import panel_dynamic_skewed
-
-    monkeypatch.setattr(sys, "argv", ["panel_dynamic_skewed.py", "--out", str(tmp_path)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        panel_dynamic_skewed.main()
-    fresh = pd.read_csv(tmp_path / "panel_dynamic_skewed.csv")
-    pd.testing.assert_frame_equal(fresh, pd.read_csv(SKEWED_TABLE), check_exact=False, rtol=1e-6)
-    check_skewed(fresh)
+    rerun_study("panel_dynamic_skewed", tmp_path, monkeypatch, check_skewed)

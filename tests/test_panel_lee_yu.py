@@ -7,11 +7,12 @@ test reruns the study and checks the same properties.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tools import rerun_study
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "benchmarks" / "results" / "panel_lee_yu.csv"
@@ -47,11 +48,4 @@ def test_committed_monte_carlo_table():
 
 @pytest.mark.mc
 def test_monte_carlo_reproduces(tmp_path, monkeypatch):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import panel_lee_yu
-
-    monkeypatch.setattr(sys, "argv", ["panel_lee_yu.py", "--out", str(tmp_path)])
-    panel_lee_yu.main()
-    fresh = pd.read_csv(tmp_path / "panel_lee_yu.csv")
-    check(fresh)
-    pd.testing.assert_frame_equal(fresh, pd.read_csv(TABLE), check_exact=False, rtol=1e-6)
+    rerun_study("panel_lee_yu", tmp_path, monkeypatch, check)

@@ -6,14 +6,18 @@ installs every tool the tests use (TeX from Debian packages, PARDISO from its wh
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import platform
 import shutil
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import pandas as pd
 import pytest
 
 
@@ -49,3 +53,26 @@ def benchmark_module(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def rerun_study(
+    name: str, out: Path, monkeypatch: pytest.MonkeyPatch, check: Callable[[pd.DataFrame], None]
+) -> None:
+    """Run ``benchmarks/<name>.py`` with ``--out out`` (its other options at their defaults,
+    warnings silenced), compare the table it writes with the committed
+    ``benchmarks/results/<name>.csv`` and ``check`` it.
+
+    The tables agree to ``rtol=1e-6``: the CSV keeps six significant digits, and a rerun on
+    another machine may differ in the last place of a sum of thousands of estimates.
+    """
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.syspath_prepend(str(root / "benchmarks"))
+    module = importlib.import_module(name)
+    monkeypatch.setattr(sys, "argv", [f"{name}.py", "--out", str(out)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module.main()
+    fresh = pd.read_csv(out / f"{name}.csv")
+    committed = pd.read_csv(root / "benchmarks" / "results" / f"{name}.csv")
+    pd.testing.assert_frame_equal(fresh, committed, check_exact=False, rtol=1e-6)
+    check(fresh)
