@@ -267,7 +267,7 @@ def dense_score_fit(
     omega[2:5, 2:5] += products
     omega[2:5, 5] = omega[5, 2:5] = means / sigma2
     omega[5, 5] = nobs / (2 * sigma2**2)
-    # third and fourth moments (Kelejian & Prucha 2001, lemma A.1), in the raw coordinates
+    # third and fourth moments (Kelejian & Prucha 2001; Lee 2004, appendix), in the raw coordinates
     # of the innovations: linear parts P z, quadratic forms L_j' Q / sigma^2 and Q / 2 sigma^4
     q = p @ p.T
     resid = q @ y[1:].reshape(-1) - (p @ z) @ theta[:5]

@@ -26,7 +26,7 @@ non-random part), so the estimator is consistent as N grows with T fixed.
 Its covariance is the sandwich ``H^{-1} Omega H^{-T}``: ``H`` the derivative of the adjusted
 equations at the estimate (analytic, with central differences of the traces) and ``Omega`` the
 covariance of the adjusted score, a linear-quadratic form in i.i.d. innovations (Kelejian &
-Prucha 2001, lemma A.1): ``z_j' z_k / sigma^2 + tr(Q L_j Q L_k)``
+Prucha 2001; Lee 2004, appendix): ``z_j' z_k / sigma^2 + tr(Q L_j Q L_k)``
 (:class:`~naeringsmiljo.inference.dynamic.ResponseBlocks`), ``tr(Q L_j) / sigma^2`` between
 ``j`` and ``sigma^2`` and ``n / (2 sigma^4)`` for ``sigma^2`` under normality, plus the terms
 of the innovations' third and fourth moments, estimated from the residuals. Like Yang's
@@ -34,6 +34,24 @@ martingale-difference estimator it needs no model of the first period and no nor
 it, it assumes the innovations identically distributed.
 
 Written here because no library in the registries estimates dynamic spatial panels at fixed T.
+
+References
+----------
+Bun, M. J. G. & Carree, M. A. (2005). Bias-corrected estimation in dynamic panel data models.
+*Journal of Business & Economic Statistics* 23(2), 200-210.
+
+Kelejian, H. H. & Prucha, I. R. (2001). On the asymptotic distribution of the Moran I test
+statistic with applications. *Journal of Econometrics* 104(2), 219-257.
+
+Lee, L.-F. (2004). Asymptotic distributions of quasi-maximum likelihood estimators for spatial
+autoregressive models. *Econometrica* 72(6), 1899-1925.
+
+Yang, Z. (2018). Unified M-estimation of fixed-effects spatial dynamic models with short
+panels. *Journal of Econometrics* 205(2), 423-447.
+
+Yu, J., de Jong, R. & Lee, L.-F. (2008). Quasi-maximum likelihood estimators for spatial
+dynamic panel data with fixed effects when both n and T are large. *Journal of Econometrics*
+146(1), 118-134.
 """
 
 from __future__ import annotations
@@ -285,7 +303,7 @@ def _sandwich(
     """``H^{-1} Omega H^{-T}`` of the adjusted scores of ``theta`` and ``sigma^2``.
 
     ``Omega`` is the covariance of linear-quadratic forms in i.i.d. innovations (Kelejian &
-    Prucha 2001, lemma A.1): the Gaussian part, plus ``mu_3`` times the linear parts against
+    Prucha 2001; Lee 2004, appendix): the Gaussian part, plus ``mu_3`` times the linear parts against
     the diagonals of the quadratic ones and ``mu_4 - 3 sigma^4`` times the products of those
     diagonals (:func:`~naeringsmiljo.inference.dynamic.response_diagonals`), with ``mu_3``
     and ``mu_4`` estimated from the residuals

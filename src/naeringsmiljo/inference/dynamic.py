@@ -202,7 +202,7 @@ class ResponseBlocks:
     matrices: ``blocks[j][m]`` is ``L_j`` at ``omega[m]``.
 
     The mean of the score ``z_j' Q e / sigma^2`` of parameter ``j`` is :meth:`mean`,
-    ``tr(Q L_j)`` (Yu, de Jong & Lee 2008 give its large-T limit; Yang 2018, s. 2, its
+    ``tr(Q L_j)`` (Yu, de Jong & Lee 2008 give its large-T limit; Yang 2018, its
     fixed-T form). Under normal innovations the scores of ``j`` and ``k`` (a linear plus a
     quadratic form in ``e``) have the covariance ``d_j' Q d_k / sigma^2 + tr(Q L_j Q L_k) +
     tr(L_j' Q L_k)``, and ``z_j' z_k / sigma^2 - tr(L_j' Q L_k)`` estimates its first,
