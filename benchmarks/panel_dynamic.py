@@ -378,8 +378,12 @@ def score_prose(t: pd.DataFrame) -> list[str]:
             f"{row('entity', 5, SCORE_CONVERGED, 'rho')['bias']:+.4f}; two-way: eta "
             f"{row('twoways', 5, SCORE_CONVERGED, 'eta')['bias']:+.4f}, rho "
             f"{row('twoways', 5, SCORE_CONVERGED, 'rho')['bias']:+.4f}), so the table keeps "
-            "every sample, as for the other estimators. Their intervals count as covering, "
-            "which puts rho's coverage at T = 5 just above the band."
+            "every sample, as for the other estimators. Their intervals, in effect unbounded, "
+            "count as covering: with them the intervals of eta and rho at T = 5 cover "
+            f"{row('entity', 5, SCORE, 'eta')['coverage']:.3f} and "
+            f"{row('entity', 5, SCORE, 'rho')['coverage']:.3f} (entity effects), "
+            f"{row('twoways', 5, SCORE, 'eta')['coverage']:.3f} and "
+            f"{row('twoways', 5, SCORE, 'rho')['coverage']:.3f} (two-way effects)."
         ),
     ]
 

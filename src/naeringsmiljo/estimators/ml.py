@@ -299,7 +299,9 @@ class MaximumLikelihood:
                 options.bootstrap_start,
             )
         elif score:
-            adjusted = self._adjusted_score(problem, lik, np.append(values, sigma2), full)
+            adjusted = self._adjusted_score(
+                problem, lik, np.append(values, sigma2), full, intervals.get("rho")
+            )
         if adjusted is not None:  # estimates and covariance replaced by the correction's
             values, sigma2, full = adjusted.estimate[:k], float(adjusted.estimate[k]), adjusted.cov
             cov_type = adjusted.label
@@ -382,12 +384,17 @@ class MaximumLikelihood:
 
     @staticmethod
     def _adjusted_score(
-        problem: FitProblem, lik: ConcentratedLikelihood, ml: np.ndarray, cov: np.ndarray
+        problem: FitProblem,
+        lik: ConcentratedLikelihood,
+        ml: np.ndarray,
+        cov: np.ndarray,
+        interval: tuple[float, float] | None,
     ) -> ScoreEstimate:
         """The adjusted-score M-estimate of a dynamic panel from the transformation approach's
         data (``lik``: the within-transformed outcome, its lag and regressors), started at the
         Yu-de Jong-Lee corrected estimate (its first-order approximation), then at the ML
-        estimate ``ml`` (``sigma^2`` last; ``cov`` its covariance)."""
+        estimate ``ml`` (``sigma^2`` last; ``cov`` its covariance), with ``rho`` inside
+        ``interval``."""
         spec = problem.spec
         deflated = spec.likelihood_shape(True)[2]  # type: ignore[attr-defined]
         names = problem.param_names
@@ -403,6 +410,7 @@ class MaximumLikelihood:
             [(ml + shift)[:-1], ml[:-1]],
             spec.weights.sparse.toarray(),  # N <= DENSE_EIGEN_LIMIT, checked by spectrum()
             deflated,
+            interval if interval is not None else (-np.inf, np.inf),
         )
 
     @staticmethod

@@ -82,6 +82,10 @@ DYNAMIC = ("tau", "eta", "rho")
 #: standard error is read.
 SCORE_STEP = 1e-6
 
+#: Without a root, the nearest point keeps ``rho`` this fraction of its interval's width inside
+#: the ends, where ``ln|I - rho W|`` and its derivatives diverge.
+SCORE_BOUND_MARGIN = 1e-6
+
 #: The adjusted equations are solved when each is below this fraction of the observations
 #: count ``n`` (the scores are sums of ``n`` terms of order one in units of sigma; they are
 #: invariant to rescaling y or a column of X, so the tolerance is too).
@@ -161,6 +165,7 @@ def adjusted_score_fit(
     starts: Sequence[np.ndarray],
     w: np.ndarray,
     deflated: bool,
+    interval: tuple[float, float] = (-np.inf, np.inf),
 ) -> ScoreEstimate:
     """Solve the adjusted score equations of a dynamic fixed-effects panel.
 
@@ -178,8 +183,8 @@ def adjusted_score_fit(
     nobs : int
         The dimensions the within transformation leaves.
     starts : sequence of numpy.ndarray
-        Starting values in the order of ``names``, tried in turn until one reaches a root of
-        a stable process. The equations can have several roots in short panels (one in the
+        Starting values in the order of ``names`` (those with ``rho`` outside ``interval``
+        skipped), tried in turn until one reaches a root of a stable process. The equations can have several roots in short panels (one in the
         explosive region is common); the estimator is the first stable root, in the order of
         the starts: the Yu-de Jong-Lee corrected estimate where it is finite (the
         first-order approximation of this estimator), then the ML estimate; without a stable
@@ -189,6 +194,9 @@ def adjusted_score_fit(
         process, and its powers give the diagonals of the covariance's moment terms.
     deflated : bool
         Period effects removed by the transformation (``Q_T ⊗ (I - J_N)``).
+    interval : tuple of float
+        The parameter interval of ``rho`` (where ``I - rho W`` is invertible with a positive
+        determinant): starting values and roots outside it are not admissible.
 
     Returns
     -------
@@ -228,15 +236,23 @@ def adjusted_score_fit(
         finite = np.all(np.isfinite(psi))
         return (psi, float(np.max(np.abs(equations(psi))))) if finite else (psi0, np.inf)
 
+    low, high = interval
+    where_rho = data.free.index("rho") if data.has_rho else None
+
+    def admissible(psi: np.ndarray) -> bool:
+        """Finite, with ``I - rho W`` inside the parameter interval of ``rho``."""
+        inside = where_rho is None or low < psi[where_rho] < high
+        return bool(np.all(np.isfinite(psi)) and inside)
+
     initial = [
         point
         for point in (
             np.array([start[names.index(name)] for name in data.free]) for start in starts
         )
-        if np.all(np.isfinite(point))
+        if admissible(point)
     ]
     if not initial:
-        raise ValueError("adjusted_score_fit needs a finite starting value.")
+        raise ValueError("adjusted_score_fit needs a starting value inside the interval of rho.")
     spectrum_w = np.linalg.eigvals(w)
 
     def stable(psi: np.ndarray) -> bool:
@@ -249,7 +265,7 @@ def adjusted_score_fit(
     roots = []
     for psi0 in initial:
         psi, gap = solve(psi0)
-        if gap <= SCORE_TOLERANCE:
+        if gap <= SCORE_TOLERANCE and admissible(psi):
             roots.append(psi)
             if stable(psi):
                 break
@@ -263,9 +279,14 @@ def adjusted_score_fit(
         )
     else:
         # No root from any start (in short panels, samples whose estimate would lie near the
-        # edge of the stable region): the point nearest to one, from the first start.
-        psi, gap = solve(initial[0])
-        nearest = optimize.least_squares(equations, psi if np.isfinite(gap) else initial[0])
+        # edge of the stable region): the point nearest to one, from the first start, with
+        # rho inside its interval (a hair from the ends, where I - rho W is singular).
+        margin = SCORE_BOUND_MARGIN * (high - low)
+        bounds = (np.full(len(data.free), -np.inf), np.full(len(data.free), np.inf))
+        if where_rho is not None:
+            bounds[0][where_rho], bounds[1][where_rho] = low + margin, high - margin
+        start = np.clip(initial[0], bounds[0], bounds[1])
+        nearest = optimize.least_squares(equations, start, bounds=bounds)
         psi = np.asarray(nearest.x, dtype=float)
         gap = float(np.max(np.abs(equations(psi))))
         converged = False
