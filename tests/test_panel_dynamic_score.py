@@ -351,6 +351,8 @@ def test_options_where_the_score_does_not_apply():
         dynamic.fit(bias_correction="score", correction_cov="delta")
     with pytest.raises(OptionError):
         dynamic.fit(bias_correction="score", seed=1)
+    with pytest.raises(OptionError, match="sandwich of its adjusted score"):
+        dynamic.fit(bias_correction="score", cov="hessian")
     res = dynamic.fit(bias_correction="score")
     with pytest.raises(SpecificationError, match="cannot be switched"):
         res.with_cov("hessian")

@@ -595,6 +595,13 @@ def _check_score(spec: object, options: MLOptions) -> None:
         )
     if options.fixed:
         raise SpecificationError("bias_correction='score' estimates every parameter; drop fixed=.")
+    if not (isinstance(options.cov, str) and options.cov == "information"):
+        raise OptionError(
+            "bias_correction='score' reports the sandwich of its adjusted score; cov= "
+            f"({options.cov!r}) chooses among ML covariances and does not apply.",
+            option="cov",
+            value=options.cov,
+        )
 
 
 def _check_stability(problem: FitProblem, values: np.ndarray, record: FitRecord) -> FitRecord:
