@@ -487,7 +487,7 @@ def test_starts_and_roots_keep_rho_inside_its_interval():
 
     def fit(starts):
         return adjusted_score_fit(
-            *arrays, (w.n - 1) * (spec.n_periods - 1), starts, w.sparse.toarray(), True, interval
+            *arrays, (w.n - 1) * (spec.n_periods - 1), starts, w, True, interval
         )
 
     fitted = fit([outside, good])

@@ -408,7 +408,7 @@ class MaximumLikelihood:
             spec.n_periods,
             lik.n,
             [(ml + shift)[:-1], ml[:-1]],
-            spec.weights.sparse.toarray(),  # N <= DENSE_EIGEN_LIMIT, checked by spectrum()
+            spec.weights,
             deflated,
             interval if interval is not None else (-np.inf, np.inf),
         )

@@ -63,11 +63,14 @@ import numpy as np
 from scipy import optimize
 
 from naeringsmiljo.inference.dynamic import (
+    DynamicCoefficients,
     ResponseBlocks,
     innovation_moments,
     response_diagonals,
+    stability_modulus,
 )
 from naeringsmiljo.linalg import DesignFactor
+from naeringsmiljo.weights.spatial_weights import SpatialWeights
 
 __all__ = ["SCORE_STEP", "ScoreEstimate", "adjusted_score_fit"]
 
@@ -163,7 +166,7 @@ def adjusted_score_fit(
     periods: int,
     nobs: int,
     starts: Sequence[np.ndarray],
-    w: np.ndarray,
+    weights: SpatialWeights,
     deflated: bool,
     interval: tuple[float, float] = (-np.inf, np.inf),
 ) -> ScoreEstimate:
@@ -189,9 +192,10 @@ def adjusted_score_fit(
         the starts: the Yu-de Jong-Lee corrected estimate where it is finite (the
         first-order approximation of this estimator), then the ML estimate; without a stable
         root, the first root (reported not stable by the caller).
-    w : numpy.ndarray
-        ``W`` over the entities, dense: its eigenvalues decide whether a root is a stable
-        process, and its powers give the diagonals of the covariance's moment terms.
+    weights : SpatialWeights
+        ``W`` over the entities: its spectrum decides whether a root is a stable process (as
+        for the fit's record), and its dense powers give the diagonals of the covariance's
+        moment terms (up to ``DENSE_EIGEN_LIMIT`` entities, as ``omega``).
     deflated : bool
         Period effects removed by the transformation (``Q_T ⊗ (I - J_N)``).
     interval : tuple of float
@@ -253,14 +257,11 @@ def adjusted_score_fit(
     ]
     if not initial:
         raise ValueError("adjusted_score_fit needs a starting value inside the interval of rho.")
-    spectrum_w = np.linalg.eigvals(w)
 
     def stable(psi: np.ndarray) -> bool:
-        values = dict(zip(data.free, (float(v) for v in psi), strict=True))
-        tau, eta, rho = (values.get(name, 0.0) for name in ("tau", "eta", "rho"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            modulus = np.abs((tau + eta * spectrum_w) / (1.0 - rho * spectrum_w))
-        return bool(np.all(modulus < 1.0))
+        """The test the fit's record applies (:func:`stability_modulus`), at ``psi``."""
+        c = DynamicCoefficients.of(psi, list(data.free))
+        return bool(stability_modulus(c.tau, c.eta, c.rho, weights)[0] < 1.0)
 
     roots = []
     for psi0 in initial:
@@ -305,7 +306,7 @@ def adjusted_score_fit(
     theta = np.array([*coefficients, *([rho] if data.has_rho else [])])
     e = y - x @ coefficients - rho * wy
     sigma2 = float(e @ e) / dof
-    cov = _sandwich(y, wy, x, names, data, theta, sigma2, dof, w, deflated)
+    cov = _sandwich(y, wy, x, names, data, theta, sigma2, dof, weights.sparse.toarray(), deflated)
     return ScoreEstimate(np.append(theta, sigma2), cov, converged, message, evaluations)
 
 
